@@ -1,0 +1,42 @@
+"""What `make run` does before it starts anything: schema, demo data, a demo admin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import Engine, func, select
+
+from core.db import require_current_schema, unit_of_work
+from core.importer import ProgressCallback
+from core.models import Account, Session, User
+from core.passwords import generate_password
+from core.settings import Settings
+from core.users import add_user
+
+DEMO_ADMIN_EMAIL = "admin@flowpilot.example"
+DEMO_SESSIONS = 20000
+
+
+def prepare(engine: Engine, settings: Settings, progress: ProgressCallback | None = None) -> Iterator[str]:
+    """Bring the database to a usable state, saying what was done, step by step."""
+    require_current_schema(engine, auto_upgrade=settings.uses_embedded_database)
+    yield "Database schema is current."
+
+    with unit_of_work(engine) as db:
+        has_sessions = db.scalar(select(func.count()).select_from(select(Session.id).limit(1).subquery())) > 0
+    if not has_sessions:
+        from core.demo import run_demo
+
+        yield f"The database is empty: loading demo data ({DEMO_SESSIONS:,} sessions)..."
+        summary = run_demo(engine, sessions=DEMO_SESSIONS, progress=progress)
+        yield summary.describe()
+
+    with unit_of_work(engine) as db:
+        if db.scalar(select(func.count()).select_from(User)) == 0:
+            password = generate_password()
+            slugs = db.scalars(select(Account.slug).order_by(Account.slug)).all()
+            for slug in slugs:
+                add_user(db, DEMO_ADMIN_EMAIL, slug, "admin", password)
+            if slugs:
+                yield (f"Created the demo admin {DEMO_ADMIN_EMAIL} (admin of {', '.join(slugs)}).\n"
+                       f"Its password, shown only this once: {password}")

@@ -1,0 +1,68 @@
+"""The interchange formats: checks of one session or flow record against the public contract.
+
+The JSON Schemas in ``core/schemas`` are copies of the shared contract (a test keeps them equal);
+on top of them come the rules the README states in words: unique step ``seq`` within a session
+and the graph rules for every tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jsonschema_rs
+
+from core.trees import field_path, load_schema, short_message, tree_problems
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"field {self.field or '(record)'}: {self.message}"
+
+
+@lru_cache(maxsize=1)
+def _registry() -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry([("tree.schema.json", load_schema("tree.schema.json"))])
+
+
+@lru_cache(maxsize=1)
+def _session_validator() -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(load_schema("session.schema.json"), validate_formats=True)
+
+
+@lru_cache(maxsize=1)
+def _flow_validator() -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(
+        load_schema("flow.schema.json"), registry=_registry(), validate_formats=True
+    )
+
+
+def _schema_errors(validator: jsonschema_rs.Validator, record: Any) -> list[FieldError]:
+    # is_valid is several times faster than collecting errors; most records are valid.
+    if validator.is_valid(record):
+        return []
+    return [FieldError(field_path(e), short_message(e)) for e in validator.iter_errors(record)]
+
+
+def session_errors(record: Any) -> list[FieldError]:
+    errors = _schema_errors(_session_validator(), record)
+    if errors:
+        return errors
+    seen: set[int] = set()
+    for index, step in enumerate(record["steps"]):
+        if step["seq"] in seen:
+            errors.append(FieldError(f"steps[{index}].seq", f"seq {step['seq']} appears twice in this session"))
+        seen.add(step["seq"])
+    return errors
+
+
+def flow_errors(record: Any) -> list[FieldError]:
+    errors = _schema_errors(_flow_validator(), record)
+    if errors:
+        return errors
+    return [FieldError(f"tree.{p.field}" if p.field else "tree", p.message) for p in tree_problems(record["tree"])]

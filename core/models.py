@@ -1,0 +1,321 @@
+"""The data model: typed SQLAlchemy 2 declarative models, identical on SQLite and PostgreSQL.
+
+Every tenant-owned row carries ``account_id`` and every index the dashboard reads by starts
+with it (then the time column), so a query for one account and period never scans another's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from core.types import BigID, JSONDoc, UTCDateTime, utcnow
+
+ROLES = ("admin", "manager", "analyst")
+SESSION_STATUSES = ("active", "resolved", "escalated", "requesting_escalation", "abandoned")
+CONFIDENCE_TIERS = ("guided", "assisted", "discovery")
+STEP_TYPES = ("question", "action", "script", "note", "resolution", "escalation")
+STEP_OUTCOMES = ("succeeded", "failed", "skipped")
+QUEUE_STATUSES = ("pending", "claimed", "done", "failed")
+PROPOSAL_TYPES = ("new_flow", "enhancement")
+PROPOSAL_STATUSES = ("pending", "approved", "published", "dismissed", "rejected")
+
+# Stable constraint names, so migrations are the same on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Account(Base):
+    """One MSP tenant. Nobody ever sees another account's rows."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Per-account tunables (knowledge-gap thresholds and the like); defaults live in code.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    # Null for users who only sign in through single sign-on.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    """A user's role in one account; a user may belong to several accounts."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    account: Mapped[Account] = relationship()
+
+
+class Flow(Base):
+    """A published decision tree; its trees live in ``flow_versions``."""
+
+    __tablename__ = "flows"
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id"),
+        Index("ix_flows_account_domain", "account_id", "domain"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    domain: Mapped[str | None] = mapped_column(String(64))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    versions: Mapped[list[FlowVersion]] = relationship(
+        back_populates="flow", cascade="all, delete-orphan", order_by="FlowVersion.version"
+    )
+
+
+class FlowVersion(Base):
+    """One version of a flow's tree, with who published it and from which proposal."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (
+        UniqueConstraint("flow_id", "version"),
+        CheckConstraint(_one_of("source", ("import", "proposal", "edit")), name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    tree: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    source: Mapped[str] = mapped_column(String(16), default="import")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    source_proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flow_proposals.id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+
+    flow: Mapped[Flow] = relationship(back_populates="versions")
+
+
+class Session(Base):
+    """One engineer working one problem with the copilot, with its PSA ticket fields."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id"),
+        Index("ix_sessions_account_created", "account_id", "created_at"),
+        Index("ix_sessions_account_domain_created", "account_id", "problem_domain", "created_at"),
+        Index("ix_sessions_account_flow_created", "account_id", "matched_flow", "created_at"),
+        CheckConstraint(_one_of("status", SESSION_STATUSES), name="status"),
+        CheckConstraint(
+            f"confidence_tier IS NULL OR {_one_of('confidence_tier', CONFIDENCE_TIERS)}",
+            name="confidence_tier",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    engineer: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(32))
+    problem_domain: Mapped[str | None] = mapped_column(String(64))
+    problem_summary: Mapped[str | None] = mapped_column(Text)
+    confidence_tier: Mapped[str | None] = mapped_column(String(16))
+    # The flow's id as imported: sessions may arrive before their flow, so no foreign key.
+    matched_flow: Mapped[str | None] = mapped_column(String(128))
+    resolution_summary: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    psa_ticket_id: Mapped[str | None] = mapped_column(String(128))
+    psa_system: Mapped[str | None] = mapped_column(String(64))
+    psa_board: Mapped[str | None] = mapped_column(String(128))
+    psa_priority: Mapped[str | None] = mapped_column(String(32))
+    psa_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    psa_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    psa_sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    psa_time_spent_minutes: Mapped[float | None] = mapped_column(Float)
+    step_count: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    steps: Mapped[list[Step]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="Step.seq"
+    )
+
+
+class Step(Base):
+    __tablename__ = "steps"
+    __table_args__ = (
+        CheckConstraint(_one_of("step_type", STEP_TYPES), name="step_type"),
+        CheckConstraint(f"outcome IS NULL OR {_one_of('outcome', STEP_OUTCOMES)}", name="outcome"),
+    )
+
+    session_id: Mapped[int] = mapped_column(
+        BigID, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_type: Mapped[str] = mapped_column(String(16))
+    node_id: Mapped[str | None] = mapped_column(String(64))
+    context_message: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[list[str] | None] = mapped_column(JSONDoc)
+    response: Mapped[str | None] = mapped_column(Text)
+    was_free_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    session: Mapped[Session] = relationship(back_populates="steps")
+
+
+class AnalysisQueueItem(Base):
+    """One resolved session waiting for (or done with) analysis by the scheduler."""
+
+    __tablename__ = "analysis_queue"
+    __table_args__ = (
+        Index("ix_analysis_queue_status_available", "status", "available_at"),
+        Index("ix_analysis_queue_account_status", "account_id", "status"),
+        CheckConstraint(_one_of("status", QUEUE_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        BigID, ForeignKey("sessions.id", ondelete="CASCADE"), unique=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Earliest time the item may be claimed (backoff after a failure).
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(String(32))
+    result_detail: Mapped[str | None] = mapped_column(Text)
+
+
+class FlowProposal(Base):
+    """A new flow or an enhancement, proposed by the analysis and decided by an admin."""
+
+    __tablename__ = "flow_proposals"
+    __table_args__ = (
+        Index("ix_flow_proposals_account_status_created", "account_id", "status", "created_at"),
+        Index("ix_flow_proposals_account_key", "account_id", "evidence_key"),
+        CheckConstraint(_one_of("proposal_type", PROPOSAL_TYPES), name="proposal_type"),
+        CheckConstraint(_one_of("status", PROPOSAL_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    proposal_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    domain: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
+    # What change the evidence supports; sessions with the same key merge into one proposal.
+    evidence_key: Mapped[str | None] = mapped_column(String(255))
+    target_flow_id: Mapped[int | None] = mapped_column(ForeignKey("flows.id", ondelete="SET NULL"))
+    target_flow_version: Mapped[int | None] = mapped_column(Integer)
+    tree: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    confidence_rationale: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    # Optimistic versioning: a review that read an older row_version changes nothing.
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class ProposalSession(Base):
+    """A session supporting a proposal; the primary key keeps re-analysis from double-counting."""
+
+    __tablename__ = "proposal_sessions"
+
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("flow_proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    session_id: Mapped[int] = mapped_column(
+        BigID, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One review decision: who, when, what, why, and the tree before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_account_created", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Kept as text so the entry still says who acted after the user is removed.
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(32))
+    proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flow_proposals.id", ondelete="SET NULL"), index=True
+    )
+    flow_id: Mapped[int | None] = mapped_column(ForeignKey("flows.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    tree_before: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    tree_after: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

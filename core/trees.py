@@ -1,0 +1,213 @@
+"""The tree validator: the shape and graph rules every stored or shown tree must satisfy.
+
+One module, used by the flow import, by the analysis before it stores a proposal, and by the
+review editor. It never raises on malformed input: it reports every problem it can name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+MAX_NODES = 500
+MAX_TEXT = 2000
+MIN_OPTIONS, MAX_OPTIONS = 2, 12
+TERMINAL_TYPES = frozenset({"resolution", "escalation"})
+STEP_TYPES = frozenset({"action", "script"})
+
+
+@dataclass(frozen=True)
+class TreeProblem:
+    field: str  # where, relative to the tree: "nodes.q1.options[1].next"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidTree(ValueError):
+    def __init__(self, problems: list[TreeProblem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems[:5]))
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _shape_validator() -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(load_schema("tree.schema.json"), validate_formats=True)
+
+
+def tree_problems(tree: Any) -> list[TreeProblem]:
+    """Every rule the tree breaks, shape first, then the graph; empty when the tree is valid."""
+    problems = [
+        TreeProblem(field_path(error), short_message(error))
+        for error in _shape_validator().iter_errors(tree)
+    ]
+    if isinstance(tree, dict) and isinstance(tree.get("nodes"), dict):
+        problems.extend(graph_problems(tree))
+    return _dedupe(problems)
+
+
+def validate_tree(tree: Any) -> None:
+    problems = tree_problems(tree)
+    if problems:
+        raise InvalidTree(problems)
+
+
+def graph_problems(tree: dict[str, Any]) -> list[TreeProblem]:
+    """The rules a JSON Schema cannot state: references, reachability, cycles, path ends."""
+    nodes: dict[str, Any] = tree["nodes"]
+    problems: list[TreeProblem] = []
+    if len(nodes) > MAX_NODES:
+        problems.append(TreeProblem("nodes", f"{len(nodes)} nodes; at most {MAX_NODES} are allowed"))
+    root = tree.get("root")
+    if not isinstance(root, str) or root not in nodes:
+        problems.append(TreeProblem("root", f"root {root!r} does not name a node of this tree"))
+
+    edges: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        if not isinstance(node, dict):
+            continue
+        edges[node_id] = _node_edges(node_id, node, nodes, problems)
+
+    if isinstance(root, str) and root in nodes:
+        reachable = _reachable(root, edges)
+        for node_id in nodes:
+            if node_id not in reachable:
+                problems.append(TreeProblem(f"nodes.{node_id}", f"node {node_id!r} cannot be reached from the root"))
+        cycle = _find_cycle(root, edges)
+        if cycle:
+            problems.append(TreeProblem(f"nodes.{cycle[0]}", "cycle: " + " → ".join(cycle)))
+    return problems
+
+
+def _node_edges(node_id: str, node: dict[str, Any], nodes: dict[str, Any], problems: list[TreeProblem]) -> list[str]:
+    where = f"nodes.{node_id}"
+    node_type = node.get("type")
+    text = node.get("text")
+    if not isinstance(text, str) or not text.strip():
+        problems.append(TreeProblem(f"{where}.text", "the text is empty"))
+    elif len(text) > MAX_TEXT:
+        problems.append(TreeProblem(f"{where}.text", f"the text has {len(text)} characters; at most {MAX_TEXT}"))
+
+    targets: list[tuple[str, Any]] = []
+    if node_type == "question":
+        options = node.get("options")
+        if not isinstance(options, list) or not (MIN_OPTIONS <= len(options) <= MAX_OPTIONS):
+            count = len(options) if isinstance(options, list) else 0
+            problems.append(TreeProblem(f"{where}.options", f"a question needs {MIN_OPTIONS} to {MAX_OPTIONS} options, it has {count}"))
+        seen: dict[str, int] = {}
+        for index, option in enumerate(options if isinstance(options, list) else []):
+            if not isinstance(option, dict):
+                continue
+            label = option.get("label")
+            if not isinstance(label, str) or not label.strip():
+                problems.append(TreeProblem(f"{where}.options[{index}].label", "the option label is empty"))
+            else:
+                key = label.strip().casefold()
+                if key in seen:
+                    problems.append(TreeProblem(f"{where}.options[{index}].label", f"duplicate option label {label!r} (also option {seen[key]})"))
+                seen.setdefault(key, index)
+            targets.append((f"{where}.options[{index}].next", option.get("next")))
+        if "next" in node:
+            problems.append(TreeProblem(f"{where}.next", "a question leads on through its options, not a next"))
+    elif node_type in STEP_TYPES:
+        if "next" not in node:
+            problems.append(TreeProblem(f"{where}.next", f"an {node_type} needs a next node: this path has no end"))
+        else:
+            targets.append((f"{where}.next", node.get("next")))
+        if "options" in node:
+            problems.append(TreeProblem(f"{where}.options", f"an {node_type} has no options"))
+    elif node_type in TERMINAL_TYPES:
+        for key in ("next", "options"):
+            if key in node:
+                problems.append(TreeProblem(f"{where}.{key}", f"a {node_type} ends its path and has no {key}"))
+    else:
+        problems.append(TreeProblem(f"{where}.type", f"unknown node type {node_type!r}"))
+
+    edges = []
+    for field, target in targets:
+        if not isinstance(target, str) or target not in nodes:
+            problems.append(TreeProblem(field, f"next {target!r} does not name a node of this tree"))
+        else:
+            edges.append(target)
+    return edges
+
+
+def _reachable(root: str, edges: dict[str, list[str]]) -> set[str]:
+    seen, stack = {root}, [root]
+    while stack:
+        for target in edges.get(stack.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
+
+
+def _find_cycle(root: str, edges: dict[str, list[str]]) -> list[str] | None:
+    """The first cycle met walking from the root, as a closed list of node ids."""
+    on_path: dict[str, int] = {}
+    done: set[str] = set()
+    path: list[str] = []
+    stack: list[tuple[str, int]] = [(root, 0)]
+    while stack:
+        node, index = stack.pop()
+        if index == 0:
+            on_path[node] = len(path)
+            path.append(node)
+        targets = edges.get(node, [])
+        if index < len(targets):
+            stack.append((node, index + 1))
+            target = targets[index]
+            if target in on_path:
+                return path[on_path[target]:] + [target]
+            if target not in done:
+                stack.append((target, 0))
+        else:
+            done.add(node)
+            del on_path[node]
+            path.pop()
+    return None
+
+
+def _dedupe(problems: list[TreeProblem]) -> list[TreeProblem]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for problem in problems:
+        key = (problem.field, problem.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
+
+
+def field_path(error: jsonschema_rs.ValidationError) -> str:
+    """A JSON Schema error's location as a readable field path: ``steps[2].outcome``."""
+    parts = list(error.instance_path)
+    kind = error.kind
+    kind_name = type(kind).__name__
+    if kind_name == "Required":
+        parts.append(kind.property)
+    elif kind_name == "AdditionalProperties" and getattr(kind, "unexpected", None):
+        parts.append(kind.unexpected[0])
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def short_message(error: jsonschema_rs.ValidationError, limit: int = 240) -> str:
+    message = error.message
+    return message if len(message) <= limit else message[: limit - 1] + "…"
