@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from core.db import make_engine, upgrade
 from core.models import Base
@@ -35,38 +36,31 @@ def postgres_url() -> str:
     return os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
 
 
-def _ensure_database(url: str) -> None:
-    """Create the test database on the server if it is missing."""
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        with admin.connect() as connection:
-            exists = connection.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-            ).first()
-            if not exists:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text(f'CREATE DATABASE "{parsed.database}"')
-                )
-    finally:
-        admin.dispose()
+def _admin_engine(url: str) -> Engine:
+    """An autocommit engine on the server's `postgres` database, for CREATE/DROP DATABASE."""
+    admin_url = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    return make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     """The PostgreSQL test URL, or a skip (a failure under REQUIRE_POSTGRES=1)."""
     url = postgres_url()
+    admin = _admin_engine(url)
     try:
-        _ensure_database(url)
-        probe = make_engine(url)
-        with probe.connect() as connection:
+        with admin.connect() as connection:
             connection.execute(text("SELECT 1"))
-        probe.dispose()
-    except Exception as exc:  # any connection failure means "no PostgreSQL here"
-        reason = f"PostgreSQL not reachable at {make_url(url).render_as_string()}: {exc.__class__.__name__}: {exc}"
+    except OperationalError as exc:
+        reason = f"PostgreSQL not reachable at {make_url(url).render_as_string()}: {exc.orig or exc}"
         if _required("REQUIRE_POSTGRES"):
             pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
         pytest.skip(reason)
+    name = make_url(url).database
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     return url
 
 
@@ -88,7 +82,7 @@ def _sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]
 
 
 @pytest.fixture(scope="session")
-def _postgres_engine(pg_server_url: str) -> Iterator[Engine]:
+def _postgresql_engine(pg_server_url: str) -> Iterator[Engine]:
     engine = _fresh_pg_engine(pg_server_url)
     yield engine
     engine.dispose()
@@ -118,14 +112,14 @@ def scratch_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    base = make_url(request.getfixturevalue("pg_server_url"))
+    server_url = request.getfixturevalue("pg_server_url")
     name = f"flowpilot_scratch_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    admin = _admin_engine(server_url)
+    with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield base.set(database=name).render_as_string(hide_password=False)
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -1,0 +1,203 @@
+"""Importing sessions and flows: all or nothing per file, idempotent, on both databases."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db import unit_of_work
+from core.importer import ImportRejected, import_flows, import_sessions, read_lines
+from core.models import Account, AnalysisQueueItem, Flow, FlowVersion, Session, Step
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def load(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+def make_session(n: int, *, account: str = "acme", status: str = "resolved", steps: int = 3) -> dict:
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc) + timedelta(hours=n)
+    return {
+        "id": f"s-{n}", "account": account, "engineer": "dana@example.test",
+        "created_at": start.isoformat(), "ended_at": (start + timedelta(minutes=20)).isoformat(),
+        "status": status, "problem_domain": "printing", "problem_summary": f"Printer {n} offline",
+        "confidence_tier": "guided", "matched_flow": "fl-print", "resolution": None,
+        "psa_ticket": {"id": f"T-{n}", "board": "Service Desk", "time_spent_minutes": 12.5},
+        "steps": [
+            {"seq": i + 1, "step_type": "action", "context_message": f"step {i + 1}",
+             "outcome": "succeeded", "created_at": (start + timedelta(minutes=i)).isoformat()}
+            for i in range(steps)
+        ],
+    }
+
+
+def numbered(records: list) -> list[tuple[int, object]]:
+    return list(enumerate(records, start=1))
+
+
+def counts(engine) -> tuple[int, int, int]:
+    with unit_of_work(engine) as db:
+        return (
+            db.scalar(select(func.count()).select_from(Session)),
+            db.scalar(select(func.count()).select_from(Step)),
+            db.scalar(select(func.count()).select_from(AnalysisQueueItem)),
+        )
+
+
+def test_the_sample_files_import(engine):
+    flows = import_flows(engine, read_lines(DATA / "sample-flows.jsonl"), "flows")
+    sessions = import_sessions(engine, read_lines(DATA / "sample-sessions.jsonl"), "sessions")
+    assert (flows.inserted, sessions.inserted, sessions.steps, sessions.queued) == (1, 4, 11, 2)
+    assert counts(engine) == (4, 11, 2)
+    with unit_of_work(engine) as db:
+        s1001 = db.scalars(select(Session).where(Session.external_id == "s-1001")).one()
+        assert s1001.psa_ticket_id == "HALO-5001"
+        assert s1001.psa_time_spent_minutes == 25
+        assert s1001.resolution_summary == "Flushed DNS cache"
+        assert [s.node_id for s in s1001.steps] == ["q_scope", "s_flush", "q_ok", "r_ok"]
+        assert s1001.steps[0].options == ["Everyone", "Only this user"]
+
+
+def test_reimporting_the_same_file_changes_nothing(engine):
+    records = [make_session(n) for n in range(1, 8)]
+    first = import_sessions(engine, numbered(records), "first", batch_size=3)
+    second = import_sessions(engine, numbered(records), "second", batch_size=3)
+    assert (first.inserted, first.updated, first.queued) == (7, 0, 7)
+    assert (second.inserted, second.updated, second.queued) == (0, 7, 0)
+    assert counts(engine) == (7, 21, 7)
+
+
+def test_a_reimported_session_is_updated_in_place_and_its_steps_replaced(engine):
+    import_sessions(engine, numbered([make_session(1, status="active", steps=4)]), "before")
+    with unit_of_work(engine) as db:
+        original_id = db.scalar(select(Session.id))
+    changed = make_session(1, status="resolved", steps=2)
+    changed["problem_summary"] = "Printer offline after driver update"
+    import_sessions(engine, numbered([changed]), "after")
+    with unit_of_work(engine) as db:
+        session = db.scalars(select(Session)).one()
+        assert session.id == original_id
+        assert session.status == "resolved"
+        assert session.problem_summary == "Printer offline after driver update"
+        assert [s.seq for s in session.steps] == [1, 2]
+    assert counts(engine) == (1, 2, 1)
+
+
+def test_the_same_id_twice_in_one_file_keeps_the_later_record(engine):
+    later = make_session(1, steps=1)
+    later["engineer"] = "lee@example.test"
+    import_sessions(engine, numbered([make_session(1), make_session(2), later]), "dupes")
+    with unit_of_work(engine) as db:
+        engineers = dict(db.execute(select(Session.external_id, Session.engineer)).tuples().all())
+    assert engineers == {"s-1": "lee@example.test", "s-2": "dana@example.test"}
+    assert counts(engine) == (2, 4, 2)
+
+
+def test_the_same_session_id_in_two_accounts_is_two_sessions(engine):
+    import_sessions(engine, numbered([make_session(1, account="acme"), make_session(1, account="globex")]), "two")
+    with unit_of_work(engine) as db:
+        assert db.scalars(select(Account.slug).order_by(Account.slug)).all() == ["acme", "globex"]
+    assert counts(engine)[0] == 2
+
+
+def test_a_file_with_one_bad_line_writes_nothing(engine):
+    records = [make_session(n) for n in range(1, 10)]
+    bad = copy.deepcopy(records[6])
+    bad["steps"][1]["outcome"] = "worked"
+    records[6] = bad
+    # Batches of two: several batches are written before the bad line is met.
+    with pytest.raises(ImportRejected) as caught:
+        import_sessions(engine, numbered(records), "sessions.jsonl", batch_size=2)
+    (error,) = caught.value.errors
+    assert (error.line, error.field) == (7, "steps[1].outcome")
+    assert str(error).startswith("sessions.jsonl, line 7, field steps[1].outcome:")
+    assert counts(engine) == (0, 0, 0)
+    with unit_of_work(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Account)) == 0
+
+
+def test_a_rejected_reimport_leaves_the_earlier_import_as_it_was(engine):
+    import_sessions(engine, numbered([make_session(1, steps=3)]), "good")
+    changed = make_session(1, steps=1)
+    broken = make_session(2)
+    del broken["created_at"]
+    with pytest.raises(ImportRejected):
+        import_sessions(engine, numbered([changed, broken]), "bad", batch_size=1)
+    assert counts(engine) == (1, 3, 1)
+
+
+def test_every_bad_line_is_reported_up_to_the_limit(engine):
+    records = [b"{not json", b"", json.dumps(make_session(1)).encode()]
+    records += [json.dumps({**make_session(n), "status": "done"}).encode() for n in range(2, 40)]
+    with pytest.raises(ImportRejected) as caught:
+        import_sessions(engine, numbered(records), "many.jsonl", max_errors=5)
+    rejected = caught.value
+    assert [e.line for e in rejected.errors] == [1, 4, 5, 6, 7]
+    assert "not valid JSON" in rejected.errors[0].message
+    assert rejected.errors[1].field == "status"
+    assert rejected.truncated
+    assert "nothing from this file was written" in str(rejected)
+
+
+def test_timestamps_come_back_as_the_same_instant_in_utc(engine):
+    record = make_session(1)
+    record["created_at"] = "2026-11-02T11:30:15.250000+02:00"
+    record["psa_ticket"]["sla_due_at"] = "2026-11-02T08:00:00-05:00"
+    import_sessions(engine, numbered([record]), "tz")
+    with unit_of_work(engine) as db:
+        session = db.scalars(select(Session)).one()
+        assert session.created_at == datetime(2026, 11, 2, 9, 30, 15, 250000, tzinfo=timezone.utc)
+        assert session.created_at.utcoffset() == timedelta(0)
+        assert session.psa_sla_due_at == datetime(2026, 11, 2, 13, 0, tzinfo=timezone.utc)
+        # A range query in SQL must compare instants, not text.
+        after = datetime(2026, 11, 2, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+        assert db.scalar(select(func.count()).select_from(Session).where(Session.created_at >= after)) == 1
+        assert db.scalar(select(func.count()).select_from(Session).where(
+            Session.created_at >= after + timedelta(minutes=31))) == 0
+
+
+def test_reimporting_a_flow_is_idempotent_and_a_changed_tree_adds_a_version(engine):
+    (flow,) = load("sample-flows.jsonl")
+    unversioned = {k: v for k, v in flow.items() if k != "version"}
+    import_flows(engine, numbered([unversioned]), "v1")
+    again = import_flows(engine, numbered([unversioned]), "v1 again")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+    changed = copy.deepcopy(unversioned)
+    changed["tree"]["nodes"]["r_ok"]["text"] = "Site loads again"
+    import_flows(engine, numbered([changed]), "v2")
+    with unit_of_work(engine) as db:
+        stored = db.scalars(select(Flow)).one()
+        assert stored.current_version == 2
+        assert [v.version for v in stored.versions] == [1, 2]
+        assert stored.versions[1].tree["nodes"]["r_ok"]["text"] == "Site loads again"
+
+
+def test_an_explicit_flow_version_is_replaced_in_place(engine):
+    (flow,) = load("sample-flows.jsonl")
+    import_flows(engine, numbered([flow]), "v1")
+    renamed = {**copy.deepcopy(flow), "name": "Website unreachable"}
+    renamed["tree"]["nodes"]["r_ok"]["text"] = "Loads"
+    result = import_flows(engine, numbered([renamed]), "v1 edited")
+    assert result.updated == 1
+    with unit_of_work(engine) as db:
+        assert db.scalar(select(func.count()).select_from(FlowVersion)) == 1
+        assert db.scalar(select(Flow.name)) == "Website unreachable"
+
+
+def test_a_flow_file_with_an_invalid_tree_writes_nothing(engine):
+    (flow,) = load("sample-flows.jsonl")
+    second = copy.deepcopy(flow)
+    second["id"] = "fl-other"
+    second["tree"]["nodes"]["q_ok"]["options"][1]["label"] = "Yes"
+    with pytest.raises(ImportRejected) as caught:
+        import_flows(engine, numbered([flow, second]), "flows.jsonl")
+    (error,) = caught.value.errors
+    assert (error.line, error.field) == (2, "tree.nodes.q_ok.options[1].label")
+    with unit_of_work(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Flow)) == 0
