@@ -17,10 +17,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
-from core.formats import FieldError, flow_errors, session_errors
-from core.session_store import SessionRecord, BatchCounts, ensure_accounts, writer_for
-from core.flows import upsert_imported_flow
 from core.db import session_factory
+from core.flows import upsert_imported_flow
+from core.formats import FieldError, flow_errors, session_errors
+from core.prefetch import prefetch
+from core.session_store import BatchCounts, SessionRecord, ensure_accounts, writer_for
 from core.types import utcnow
 
 
@@ -109,13 +110,17 @@ def _is_blank(raw: bytes | str | dict[str, Any]) -> bool:
     return not isinstance(raw, dict) and not raw.strip()
 
 
-def parse_ts(value: str | None, field_name: str) -> datetime | None:
+def _ts(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value.upper())
-    except ValueError as exc:  # RFC 3339 allows what Python cannot hold, e.g. a leap second
-        raise _RecordInvalid(FieldError(field_name, f"timestamp {value!r} cannot be stored: {exc}")) from None
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return datetime.fromisoformat(value.upper())  # RFC 3339 allows a lowercase t and z
+
+
+def _float(value: float | int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 class _RecordInvalid(Exception):
@@ -123,32 +128,52 @@ class _RecordInvalid(Exception):
         self.error = error
 
 
-def session_record(record: dict[str, Any], account_id: int) -> SessionRecord:
-    """Column values for one validated session record."""
-    resolution = record.get("resolution") or {}
-    ticket = record.get("psa_ticket") or {}
+def _timestamp_fields(record: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    yield "created_at", record.get("created_at")
+    yield "ended_at", record.get("ended_at")
+    for name in ("opened_at", "closed_at", "sla_due_at"):
+        yield f"psa_ticket.{name}", (record.get("psa_ticket") or {}).get(name)
+    for index, step in enumerate(record.get("steps") or []):
+        yield f"steps[{index}].created_at", step.get("created_at")
+        yield f"steps[{index}].responded_at", step.get("responded_at")
+
+
+def _unstorable_timestamp(record: dict[str, Any]) -> FieldError:
+    """The first timestamp that passed the schema but that Python cannot hold (a leap second)."""
+    for field_name, value in _timestamp_fields(record):
+        try:
+            _ts(value)
+        except ValueError as exc:
+            return FieldError(field_name, f"timestamp {value!r} cannot be stored: {exc}")
+    return FieldError("", "a timestamp cannot be stored")
+
+
+def session_record(record: dict[str, Any]) -> SessionRecord:
+    """Column values for one validated session record; the account is still its slug."""
+    # The hot path of every import: plain lookups, no per-field bookkeeping unless one fails.
+    get = record.get
+    resolution = get("resolution") or {}
+    ticket = get("psa_ticket") or {}
     steps = record["steps"]
-    values = (
-        account_id, record["id"], record.get("engineer"),
-        parse_ts(record["created_at"], "created_at"), parse_ts(record.get("ended_at"), "ended_at"),
-        record["status"], record.get("problem_domain"), record.get("problem_summary"),
-        record.get("confidence_tier"), record.get("matched_flow"),
-        resolution.get("summary"), resolution.get("root_cause"),
-        ticket.get("id"), ticket.get("system"), ticket.get("board"), ticket.get("priority"),
-        parse_ts(ticket.get("opened_at"), "psa_ticket.opened_at"),
-        parse_ts(ticket.get("closed_at"), "psa_ticket.closed_at"),
-        parse_ts(ticket.get("sla_due_at"), "psa_ticket.sla_due_at"),
-        ticket.get("time_spent_minutes"), len(steps),
-    )
-    step_rows = [
-        (
-            s["seq"], s["step_type"], s.get("node_id"), s.get("context_message"), s.get("options"),
-            s.get("response"), bool(s.get("was_free_text", False)), s.get("outcome"),
-            parse_ts(s["created_at"], f"steps[{i}].created_at"),
-            parse_ts(s.get("responded_at"), f"steps[{i}].responded_at"),
+    try:
+        values = (
+            record["account"], record["id"], get("engineer"), _ts(record["created_at"]), _ts(get("ended_at")),
+            record["status"], get("problem_domain"), get("problem_summary"), get("confidence_tier"),
+            get("matched_flow"), resolution.get("summary"), resolution.get("root_cause"),
+            ticket.get("id"), ticket.get("system"), ticket.get("board"), ticket.get("priority"),
+            _ts(ticket.get("opened_at")), _ts(ticket.get("closed_at")), _ts(ticket.get("sla_due_at")),
+            _float(ticket.get("time_spent_minutes")), len(steps),
         )
-        for i, s in enumerate(steps)
-    ]
+        step_rows = [
+            (
+                s["seq"], s["step_type"], s.get("node_id"), s.get("context_message"), s.get("options"),
+                s.get("response"), s.get("was_free_text", False), s.get("outcome"),
+                _ts(s["created_at"]), _ts(s.get("responded_at")),
+            )
+            for s in steps
+        ]
+    except ValueError:
+        raise _RecordInvalid(_unstorable_timestamp(record)) from None
     return SessionRecord(values, step_rows)
 
 
@@ -160,6 +185,8 @@ class _Checker:
         self.max_errors = max_errors
         self.errors: list[LineError] = []
         self.truncated = False
+        self.lines_read = 0
+        self.valid = 0
 
     def add(self, line: int, error: FieldError) -> None:
         if len(self.errors) < self.max_errors:
@@ -176,6 +203,50 @@ class _Checker:
         return self.truncated
 
 
+@dataclass
+class _Batch:
+    records: list[SessionRecord]
+    lines: int  # lines read so far
+    valid: int  # valid records read so far
+
+
+def _session_batches(
+    lines: Iterable[Line], checker: _Checker, batch_size: int, accounts: set[str]
+) -> Iterator[_Batch]:
+    """Validated batches; none at all once a record has failed."""
+    # Later records win over earlier ones with the same id, as a re-import would.
+    batch: dict[tuple[str, str], SessionRecord] = {}
+    line_no = valid = 0
+    for line_no, raw in lines:
+        if _is_blank(raw):
+            continue
+        record, error = _parse(raw)
+        if error is None:
+            problems = session_errors(record)
+            error = problems[0] if problems else None
+        if error is None:
+            try:
+                row = session_record(record)
+            except _RecordInvalid as exc:
+                error = exc.error
+        if error is not None:
+            checker.add(line_no, error)
+            if checker.full:
+                break
+            continue
+        valid += 1
+        accounts.add(record["account"])
+        if checker.failed:
+            continue
+        batch[row.key] = row
+        if len(batch) >= batch_size:
+            yield _Batch(list(batch.values()), line_no, valid)
+            batch = {}
+    if batch and not checker.failed:
+        yield _Batch(list(batch.values()), line_no, valid)
+    checker.lines_read, checker.valid = line_no, valid
+
+
 def import_sessions(
     engine: Engine,
     lines: Iterable[Line],
@@ -189,59 +260,24 @@ def import_sessions(
     result = ImportResult(source=source, kind="sessions")
     checker = _Checker(source, max_errors)
     started = time.perf_counter()
-    accounts: dict[str, int] = {}
+    account_ids: dict[str, int] = {}
     now = utcnow()
     counts = BatchCounts()
-    lines_seen = 0
     with engine.begin() as connection:
         writer = writer_for(connection)
-        # Later records win over earlier ones with the same id, as a re-import would.
-        batch: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-
-        def flush() -> None:
-            if not batch or checker.failed:
-                batch.clear()
-                return
-            ensure_accounts(connection, {k[0] for k in batch}, accounts, now)
-            records = []
-            for line, record in batch.values():
-                try:
-                    records.append(session_record(record, accounts[record["account"]]))
-                except _RecordInvalid as exc:
-                    checker.add(line, exc.error)
-            batch.clear()
-            if not checker.failed:
-                counts.add(writer.write(records, now))
-
-        for lines_seen, raw in lines:
-            if _is_blank(raw):
-                continue
-            record, error = _parse(raw)
-            if error is None:
-                problems = session_errors(record)
-                error = problems[0] if problems else None
-            if error is not None:
-                checker.add(lines_seen, error)
-                if checker.full:
-                    break
-                continue
-            result.records += 1
-            result.accounts.add(record["account"])
-            if checker.failed:
-                continue
-            batch[(record["account"], record["id"])] = (lines_seen, record)
-            if len(batch) >= batch_size:
-                flush()
-                if progress:
-                    progress(Progress(source, lines_seen, result.records, time.perf_counter() - started))
-        flush()
+        for batch in prefetch(_session_batches(lines, checker, batch_size, result.accounts)):
+            ensure_accounts(connection, {r.key[0] for r in batch.records}, account_ids, now)
+            counts.add(writer.write([r.with_account(account_ids) for r in batch.records], now))
+            if progress:
+                progress(Progress(source, batch.lines, batch.valid, time.perf_counter() - started))
         if checker.failed:
-            raise ImportRejected(source, checker.errors, lines_seen, checker.truncated)
+            raise ImportRejected(source, checker.errors, checker.lines_read, checker.truncated)
+    result.records = checker.valid
     result.inserted, result.updated, result.queued, result.steps = (
         counts.inserted, counts.updated, counts.queued, counts.steps)
     result.seconds = time.perf_counter() - started
     if progress:
-        progress(Progress(source, lines_seen, result.records, result.seconds))
+        progress(Progress(source, checker.lines_read, result.records, result.seconds))
     return result
 
 

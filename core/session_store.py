@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from psycopg.types.json import Jsonb
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Connection, DateTime, Integer, Numeric, String, Table, Text,
+    bindparam, delete, insert, select,
+)
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.models import Account, AnalysisQueueItem, Session, Step
@@ -39,8 +44,12 @@ class SessionRecord:
     steps: list[tuple[Any, ...]]  # each in STEP_COLUMNS order
 
     @property
-    def key(self) -> tuple[int, str]:
+    def key(self) -> tuple[Any, str]:
         return self.values[0], self.values[1]
+
+    def with_account(self, account_ids: dict[str, int]) -> SessionRecord:
+        """The same record with its account slug replaced by the account's id."""
+        return SessionRecord((account_ids[self.values[0]], *self.values[1:]), self.steps)
 
     @property
     def status(self) -> str:
@@ -85,70 +94,146 @@ def ensure_accounts(connection: Connection, slugs: set[str], known: dict[str, in
     return known
 
 
+def _pg_type(column: Column) -> str:
+    """The PostgreSQL type name that binary COPY needs for a column (we only use Float as Numeric)."""
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl
+    column_type = column_type.dialect_impl(postgresql.dialect())
+    for kind, name in _PG_TYPE_NAMES:
+        if isinstance(column_type, kind):
+            return name
+    raise TypeError(f"no COPY type for {column.table.name}.{column.name} ({column.type!r})")
+
+
+_PG_TYPE_NAMES = (
+    (postgresql.JSONB, "jsonb"), (DateTime, "timestamptz"), (Boolean, "bool"), (Numeric, "float8"),
+    (BigInteger, "int8"), (Integer, "int4"), (Text, "text"), (String, "varchar"),
+)
+
+
+def _copy_statement(table: Table, columns: tuple[str, ...]) -> tuple[str, list[str]]:
+    types = [_pg_type(table.c[name]) for name in columns]
+    return f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)", types
+
+
 class PostgresCopyWriter:
-    """COPY the batch into a staging table, upsert from it, then COPY the steps in directly."""
+    """COPY straight into the tables for new sessions; upsert through a staging table otherwise.
+
+    Most imports bring new sessions: their ids are drawn from the sequence up front, so
+    sessions, steps and queue rows all go in by binary COPY (no text formatting or parsing of
+    timestamps on either side) with no second pass.
+    """
+
+    SESSIONS = _copy_statement(Session.__table__, ("id", *SESSION_COLUMNS, "imported_at"))
+    STEPS = _copy_statement(Step.__table__, ("session_id", *STEP_COLUMNS))
+    QUEUE = _copy_statement(
+        AnalysisQueueItem.__table__,
+        ("session_id", "account_id", "status", "attempts", "enqueued_at", "available_at"),
+    )
 
     def __init__(self, connection: Connection):
         self.connection = connection
         self.raw = connection.connection.driver_connection  # psycopg, same transaction
         self._staged = False
 
-    def _stage(self) -> None:
-        if self._staged:
-            return
+    def write(self, records: list[SessionRecord], now: datetime) -> BatchCounts:
         with self.raw.cursor() as cur:
+            existing = self._existing_ids(cur, records)
+            fresh = [r for r in records if r.key not in existing]
+            stale = [r for r in records if r.key in existing]
+            ids = dict(existing)
+            if fresh:
+                ids.update(self._copy_new_sessions(cur, fresh, now))
+            if stale:
+                self._upsert_sessions(cur, stale, now)
+                cur.execute("DELETE FROM steps WHERE session_id = ANY(%s)", (list(existing.values()),))
+            step_count = self._copy_steps(cur, records, ids)
+            queued = self._queue_resolved(cur, records, ids, set(existing.values()), now)
+        return BatchCounts(len(fresh), len(stale), queued, step_count)
+
+    @staticmethod
+    def _existing_ids(cur, records: list[SessionRecord]) -> dict[tuple[int, str], int]:
+        cur.execute(
+            "SELECT s.account_id, s.external_id, s.id FROM sessions s "
+            "JOIN unnest(%s::int[], %s::text[]) AS k(account_id, external_id) "
+            "ON s.account_id = k.account_id AND s.external_id = k.external_id",
+            ([r.key[0] for r in records], [r.key[1] for r in records]),
+        )
+        return {(a, e): i for a, e, i in cur.fetchall()}
+
+    @staticmethod
+    def _copy_new_sessions(cur, fresh: list[SessionRecord], now: datetime) -> dict[tuple[int, str], int]:
+        cur.execute(
+            "SELECT nextval(pg_get_serial_sequence('sessions', 'id')) FROM generate_series(1, %s)",
+            (len(fresh),),
+        )
+        new_ids = [row[0] for row in cur.fetchall()]
+        statement, types = PostgresCopyWriter.SESSIONS
+        with cur.copy(statement) as copy:
+            copy.set_types(types)
+            for session_id, record in zip(new_ids, fresh):
+                copy.write_row((session_id, *record.values, now))
+        return {r.key: i for r, i in zip(fresh, new_ids)}
+
+    def _upsert_sessions(self, cur, records: list[SessionRecord], now: datetime) -> None:
+        columns = ", ".join(SESSION_COLUMNS)
+        if not self._staged:
             # Same column types as sessions, none of its constraints; gone at commit.
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS import_sessions_stage ON COMMIT DROP AS "
-                f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions WITH NO DATA"
+                f"SELECT {columns} FROM sessions WITH NO DATA"
             )
-        self._staged = True
-
-    def write(self, records: list[SessionRecord], now: datetime) -> BatchCounts:
-        self._stage()
-        columns = ", ".join(SESSION_COLUMNS)
+            self._staged = True
+        cur.execute("TRUNCATE import_sessions_stage")
+        with cur.copy(f"COPY import_sessions_stage ({columns}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row(record.values)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED_ON_CONFLICT)
-        with self.raw.cursor() as cur:
-            cur.execute("TRUNCATE import_sessions_stage")
-            with cur.copy(f"COPY import_sessions_stage ({columns}) FROM STDIN") as copy:
-                for record in records:
-                    copy.write_row(record.values)
+        cur.execute(
+            f"INSERT INTO sessions ({columns}, imported_at) SELECT {columns}, %s FROM import_sessions_stage "
+            f"ON CONFLICT (account_id, external_id) DO UPDATE SET {updates}, imported_at = EXCLUDED.imported_at",
+            (now,),
+        )
+
+    @staticmethod
+    def _copy_steps(cur, records: list[SessionRecord], ids: dict[tuple[int, str], int]) -> int:
+        count = 0
+        statement, types = PostgresCopyWriter.STEPS
+        with cur.copy(statement) as copy:
+            copy.set_types(types)
+            for record in records:
+                session_id = ids[record.key]
+                for step in record.steps:
+                    if step[4] is not None:
+                        step = (*step[:4], Jsonb(step[4], dumps=orjson.dumps), *step[5:])
+                    copy.write_row((session_id, *step))
+                    count += 1
+        return count
+
+    @staticmethod
+    def _queue_resolved(cur, records: list[SessionRecord], ids: dict[tuple[int, str], int],
+                        replaced: set[int], now: datetime) -> int:
+        resolved = [(ids[r.key], r.key[0]) for r in records if r.status == "resolved"]
+        new = [(s, a) for s, a in resolved if s not in replaced]
+        if new:
+            # New sessions cannot be queued yet: COPY needs no conflict handling.
+            statement, types = PostgresCopyWriter.QUEUE
+            with cur.copy(statement) as copy:
+                copy.set_types(types)
+                for session_id, account_id in new:
+                    copy.write_row((session_id, account_id, "pending", 0, now, now))
+        queued = len(new)
+        again = [s for s, _ in resolved if s in replaced]
+        if again:
             cur.execute(
-                f"INSERT INTO sessions ({columns}, imported_at) "
-                f"SELECT {columns}, %s FROM import_sessions_stage "
-                f"ON CONFLICT (account_id, external_id) DO UPDATE SET {updates}, imported_at = EXCLUDED.imported_at "
-                "RETURNING id, account_id, external_id, (xmax = 0) AS inserted",
-                (now,),
+                "INSERT INTO analysis_queue (session_id, account_id, status, attempts, enqueued_at, available_at) "
+                "SELECT id, account_id, 'pending', 0, %s, %s FROM sessions WHERE id = ANY(%s) "
+                "ON CONFLICT (session_id) DO NOTHING",
+                (now, now, again),
             )
-            ids: dict[tuple[int, str], int] = {}
-            replaced: list[int] = []
-            for session_id, account_id, external_id, inserted in cur.fetchall():
-                ids[(account_id, external_id)] = session_id
-                if not inserted:
-                    replaced.append(session_id)
-            if replaced:
-                cur.execute("DELETE FROM steps WHERE session_id = ANY(%s)", (replaced,))
-            step_count = 0
-            with cur.copy(f"COPY steps (session_id, {', '.join(STEP_COLUMNS)}) FROM STDIN") as copy:
-                for record in records:
-                    session_id = ids[record.key]
-                    for step in record.steps:
-                        options = step[4]
-                        if options is not None:
-                            step = (*step[:4], orjson.dumps(options).decode(), *step[5:])
-                        copy.write_row((session_id, *step))
-                        step_count += 1
-            resolved = [ids[r.key] for r in records if r.status == "resolved"]
-            queued = 0
-            if resolved:
-                cur.execute(
-                    "INSERT INTO analysis_queue (session_id, account_id, status, attempts, enqueued_at, available_at) "
-                    "SELECT id, account_id, 'pending', 0, %s, %s FROM sessions WHERE id = ANY(%s) "
-                    "ON CONFLICT (session_id) DO NOTHING",
-                    (now, now, resolved),
-                )
-                queued = cur.rowcount
-        return BatchCounts(len(records) - len(replaced), len(replaced), queued, step_count)
+            queued += cur.rowcount
+        return queued
 
 
 class GenericWriter:
