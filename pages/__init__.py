@@ -1,0 +1,1 @@
+"""Dashboard pages: one callable per page, registered with `st.navigation` in dashboard/app.py."""

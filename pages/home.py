@@ -1,0 +1,90 @@
+"""Home: what FlowPilot Insights is, and the selected account's headline numbers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.headline import Headline, headline_numbers
+from core.settings import get_settings
+from dashboard import resources
+
+PERIOD_DAYS = 30
+
+ABOUT = (
+    "FlowPilot Insights shows how your engineers' troubleshooting sessions with the FlowPilot "
+    "AI copilot end: how many were resolved, escalated or abandoned, and, in the pages to come, "
+    "which problems the published flows do not cover yet and what new flows would help."
+)
+
+LOAD_DATA = (
+    "To load data, run one of these in the project folder, then press **Refresh data** in the sidebar:\n\n"
+    "- `python -m core demo`: generate realistic demo accounts and sessions\n"
+    "- `python -m core import --flows FLOWS.jsonl --sessions SESSIONS.jsonl`: import your own exports"
+)
+
+
+@st.cache_data(ttl=get_settings().cache_ttl_seconds, show_spinner=False)
+def _headline(url: str, account_id: int, days: int) -> Headline:
+    with resources.read_session(url) as db:
+        return headline_numbers(db, account_id, days)
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _card(column, label: str, value: str, change: float | None, change_text: str, colour: str,
+          help_text: str) -> None:
+    # A string delta gets its arrow and colour from its first character, so "+0" would show
+    # a coloured up arrow; no change (or nothing to compare with) is grey and has no arrow.
+    unchanged = change is None or change == 0
+    column.metric(label, value, change_text, help=help_text, border=True,
+                  delta_color="off" if unchanged else colour, delta_arrow="off" if unchanged else "auto")
+
+
+def _metrics(h: Headline) -> None:
+    before = h.previous
+    points = None
+    if h.resolution_rate is not None and before.resolution_rate is not None:
+        points = round((h.resolution_rate - before.resolution_rate) * 100, 1) + 0.0  # no "-0.0"
+    # Two rows of three: six cards in one row leave too little room for "100.0%" on a laptop.
+    top, bottom = st.columns(3), st.columns(3)
+    _card(top[0], "Sessions", f"{h.sessions:,}", h.sessions - before.sessions,
+          f"{h.sessions - before.sessions:+,}", "off", "Sessions started in the period.")
+    _card(top[1], "Resolved", f"{h.resolved:,}", h.resolved - before.resolved,
+          f"{h.resolved - before.resolved:+,}", "normal", "Of those, resolved with the copilot.")
+    _card(top[2], "Resolution rate", _rate(h.resolution_rate), points,
+          "none before" if points is None else f"{points:+.1f} pp", "normal",
+          "Resolved sessions as a share of all sessions started in the period; "
+          "the change is in percentage points.")
+    _card(bottom[0], "Escalated", f"{h.escalated:,}", h.escalated - before.escalated,
+          f"{h.escalated - before.escalated:+,}", "inverse",
+          "Escalated, or waiting for an escalation to be accepted.")
+    _card(bottom[1], "Abandoned", f"{h.abandoned:,}", h.abandoned - before.abandoned,
+          f"{h.abandoned - before.abandoned:+,}", "inverse", "Given up without a resolution or escalation.")
+    _card(bottom[2], "Still active", f"{h.active:,}", h.active - before.active,
+          f"{h.active - before.active:+,}", "off", "Not ended yet.")
+
+
+def home() -> None:
+    st.title("FlowPilot Insights")
+    st.markdown(ABOUT)
+
+    account = resources.current_account()
+    if account is None:
+        st.info(f"**There are no accounts in the database yet.**\n\n{LOAD_DATA}", icon=":material/inbox:")
+        return
+
+    headline = _headline(resources.database_url(), account.id, PERIOD_DAYS)
+    st.subheader(f"{account.name}: last {headline.days} days", anchor=False)
+    st.caption(
+        f"Sessions started since {headline.start:%d %b %Y %H:%M} UTC, compared with the "
+        f"{headline.days} days before ({headline.previous_start:%d %b} – {headline.start:%d %b %Y})."
+    )
+    if headline.sessions == 0:
+        earlier = (f" ({headline.previous.sessions:,} in the {headline.days} days before)"
+                   if headline.previous.sessions else "")
+        st.info(f"**This account has no sessions in the last {headline.days} days**{earlier}.\n\n{LOAD_DATA}",
+                icon=":material/inbox:")
+        return
+    _metrics(headline)

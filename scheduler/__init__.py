@@ -1,0 +1,1 @@
+"""The background process: `python -m scheduler` runs the periodic jobs over `core`."""

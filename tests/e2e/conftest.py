@@ -1,0 +1,160 @@
+"""Browser tests: a real `streamlit run` server and Debian's Chromium, driven by Playwright.
+
+Without /usr/bin/chromium these tests skip with the reason, unless REQUIRE_BROWSER=1, where
+they fail: CI must never pass by skipping them. Install the browser with
+`apt-get install chromium`; Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from core.db import make_engine, unit_of_work, upgrade
+from core.models import Account, Session
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SERVER_START_TIMEOUT = 60
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float = SERVER_START_TIMEOUT) -> None:
+    """Poll ``url`` until it answers 200; fail early, with the server's output, if the server dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with code {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within {timeout}s:\n{log.read_text()}")
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+Seed = dict[tuple[str, str], list[tuple[int, tuple[str, ...]]]]
+
+
+def seed_sessions(url: str, accounts: Seed) -> None:
+    """A migrated database holding, per (slug, name), sessions started ``days ago`` with these statuses."""
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(timezone.utc)
+    with unit_of_work(engine) as db:
+        for (slug, name), groups in accounts.items():
+            account = Account(slug=slug, name=name, settings={})
+            db.add(account)
+            db.flush()
+            n = 0
+            for days_ago, statuses in groups:
+                for status in statuses:
+                    n += 1
+                    db.add(Session(account_id=account.id, external_id=f"{slug}-{n}", status=status,
+                                   created_at=now - timedelta(days=days_ago, minutes=n)))
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded_database(tmp_path: Path) -> Callable[[Seed], str]:
+    """A fresh SQLite file holding the given accounts and sessions; returns its URL."""
+    numbers = itertools.count(1)
+
+    def make(accounts: Seed) -> str:
+        url = f"sqlite:///{tmp_path / f'seeded-{next(numbers)}.db'}"
+        seed_sessions(url, accounts)
+        return url
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's browser with `apt-get install chromium`"
+        if os.environ.get("REQUIRE_BROWSER", "") not in ("", "0", "false", "False"):
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: Path) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def streamlit_server(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Start `streamlit run dashboard/app.py` on a free port against a database URL; returns its base URL."""
+    started: list[subprocess.Popen] = []
+
+    def start(database_url: str) -> str:
+        port = free_port()
+        log = tmp_path / f"streamlit-{port}.log"
+        # The console script, as a user runs it, not `python -m`: that is what puts the
+        # project root on sys.path, and app.py must not depend on it.
+        script = Path(sys.executable).with_name("streamlit")
+        streamlit = [str(script)] if script.exists() else [sys.executable, "-m", "streamlit"]
+        with log.open("w") as sink:
+            process = subprocess.Popen(
+                [*streamlit, "run", "dashboard/app.py", "--server.port", str(port),
+                 "--server.headless", "true", "--server.address", "127.0.0.1"],
+                cwd=REPO, stdout=sink, stderr=subprocess.STDOUT,
+                env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": ""},
+            )
+        started.append(process)
+        wait_for_server(f"http://127.0.0.1:{port}/_stcore/health", process, log)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in started:
+        stop_process(process)

@@ -1,0 +1,54 @@
+"""Demo data goes through the real import, and `make run`'s bootstrap uses it once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from core.bootstrap import DEMO_ADMIN_EMAIL, prepare
+from core.db import unit_of_work
+from core.demo import run_demo
+from core.models import Account, AnalysisQueueItem, Flow, Membership, Session, Step, User
+from core.settings import Settings
+
+ANCHOR = datetime(2026, 11, 20, 10, 30, tzinfo=timezone.utc)
+
+
+def table_counts(engine) -> dict[str, int]:
+    with unit_of_work(engine) as db:
+        return {model.__tablename__: db.scalar(select(func.count()).select_from(model))
+                for model in (Account, Flow, Session, Step, AnalysisQueueItem)}
+
+
+def test_demo_data_imports_every_generated_session(engine):
+    summary = run_demo(engine, accounts=3, sessions=1500, seed=5, anchor=ANCHOR, batch_size=400)
+    counts = table_counts(engine)
+    assert summary.sessions == counts["sessions"] == 1500
+    assert counts["accounts"] == 3
+    assert counts["flows"] == summary.flows > 0
+    assert counts["steps"] > 3 * 1500
+    with unit_of_work(engine) as db:
+        resolved = db.scalar(select(func.count()).select_from(Session).where(Session.status == "resolved"))
+    assert counts["analysis_queue"] == resolved > 0
+
+
+def test_running_the_demo_again_with_the_same_seed_changes_nothing(engine):
+    run_demo(engine, accounts=2, sessions=600, seed=5, anchor=ANCHOR)
+    first = table_counts(engine)
+    run_demo(engine, accounts=2, sessions=600, seed=5, anchor=ANCHOR)
+    assert table_counts(engine) == first
+
+
+def test_bootstrap_loads_demo_data_and_one_admin_only_once(engine, monkeypatch):
+    monkeypatch.setattr("core.bootstrap.DEMO_SESSIONS", 300)
+    settings = Settings(database_url=str(engine.url.render_as_string(hide_password=False)))
+    first = list(prepare(engine, settings))
+    assert any("loading demo data" in line for line in first)
+    assert any("shown only this once" in line for line in first)
+    second = list(prepare(engine, settings))
+    assert second == ["Database schema is current."]
+    with unit_of_work(engine) as db:
+        assert db.scalars(select(User.email)).all() == [DEMO_ADMIN_EMAIL]
+        assert set(db.scalars(select(Membership.role))) == {"admin"}
+        assert db.scalar(select(func.count()).select_from(Membership)) == 3

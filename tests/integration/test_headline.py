@@ -1,0 +1,134 @@
+"""Headline numbers: exact counts for the period and the one before, one account at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from itertools import count
+
+import pytest
+
+from core.db import unit_of_work
+from core.headline import AccountRef, headline_numbers, list_accounts
+from core.models import Account, Session
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+_ids = count(1)
+
+
+def add_account(engine, slug: str, name: str) -> int:
+    with unit_of_work(engine) as db:
+        account = Account(slug=slug, name=name, settings={})
+        db.add(account)
+        db.flush()
+        return account.id
+
+
+def add_sessions(engine, account_id: int, created_at: datetime, *statuses: str) -> None:
+    with unit_of_work(engine) as db:
+        db.add_all(
+            Session(account_id=account_id, external_id=f"s-{next(_ids)}", created_at=created_at, status=status)
+            for status in statuses
+        )
+
+
+@pytest.fixture
+def two_accounts(engine):
+    acme = add_account(engine, "acme", "Acme IT")
+    other = add_account(engine, "other", "Other MSP")
+    days = timedelta(days=1)
+    # This period: 8 sessions.
+    add_sessions(engine, acme, NOW - 1 * days, "resolved", "resolved", "escalated", "active")
+    add_sessions(engine, acme, NOW - 29 * days, "resolved", "requesting_escalation", "abandoned")
+    add_sessions(engine, acme, NOW - 30 * days, "active")  # exactly the period's start: in
+    # The previous period: 5 sessions.
+    add_sessions(engine, acme, NOW - 30 * days - timedelta(microseconds=1), "resolved")
+    add_sessions(engine, acme, NOW - 45 * days, "resolved", "escalated", "abandoned")
+    add_sessions(engine, acme, NOW - 60 * days, "abandoned")  # exactly the previous start: in
+    # Outside both periods.
+    add_sessions(engine, acme, NOW - 60 * days - timedelta(microseconds=1), "resolved")
+    add_sessions(engine, acme, NOW - 200 * days, "resolved", "escalated")
+    add_sessions(engine, acme, NOW, "resolved")  # the period ends before now
+    add_sessions(engine, acme, NOW + days, "resolved")
+    # Another account, in both periods, with every status.
+    statuses = ("active", "resolved", "escalated", "requesting_escalation", "abandoned")
+    add_sessions(engine, other, NOW - 2 * days, *statuses, "resolved")
+    add_sessions(engine, other, NOW - 40 * days, *statuses)
+    return acme, other
+
+
+def test_the_headline_counts_this_period_by_status(engine, two_accounts):
+    acme, _ = two_accounts
+    with unit_of_work(engine) as db:
+        h = headline_numbers(db, acme, days=30, now=NOW)
+
+    assert (h.sessions, h.resolved, h.escalated, h.abandoned, h.active) == (8, 3, 2, 1, 2)
+    assert h.resolution_rate == pytest.approx(3 / 8)
+    assert (h.start, h.end, h.days) == (NOW - timedelta(days=30), NOW, 30)
+
+
+def test_the_headline_counts_the_previous_period_of_equal_length(engine, two_accounts):
+    acme, _ = two_accounts
+    with unit_of_work(engine) as db:
+        previous = headline_numbers(db, acme, days=30, now=NOW).previous
+
+    assert (previous.sessions, previous.resolved, previous.escalated, previous.abandoned, previous.active) == (
+        5, 2, 1, 2, 0)
+    assert previous.resolution_rate == pytest.approx(2 / 5)
+
+
+def test_another_accounts_sessions_are_never_counted(engine, two_accounts):
+    acme, other = two_accounts
+    with unit_of_work(engine) as db:
+        theirs = headline_numbers(db, other, days=30, now=NOW)
+        ours = headline_numbers(db, acme, days=30, now=NOW)
+
+    assert (theirs.sessions, theirs.resolved, theirs.escalated, theirs.abandoned, theirs.active) == (6, 2, 2, 1, 1)
+    assert theirs.previous.sessions == 5
+    assert ours.sessions == 8
+
+
+def test_a_shorter_period_moves_both_windows(engine, two_accounts):
+    acme, _ = two_accounts
+    with unit_of_work(engine) as db:
+        h = headline_numbers(db, acme, days=7, now=NOW)
+
+    assert (h.sessions, h.resolved, h.escalated, h.active) == (4, 2, 1, 1)
+    assert h.previous.sessions == 0
+    assert h.previous.resolution_rate is None
+
+
+def test_an_account_without_sessions_has_zero_counts_and_no_rate(engine):
+    empty = add_account(engine, "empty", "Empty")
+    with unit_of_work(engine) as db:
+        h = headline_numbers(db, empty, now=NOW)
+
+    assert (h.sessions, h.resolved, h.escalated, h.abandoned, h.active) == (0, 0, 0, 0, 0)
+    assert h.resolution_rate is None
+    assert h.previous.sessions == 0
+
+
+def test_now_defaults_to_the_current_time(engine):
+    acme = add_account(engine, "acme", "Acme IT")
+    add_sessions(engine, acme, datetime.now(timezone.utc) - timedelta(hours=1), "resolved")
+    with unit_of_work(engine) as db:
+        assert headline_numbers(db, acme).sessions == 1
+
+
+def test_a_period_shorter_than_a_day_is_refused(engine):
+    with unit_of_work(engine) as db, pytest.raises(ValueError, match="at least 1"):
+        headline_numbers(db, 1, days=0, now=NOW)
+
+
+def test_the_account_list_holds_every_account_by_name(engine):
+    add_account(engine, "zeta", "Zeta Networks")
+    add_account(engine, "acme", "Acme IT")
+    with unit_of_work(engine) as db:
+        accounts = list_accounts(db)
+
+    assert [(a.slug, a.name) for a in accounts] == [("acme", "Acme IT"), ("zeta", "Zeta Networks")]
+    assert all(isinstance(a, AccountRef) and a.id for a in accounts)
+
+
+def test_an_empty_database_has_no_accounts(engine):
+    with unit_of_work(engine) as db:
+        assert list_accounts(db) == []

@@ -1,0 +1,157 @@
+"""The home page, run in-process with Streamlit's AppTest against seeded SQLite databases."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import make_engine, unit_of_work, upgrade
+from core.models import Account, Session
+from core.settings import get_settings
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+# Per account: (days ago, statuses). "This period" is the last 30 days, "before" the 30 before.
+SEED = {
+    ("alpha-it", "Alpha IT"): [
+        (2, ("resolved", "resolved", "resolved", "escalated", "requesting_escalation", "abandoned", "active")),
+        (40, ("resolved", "resolved", "abandoned")),
+        (90, ("resolved",)),
+    ],
+    ("beta-net", "Beta Networks"): [
+        (1, ("resolved", "resolved")),
+        (35, ("resolved", "resolved", "resolved", "resolved")),
+    ],
+    ("gamma-old", "Gamma Old"): [
+        (45, ("resolved",)),
+    ],
+}
+
+
+def seed(url: str, accounts: dict) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(timezone.utc)
+    with unit_of_work(engine) as db:
+        for (slug, name), groups in accounts.items():
+            account = Account(slug=slug, name=name, settings={})
+            db.add(account)
+            db.flush()
+            n = 0
+            for days_ago, statuses in groups:
+                for status in statuses:
+                    n += 1
+                    db.add(Session(account_id=account.id, external_id=f"{slug}-{n}", status=status,
+                                   created_at=now - timedelta(days=days_ago, minutes=n)))
+    engine.dispose()
+
+
+def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def seeded(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    seed(url, SEED)
+    use_database(monkeypatch, url)
+    return url
+
+
+def run_app(**query: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.query_params.update(query)
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+def metrics(app: AppTest) -> dict[str, tuple[str, str | None]]:
+    return {m.label: (m.value, m.delta) for m in app.metric}
+
+
+def test_the_home_page_shows_the_first_accounts_numbers_and_their_change(seeded):
+    app = run_app()
+
+    assert app.title[0].value == "FlowPilot Insights"
+    assert metrics(app) == {
+        "Sessions": ("7", "+4"),
+        "Resolved": ("3", "+1"),
+        "Escalated": ("2", "+2"),
+        "Abandoned": ("1", "+0"),
+        "Still active": ("1", "+1"),
+        "Resolution rate": ("42.9%", "-23.8 pp"),
+    }
+    assert app.query_params["account"] == "alpha-it"
+
+
+def test_switching_account_changes_the_numbers_and_the_link(seeded):
+    app = run_app()
+    switcher = app.sidebar.selectbox(key="account")
+    assert switcher.options == ["Alpha IT (alpha-it)", "Beta Networks (beta-net)", "Gamma Old (gamma-old)"]
+
+    switcher.select("beta-net").run()
+
+    assert not app.exception
+    shown = metrics(app)
+    assert shown["Sessions"] == ("2", "-2")
+    assert shown["Resolved"] == ("2", "-2")
+    assert shown["Resolution rate"] == ("100.0%", "+0.0 pp")
+    assert app.query_params["account"] == "beta-net"
+
+
+def test_a_link_naming_an_account_opens_that_account(seeded):
+    app = run_app(account="beta-net")
+
+    assert app.sidebar.selectbox(key="account").value == "beta-net"
+    assert metrics(app)["Sessions"] == ("2", "-2")
+
+
+def test_a_link_naming_an_unknown_account_falls_back_to_the_first(seeded):
+    app = run_app(account="no-such-account")
+
+    assert app.sidebar.selectbox(key="account").value == "alpha-it"
+    assert app.query_params["account"] == "alpha-it"
+
+
+def test_an_account_without_sessions_in_the_period_says_how_to_load_data(seeded):
+    app = run_app(account="gamma-old")
+
+    assert not app.metric
+    message = app.info[0].value
+    assert "no sessions in the last 30 days" in message
+    assert "(1 in the 30 days before)" in message
+    assert "python -m core demo" in message and "python -m core import" in message
+
+
+def test_an_empty_database_says_how_to_load_data(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    seed(url, {})
+    use_database(monkeypatch, url)
+
+    app = run_app()
+
+    assert not app.metric
+    assert not app.sidebar.selectbox
+    message = app.info[0].value
+    assert "no accounts in the database yet" in message
+    assert "python -m core demo" in message and "python -m core import" in message
+
+
+def test_a_database_without_the_schema_shows_the_command_to_run(tmp_path, monkeypatch):
+    use_database(monkeypatch, f"sqlite:///{tmp_path / 'unmigrated.db'}")
+
+    app = run_app()
+
+    assert "python -m core db upgrade" in app.error[0].value
+    assert not app.metric
