@@ -190,20 +190,27 @@ class Session(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     steps: Mapped[list[Step]] = relationship(
-        back_populates="session", cascade="all, delete-orphan", order_by="Step.seq"
+        back_populates="session", cascade="all, delete-orphan", order_by="Step.seq",
+        primaryjoin="Session.id == foreign(Step.session_id)",
     )
 
 
 class Step(Base):
+    """One step of a session.
+
+    No foreign-key constraint to ``sessions``: steps are written only by the import, in the
+    same transaction as their session, and on PostgreSQL the per-row key check (a row lock on
+    the session for every step) halved the import's speed (benchmarks/import_bench.py).
+    Deleting sessions goes through the ORM, whose cascade removes their steps.
+    """
+
     __tablename__ = "steps"
     __table_args__ = (
         CheckConstraint(_one_of("step_type", STEP_TYPES), name="step_type"),
         CheckConstraint(f"outcome IS NULL OR {_one_of('outcome', STEP_OUTCOMES)}", name="outcome"),
     )
 
-    session_id: Mapped[int] = mapped_column(
-        BigID, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
-    )
+    session_id: Mapped[int] = mapped_column(BigID, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     step_type: Mapped[str] = mapped_column(String(16))
     node_id: Mapped[str | None] = mapped_column(String(64))
@@ -215,7 +222,9 @@ class Step(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    session: Mapped[Session] = relationship(back_populates="steps")
+    session: Mapped[Session] = relationship(
+        back_populates="steps", primaryjoin="Session.id == foreign(Step.session_id)"
+    )
 
 
 class AnalysisQueueItem(Base):

@@ -171,7 +171,6 @@ def upgrade() -> None:
     sa.Column('responded_at', core.types.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("outcome IS NULL OR outcome IN ('succeeded', 'failed', 'skipped')", name=op.f('ck_steps_outcome')),
     sa.CheckConstraint("step_type IN ('question', 'action', 'script', 'note', 'resolution', 'escalation')", name=op.f('ck_steps_step_type')),
-    sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_steps_session_id_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('session_id', 'seq', name=op.f('pk_steps'))
     )
     op.create_table('audit_log',
