@@ -22,9 +22,14 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(default=5000, ge=1, le=100_000)
     import_max_errors: int = Field(default=20, ge=1)
     scheduler_interval_seconds: int = Field(default=30, ge=1)
+    analysis_batch_size: int = Field(default=500, ge=1, le=10_000)
+    analysis_lease_seconds: int = Field(default=300, ge=5)
+    analysis_max_attempts: int = Field(default=5, ge=1)
+    analysis_backoff_seconds: int = Field(default=60, ge=0)
     session_idle_timeout_minutes: int = Field(default=60, ge=1)
     cache_ttl_seconds: int = Field(default=3600, ge=0)
     port: int = Field(default=8501, ge=1, le=65535)
+    script_library_dir: str = ""  # extra folder of admin script templates; empty = shipped only
 
     @field_validator("database_url")
     @classmethod

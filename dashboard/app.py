@@ -14,21 +14,39 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from core.settings import get_settings  # noqa: E402
-from dashboard import resources  # noqa: E402
-from pages.home import home  # noqa: E402
+from dashboard import resources, signed_in  # noqa: E402
+from dashboard.navigation import all_pages, pages_for  # noqa: E402
+from dashboard.text import md_escape  # noqa: E402
+from pages.sign_in import sign_in_page  # noqa: E402
 
 st.set_page_config(page_title="FlowPilot Insights", page_icon=":material/insights:", layout="wide")
 
-resources.engine()
+engine = resources.engine()
+actor = signed_in.signed_in_actor(engine)
+if actor is None:
+    # Every page stays registered (hidden), so a link to a page and its filters is still the
+    # address after signing in; whichever page the link named, the sign-in form is what runs.
+    st.navigation(all_pages(), position="hidden")
+    sign_in_page()
+    st.stop()
+
 with st.sidebar:
     st.markdown("### :material/insights: FlowPilot Insights")
-resources.select_account(resources.accounts(resources.database_url()))
-st.sidebar.button(
-    "Refresh data", icon=":material/refresh:", on_click=st.cache_data.clear,
-    help=f"Numbers are kept for up to {get_settings().cache_ttl_seconds // 60} minutes; this reads them again now.",
-)
+account = resources.select_account(actor)
+with st.sidebar:
+    role = f" · {resources.current_role()}" if account else ""
+    who = md_escape(actor.label) if actor.display_name is None else f"{md_escape(actor.label)} ({md_escape(actor.email)})"
+    st.caption(f":material/person: {who}{role}")
+    if account is not None and len(actor.accounts) == 1:
+        st.caption(f":material/domain: {md_escape(account.name)}")
+    st.button("Refresh data", icon=":material/refresh:", on_click=st.cache_data.clear,
+              help=f"Numbers are kept for up to {get_settings().cache_ttl_seconds // 60} minutes; this reads them again now.")
+    st.button("Sign out", icon=":material/logout:", on_click=signed_in.sign_out, key="sign_out")
 
-navigation = st.navigation([
-    st.Page(home, title="Home", icon=":material/home:", url_path="home", default=True),
-])
-navigation.run()
+if account is None:
+    st.title("FlowPilot Insights")
+    st.warning("Your user is not a member of any account yet. Ask an admin to add you "
+               "(`python -m core user add EMAIL --account SLUG --role ROLE`).", icon=":material/group_off:")
+    st.stop()
+
+st.navigation(pages_for(actor, account.id)).run()

@@ -1,4 +1,4 @@
-"""What every page shares: the database engine, the account list, the selected account.
+"""What every page shares: the database engine, the selected account, the page-level role check.
 
 Caching lives here and in the pages, never in ``core``. Cached reads take the database URL as
 an argument so that two databases (tests, or a changed DATABASE_URL) never share entries.
@@ -13,12 +13,15 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session as OrmSession
 
+from core.auth import PERMISSION_TEXT, Actor
 from core.db import SchemaOutOfDate, make_engine, require_current_schema, unit_of_work
-from core.headline import AccountRef, list_accounts
+from core.headline import AccountRef
 from core.settings import get_settings
+from dashboard import signed_in
 
 ACCOUNT_KEY = "account"
 _CURRENT = "_current_account"
+_ROLE = "_current_role"
 
 
 @st.cache_resource(show_spinner=False)
@@ -55,32 +58,52 @@ def read_session(url: str) -> Iterator[OrmSession]:
         yield db
 
 
-@st.cache_data(ttl=get_settings().cache_ttl_seconds, show_spinner=False)
-def accounts(url: str) -> list[AccountRef]:
-    with read_session(url) as db:
-        return list_accounts(db)
-
-
-def select_account(choices: list[AccountRef]) -> AccountRef | None:
-    """The sidebar's account switcher, mirrored in the URL (``?account=slug``) so links reopen it."""
+def select_account(actor: Actor) -> AccountRef | None:
+    """The sidebar's account switcher, limited to the signed-in user's memberships and mirrored
+    in the URL (``?account=slug``) so links reopen it. A slug the user is not a member of in a
+    link is ignored, never trusted."""
+    choices = {a.slug: a for a in actor.accounts}
     if not choices:
         st.query_params.pop(ACCOUNT_KEY, None)
         st.session_state.pop(ACCOUNT_KEY, None)
         st.session_state[_CURRENT] = None
         return None
-    by_slug = {a.slug: a for a in choices}
-    if st.session_state.get(ACCOUNT_KEY) not in by_slug:
+    if st.session_state.get(ACCOUNT_KEY) not in choices:
         requested = st.query_params.get(ACCOUNT_KEY)
-        st.session_state[ACCOUNT_KEY] = requested if requested in by_slug else choices[0].slug
-    slug = st.sidebar.selectbox(
-        "Account", list(by_slug), key=ACCOUNT_KEY,
-        format_func=lambda s: by_slug[s].name if by_slug[s].name == s else f"{by_slug[s].name} ({s})",
-    )
+        st.session_state[ACCOUNT_KEY] = requested if requested in choices else next(iter(choices))
+    if len(choices) > 1:
+        slug = st.sidebar.selectbox(
+            "Account", list(choices), key=ACCOUNT_KEY,
+            format_func=lambda s: choices[s].name if choices[s].name == s else f"{choices[s].name} ({s})",
+        )
+    else:
+        slug = st.session_state[ACCOUNT_KEY]
+    chosen = choices[slug]
     st.query_params[ACCOUNT_KEY] = slug
-    st.session_state[_CURRENT] = by_slug[slug]
-    return by_slug[slug]
+    st.session_state[_CURRENT] = AccountRef(id=chosen.account_id, slug=chosen.slug, name=chosen.name)
+    st.session_state[_ROLE] = chosen.role
+    return st.session_state[_CURRENT]
 
 
 def current_account() -> AccountRef | None:
     """The account the sidebar selected on this run; the entry point selects it before any page runs."""
     return st.session_state.get(_CURRENT)
+
+
+def current_role() -> str | None:
+    return st.session_state.get(_ROLE)
+
+
+def require(permission: str) -> tuple[Actor, AccountRef]:
+    """The signed-in user and account for a page that needs ``permission``; otherwise a refusal, and stop.
+
+    The navigation already hides pages a role may not open; this is the server-side check that
+    holds even when a page is reached some other way.
+    """
+    actor = signed_in.current_actor()
+    account = current_account()
+    if actor is None or account is None or not actor.may(account.id, permission):
+        st.error(f"You may not {PERMISSION_TEXT.get(permission, permission)} in this account.",
+                 icon=":material/block:")
+        st.stop()
+    return actor, account

@@ -7,6 +7,7 @@ import streamlit as st
 from core.headline import Headline, headline_numbers
 from core.settings import get_settings
 from dashboard import resources
+from dashboard.text import md_escape
 
 PERIOD_DAYS = 30
 
@@ -70,13 +71,9 @@ def home() -> None:
     st.title("FlowPilot Insights")
     st.markdown(ABOUT)
 
-    account = resources.current_account()
-    if account is None:
-        st.info(f"**There are no accounts in the database yet.**\n\n{LOAD_DATA}", icon=":material/inbox:")
-        return
-
+    _, account = resources.require("home")
     headline = _headline(resources.database_url(), account.id, PERIOD_DAYS)
-    st.subheader(f"{account.name}: last {headline.days} days", anchor=False)
+    st.subheader(f"{md_escape(account.name)}: last {headline.days} days", anchor=False)
     st.caption(
         f"Sessions started since {headline.start:%d %b %Y %H:%M} UTC, compared with the "
         f"{headline.days} days before ({headline.previous_start:%d %b} – {headline.start:%d %b %Y})."

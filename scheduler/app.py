@@ -1,7 +1,9 @@
 """The scheduler process: an APScheduler BlockingScheduler running jobs over `core`.
 
-Every job is a function of the engine, registered in `build_scheduler`; adding the analysis
-job is one more `add_job` there.
+Every job is a function of the engine, registered in `build_scheduler`. The analysis job
+drains the analysis queue batch by batch; a stop signal lets the current batch finish (it is
+one transaction) and ends the job before the next one, so nothing claimed is left behind.
+`--drain` runs the analysis alone until the queue has nothing claimable, then exits.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ import argparse
 import logging
 import signal
 import sys
-from datetime import datetime, timezone
+import threading
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from core.analysis.queue_claims import QueuePolicy, worker_id
+from core.analysis.service import BatchReport, drain
 from core.db import SchemaOutOfDate, make_engine, require_current_schema, schema_status, unit_of_work
 from core.queue_status import queue_backlog
 from core.settings import Settings, get_settings
@@ -38,6 +43,26 @@ def log_queue_backlog(engine: Engine) -> None:
     log.info("analysis queue backlog: %s", backlog.describe())
 
 
+# Set by SIGTERM/SIGINT: the analysis finishes the batch it is in and starts no other.
+STOP = threading.Event()
+
+
+def queue_policy(settings: Settings) -> QueuePolicy:
+    return QueuePolicy(batch_size=settings.analysis_batch_size, lease_seconds=settings.analysis_lease_seconds,
+                       max_attempts=settings.analysis_max_attempts, backoff_seconds=settings.analysis_backoff_seconds)
+
+
+def _log_batch(report: BatchReport) -> None:
+    log.info("analysis batch: %s", report.describe())
+
+
+def analyse_queue(engine: Engine, worker: str, policy: QueuePolicy) -> BatchReport:
+    total = drain(engine, worker, policy, should_stop=STOP.is_set, on_batch=_log_batch)
+    if total.claimed:
+        log.info("analysis run: %s", total.describe())
+    return total
+
+
 def build_scheduler(engine: Engine, settings: Settings) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone=timezone.utc)
     # A slow run is never stacked on top of itself, and runs missed while one was slow
@@ -46,6 +71,10 @@ def build_scheduler(engine: Engine, settings: Settings) -> BlockingScheduler:
              "max_instances": 1, "coalesce": True}
     scheduler.add_job(log_queue_backlog, args=[engine], id="queue-backlog", name="queue backlog",
                       next_run_time=datetime.now(timezone.utc), **every)
+    # The backlog is logged as found at start-up before the analysis starts working it off.
+    scheduler.add_job(analyse_queue, args=[engine, worker_id(), queue_policy(settings)], id="analysis",
+                      name="session analysis", next_run_time=datetime.now(timezone.utc) + timedelta(seconds=2),
+                      **every)
     return scheduler
 
 
@@ -80,12 +109,33 @@ def _raise_stop(signum: int, _frame) -> None:
     # A second signal while shutting down must not interrupt the clean shutdown.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    STOP.set()
     raise _StopRequested(signum)
+
+
+def _stop_after_batch(signum: int, _frame) -> None:
+    # --drain runs batches in this (the main) thread: raising here would cut a batch short.
+    if not STOP.is_set():
+        log.info("received %s; stopping after the current batch", signal.Signals(signum).name)
+    STOP.set()
+
+
+def _drain(engine: Engine, settings: Settings) -> int:
+    signal.signal(signal.SIGTERM, _stop_after_batch)
+    signal.signal(signal.SIGINT, _stop_after_batch)
+    total = analyse_queue(engine, worker_id(), queue_policy(settings))
+    if STOP.is_set():
+        log.info("stopped after the current batch; the rest of the queue waits for the next run")
+    else:
+        log.info("the analysis queue has nothing left to claim; exiting")
+    return 1 if total.failed and not total.analysed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scheduler", description="FlowPilot Insights scheduler")
     parser.add_argument("--once", action="store_true", help="run every job once, then exit")
+    parser.add_argument("--drain", action="store_true",
+                        help="analyse batches until the analysis queue has nothing claimable, then exit")
     args = parser.parse_args(argv)
     configure_logging()
     signal.signal(signal.SIGTERM, _raise_stop)
@@ -99,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log.info("starting; database %s", where)
         _require_schema(engine, settings)
+        if args.drain:
+            return _drain(engine, settings)
         scheduler = build_scheduler(engine, settings)
         if args.once:
             return _run_once(scheduler)

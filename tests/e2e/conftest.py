@@ -158,3 +158,26 @@ def streamlit_server(tmp_path: Path) -> Iterator[Callable[[str], str]]:
     yield start
     for process in started:
         stop_process(process)
+
+
+def add_user(url: str, email: str, role: str = "admin", slugs: tuple[str, ...] | None = None) -> None:
+    """A user (password ``tests.factories.PASSWORD``) with ``role`` in the named accounts (default: all)."""
+    from sqlalchemy import select
+
+    from tests import factories as make
+
+    engine = make_engine(url)
+    with unit_of_work(engine) as db:
+        accounts = db.scalars(select(Account).order_by(Account.slug)).all()
+        make.user(db, email, {a: role for a in accounts if slugs is None or a.slug in slugs})
+    engine.dispose()
+
+
+def sign_in(page, email: str, password: str | None = None) -> None:
+    """Fill the sign-in form of whatever page is open and wait for the signed-in app."""
+    from tests import factories as make
+
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password or make.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").wait_for(timeout=30_000)

@@ -1,4 +1,4 @@
-"""The home page in a real browser, served by a real `streamlit run`."""
+"""The home page in a real browser, served by a real `streamlit run`, after signing in."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.e2e.conftest import add_user, sign_in
 
 
 pytestmark = pytest.mark.browser
@@ -23,9 +25,14 @@ ACCOUNTS = {
 EXCEPTION = '[data-testid="stException"]'
 
 
+ADMIN = "admin@test.example"
+
+
 @pytest.fixture
 def seeded_url(seeded_database) -> str:
-    return seeded_database(ACCOUNTS)
+    url = seeded_database(ACCOUNTS)
+    add_user(url, ADMIN)
+    return url
 
 
 def metric(page, label: str):
@@ -38,6 +45,7 @@ def test_the_home_page_shows_the_headline_numbers_and_switches_account(page, str
                                                                       screenshots):
     base = streamlit_server(seeded_url)
     page.goto(base)
+    sign_in(page, ADMIN)
 
     expect(metric(page, "Sessions")).to_have_text("7", timeout=30_000)
     expect(metric(page, "Resolved")).to_have_text("3")
@@ -61,15 +69,16 @@ def test_the_home_page_shows_the_headline_numbers_and_switches_account(page, str
 def test_a_link_with_an_account_reopens_that_account(page, streamlit_server, seeded_url):
     base = streamlit_server(seeded_url)
     page.goto(f"{base}/?account=beta-net")
+    sign_in(page, ADMIN)
 
     expect(metric(page, "Sessions")).to_have_text("2", timeout=30_000)
     expect(page.get_by_role("combobox", name="Account")).to_have_value("Beta Networks (beta-net)")
 
 
-def test_an_empty_database_shows_how_to_load_data(page, streamlit_server, seeded_database, screenshots):
+def test_an_empty_database_says_how_to_add_a_user(page, streamlit_server, seeded_database, screenshots):
     page.goto(streamlit_server(seeded_database({})))
 
-    expect(page.get_by_text("There are no accounts in the database yet.")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("python -m core demo")).to_be_visible()
+    expect(page.get_by_text("There are no users yet.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("python -m core user add", exact=False)).to_be_visible()
     expect(page.locator(EXCEPTION)).to_have_count(0)
     page.screenshot(path=screenshots / "home-empty.png", full_page=True)

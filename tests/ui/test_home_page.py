@@ -1,18 +1,19 @@
-"""The home page, run in-process with Streamlit's AppTest against seeded SQLite databases."""
+"""The home page, run in-process with Streamlit's AppTest against seeded SQLite databases,
+signed in as a user who is admin of every seeded account."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.db import make_engine, unit_of_work, upgrade
 from core.models import Account, Session
-from core.settings import get_settings
+from tests import factories as make
+from tests.ui.conftest import open_app, sign_in, use_database
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+ADMIN = "admin@test.example"
 
 # Per account: (days ago, statuses). "This period" is the last 30 days, "before" the 30 before.
 SEED = {
@@ -36,28 +37,21 @@ def seed(url: str, accounts: dict) -> None:
     upgrade(engine)
     now = datetime.now(timezone.utc)
     with unit_of_work(engine) as db:
+        created = []
         for (slug, name), groups in accounts.items():
             account = Account(slug=slug, name=name, settings={})
             db.add(account)
             db.flush()
+            created.append(account)
             n = 0
             for days_ago, statuses in groups:
                 for status in statuses:
                     n += 1
                     db.add(Session(account_id=account.id, external_id=f"{slug}-{n}", status=status,
                                    created_at=now - timedelta(days=days_ago, minutes=n)))
+        if created:
+            make.user(db, ADMIN, {account: "admin" for account in created})
     engine.dispose()
-
-
-def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_settings():
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -69,11 +63,7 @@ def seeded(tmp_path, monkeypatch) -> str:
 
 
 def run_app(**query: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=30)
-    app.query_params.update(query)
-    app.run()
-    assert not app.exception, [e.message for e in app.exception]
-    return app
+    return sign_in(open_app(**query), ADMIN)
 
 
 def metrics(app: AppTest) -> dict[str, tuple[str, str | None]]:
@@ -134,24 +124,24 @@ def test_an_account_without_sessions_in_the_period_says_how_to_load_data(seeded)
     assert "python -m core demo" in message and "python -m core import" in message
 
 
-def test_an_empty_database_says_how_to_load_data(tmp_path, monkeypatch):
+def test_an_empty_database_says_how_to_add_a_user(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     seed(url, {})
     use_database(monkeypatch, url)
 
-    app = run_app()
+    app = open_app()
 
     assert not app.metric
     assert not app.sidebar.selectbox
     message = app.info[0].value
-    assert "no accounts in the database yet" in message
-    assert "python -m core demo" in message and "python -m core import" in message
+    assert "There are no users yet" in message
+    assert "python -m core user add" in message
 
 
 def test_a_database_without_the_schema_shows_the_command_to_run(tmp_path, monkeypatch):
     use_database(monkeypatch, f"sqlite:///{tmp_path / 'unmigrated.db'}")
 
-    app = run_app()
+    app = open_app()
 
     assert "python -m core db upgrade" in app.error[0].value
     assert not app.metric

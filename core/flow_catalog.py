@@ -1,0 +1,96 @@
+"""Published flows (read side): the list with usage figures, and one flow with its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session as OrmSession
+
+from core.auth import Actor, authorize
+from core.models import Flow, FlowProposal, FlowVersion, Session, User
+
+FLOW_COLUMNS = ["id", "external_id", "name", "domain", "current_version", "versions", "sessions",
+                "resolved", "resolution_rate", "last_used", "updated_at"]
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: int
+    source: str
+    published_at: datetime
+    published_by: str | None
+    source_proposal_id: int | None
+    source_proposal_title: str | None
+    note: str | None
+    tree: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FlowDetail:
+    id: int
+    external_id: str
+    name: str
+    domain: str | None
+    current_version: int
+    tree: dict[str, Any] | None  # the current version's
+    versions: tuple[VersionEntry, ...]  # newest first
+
+
+def flow_list(db: OrmSession, actor: Actor, account_id: int) -> pd.DataFrame:
+    """Every flow of the account with how often sessions followed it and how those ended."""
+    authorize(db, actor, account_id, "view_flows")
+    # Sessions name their flow by its imported id; aggregate per name first, then join.
+    usage = (
+        select(Session.matched_flow.label("flow"), func.count().label("sessions"),
+               func.count(case((Session.status == "resolved", 1))).label("resolved"),
+               func.max(Session.created_at).label("last_used"))
+        .where(Session.account_id == account_id, Session.matched_flow.is_not(None))
+        .group_by(Session.matched_flow)
+        .subquery()
+    )
+    versions = (
+        select(FlowVersion.flow_id, func.count().label("versions"))
+        .join(Flow, Flow.id == FlowVersion.flow_id)
+        .where(Flow.account_id == account_id)
+        .group_by(FlowVersion.flow_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(Flow.id, Flow.external_id, Flow.name, Flow.domain, Flow.current_version,
+               func.coalesce(versions.c.versions, 0), func.coalesce(usage.c.sessions, 0),
+               func.coalesce(usage.c.resolved, 0), usage.c.last_used, Flow.updated_at)
+        .outerjoin(usage, usage.c.flow == Flow.external_id)
+        .outerjoin(versions, versions.c.flow_id == Flow.id)
+        .where(Flow.account_id == account_id)
+        .order_by(Flow.name, Flow.external_id)
+    ).all()
+    frame = pd.DataFrame([(*r[:8], None, *r[8:]) for r in rows], columns=FLOW_COLUMNS)
+    # The rate is shaped here, not in SQL, so that no division by zero depends on the dialect.
+    frame["resolution_rate"] = [res / n if n else None for res, n in zip(frame["resolved"], frame["sessions"])]
+    # Timestamps come back as datetime objects; the same dtype on both databases keeps display code simple.
+    for column in ("last_used", "updated_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def flow_detail(db: OrmSession, actor: Actor, account_id: int, flow_id: int) -> FlowDetail | None:
+    authorize(db, actor, account_id, "view_flows")
+    flow = db.scalars(select(Flow).where(Flow.account_id == account_id, Flow.id == flow_id)).one_or_none()
+    if flow is None:
+        return None
+    rows = db.execute(
+        select(FlowVersion.version, FlowVersion.source, FlowVersion.published_at, User.email,
+               FlowVersion.source_proposal_id, FlowProposal.title, FlowVersion.note, FlowVersion.tree)
+        .outerjoin(User, User.id == FlowVersion.published_by_user_id)
+        .outerjoin(FlowProposal, (FlowProposal.id == FlowVersion.source_proposal_id)
+                   & (FlowProposal.account_id == account_id))
+        .where(FlowVersion.flow_id == flow.id)
+        .order_by(FlowVersion.version.desc())
+    ).all()
+    tree = next((r.tree for r in rows if r.version == flow.current_version), None)
+    return FlowDetail(flow.id, flow.external_id, flow.name, flow.domain, flow.current_version, tree,
+                      tuple(VersionEntry(*r) for r in rows))

@@ -1,0 +1,104 @@
+"""The knowledge-gap report for one account and period: fetch, shape, then fetch the session ids
+of the gaps kept."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session as OrmSession
+
+from core.gaps import queries, signals
+from core.gaps.signals import Gap
+from core.gaps.thresholds import GapThresholds, load_thresholds
+from core.models import Account
+from core.types import utcnow
+
+
+@dataclass(frozen=True)
+class GapReport:
+    generated_at: datetime
+    account: str
+    period_days: int
+    period_start: datetime
+    period_end: datetime
+    gaps: tuple[Gap, ...]
+    thresholds: GapThresholds
+    # Seconds per read, for the benchmark; not part of the report's JSON.
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "account": self.account,
+            "period_days": self.period_days,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "gaps": [g.to_dict() for g in self.gaps],
+        }
+
+
+def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datetime | None = None,
+                     thresholds: GapThresholds | None = None) -> GapReport:
+    """Every knowledge gap of the account's sessions started in the last ``days`` days."""
+    generated_at = now or utcnow()
+    period = queries.Period.last_days(days, generated_at)
+    account = db.get(Account, account_id)
+    if account is None:
+        raise LookupError(f"no account with id {account_id}")
+    t = thresholds or load_thresholds(db, account_id)
+    timings: dict[str, float] = {}
+
+    def timed(name: str, read, *args):
+        started = time.perf_counter()
+        result = read(db, account_id, *args)
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+        return result
+
+    flows = timed("flows", queries.read_flows)
+    step_rows = timed("steps", queries.read_step_rows, period)
+    nodes = timed("nodes", queries.read_node_rows, period)
+    domains = timed("domains", queries.read_domain_rows, period)
+    summaries = timed("summaries", queries.read_unmatched_summaries, period)
+
+    started = time.perf_counter()
+    gaps = [
+        *signals.weak_options(step_rows, flows, t),
+        *signals.high_escalation(domains, t),
+        *signals.uncharted_territory(domains, flows, t),
+        *signals.failing_actions(step_rows, flows, t),
+        *signals.dead_ends(nodes, flows, t),
+    ]
+    timings["shaping"] = time.perf_counter() - started
+    started = time.perf_counter()
+    gaps.extend(signals.repeated_patterns(summaries, t))
+    timings["clustering"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    ordered = signals.sort_gaps(gaps)
+    ids = _session_ids(db, account_id, period, ordered)
+    with_ids = [replace(g, evidence={**g.evidence, "session_ids": found}) for g, found in zip(ordered, ids)]
+    timings["session_ids"] = time.perf_counter() - started
+    return GapReport(generated_at, account.slug, days, period.start, period.end, tuple(with_ids), t, timings)
+
+
+def _session_ids(db: OrmSession, account_id: int, period: queries.Period, gaps: list[Gap]) -> list[list[str]]:
+    """The ids behind each gap: listed already by the step passes, else read here (one query for
+    every pattern, one per domain gap through the domain index)."""
+    summaries = {key for g in gaps if g.locator[:1] == ("summaries",) for key in g.locator[1]}
+    by_summary = queries.read_summary_session_ids(db, account_id, period, summaries)
+    result = []
+    for gap in gaps:
+        kind, *args = gap.locator or (None,)
+        if kind is None:
+            result.append(list(gap.evidence.get("session_ids", [])))
+        elif kind == "summaries":
+            result.append(queries.newest_session_ids(tag for key in args[0] for tag in by_summary.get((key,), [])))
+        elif kind == "domain":
+            domain, statuses, tier = args
+            result.append(queries.session_ids_for_domain(db, account_id, period, domain, statuses, tier))
+        else:
+            raise ValueError(f"unknown gap locator {kind!r}")
+    return result

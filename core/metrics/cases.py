@@ -1,0 +1,133 @@
+"""Cases: the unit the PSA and first-contact figures count.
+
+A case is one PSA ticket (all of the period's sessions with the same ticket id), or one
+session without a ticket. A case belongs to the period its first session started in; sessions
+outside the two periods are not looked at. A case is *closed out* when none of its sessions
+is still active.
+
+- **First-contact resolution**: a closed-out case with exactly one session, and that session
+  resolved (so never escalated or retried in a second session). Rate: of closed-out cases.
+- **Time to resolution** of a closed-out case with a resolved session: from the ticket's
+  ``opened_at`` (else the first session's start) to the ticket's ``closed_at`` (else the
+  resolving session's end).
+- **Time spent per ticket**: the ticket's ``time_spent_minutes`` as the PSA reports it (the
+  largest value the ticket's sessions carry; the PSA keeps a running total per ticket).
+- **SLA breach**: a ticket closed after its ``sla_due_at``. Rate: of tickets with both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, literal, null, select, union_all
+from sqlalchemy.orm import Session as OrmSession
+
+from core.metrics.figures import Counts
+from core.metrics.medians import median_query
+from core.metrics.sql import count_if, seconds_between
+from core.metrics.window import ACTIVE, RESOLVED, Window
+from core.models import Session
+
+CASE_COUNTS = ("cases", "sessions", "closed_out", "resolved_cases", "first_contact",
+               "ttr_seconds", "ttr_cases", "time_spent_minutes", "time_spent_tickets", "sla_judged", "sla_breached")
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    is_current: int
+    ticketed: bool
+    board: str | None
+    priority: str | None
+    counts: Counts
+
+
+class _Cases:
+    """The cases CTE and the expressions every case figure shares."""
+
+    def __init__(self, window: Window):
+        ticketless = Session.psa_ticket_id.is_(None)
+        self.table = (
+            select(
+                func.min(Session.created_at).label("first_at"),
+                func.count().label("sessions"),
+                count_if(ACTIVE).label("active"),
+                count_if(RESOLVED).label("resolved"),
+                Session.psa_ticket_id,
+                func.min(Session.psa_opened_at).label("opened_at"),
+                func.max(Session.psa_closed_at).label("closed_at"),
+                func.max(Session.psa_sla_due_at).label("sla_due_at"),
+                func.max(Session.psa_time_spent_minutes).label("time_spent"),
+                func.max(Session.psa_board).label("board"),
+                func.max(Session.psa_priority).label("priority"),
+                func.max(case((RESOLVED, Session.ended_at))).label("resolved_at"),
+            )
+            .where(*window.conditions())
+            # The ticket id, or for a session without one the session itself.
+            .group_by(Session.psa_ticket_id, case((ticketless, Session.id)))
+            .cte("cases")
+        )
+        c = self.table.c
+        self.is_current = window.is_current(c.first_at)
+        self.has_ticket = c.psa_ticket_id.is_not(None)
+        self.closed_out = c.active == 0
+        self.resolved = and_(self.closed_out, c.resolved > 0)
+        self.first_contact = and_(self.closed_out, c.sessions == 1, c.resolved == 1)
+        started = case((and_(self.has_ticket, c.opened_at.is_not(None)), c.opened_at), else_=c.first_at)
+        finished = case((and_(self.has_ticket, c.closed_at.is_not(None)), c.closed_at), else_=c.resolved_at)
+        self.ttr = case((self.resolved, seconds_between(started, finished)))
+        self.spent = case((self.has_ticket, c.time_spent))
+        self.sla_judged = and_(self.has_ticket, c.closed_at.is_not(None), c.sla_due_at.is_not(None))
+        self.breached = and_(self.sla_judged, c.closed_at > c.sla_due_at)
+
+
+# The medians ride in the cube's own columns (same types, so the UNION lines up): the weighted
+# middle sum in the measure's total column, the middle weight in its count column.
+MEDIAN_COLUMNS = {"ttr": ("ttr_seconds", "ttr_cases"), "spent": ("time_spent_minutes", "time_spent_tickets")}
+
+
+def fetch_cases(db: OrmSession, window: Window) -> tuple[list[CaseRow], dict[str, list[tuple]]]:
+    """The case cube per (period, ticketed, board, priority), and the middle values per period
+    of time to resolution (seconds) and time spent per ticket (minutes).
+
+    One statement: the sessions are grouped into cases once (a CTE) and the cube and both
+    medians read that, so the costly grouping by ticket happens a single time.
+    """
+    k = _Cases(window)
+    c = k.table.c
+    ticketed = case((k.has_ticket, 1), else_=0)
+    measures = [
+        func.count(), func.sum(c.sessions), count_if(k.closed_out), count_if(k.resolved), count_if(k.first_contact),
+        func.sum(k.ttr), func.count(k.ttr), func.sum(k.spent), func.count(k.spent),
+        count_if(k.sla_judged), count_if(k.breached),
+    ]
+    cube = (
+        select(literal("cube").label("part"), k.is_current.label("is_current"), ticketed.label("ticketed"),
+               c.board, c.priority, *(m.label(name) for m, name in zip(measures, CASE_COUNTS)))
+        .group_by(k.is_current, ticketed, c.board, c.priority)
+    )
+    parts = [cube]
+    for part, value in (("ttr", k.ttr), ("spent", k.spent)):
+        medians = median_query(select(k.is_current.label("is_current"), value.label("value")),
+                               ["is_current"], name=f"{part}_histogram").subquery(f"{part}_medians")
+        total, weight = MEDIAN_COLUMNS[part]
+        row = [null().label(name) for name in CASE_COUNTS]
+        m = list(medians.c)
+        row[CASE_COUNTS.index(total)], row[CASE_COUNTS.index(weight)] = m[1].label(total), m[2].label(weight)
+        parts.append(select(literal(part), m[0], null(), null(), null(), *row))
+    cube_rows: list[CaseRow] = []
+    medians_by_part: dict[str, list[tuple]] = {"ttr_seconds": [], "time_spent_minutes": []}
+    for r in db.execute(union_all(*parts)):
+        part, is_current = r[0], int(r[1])
+        values = _plain(r[5:])
+        if part == "cube":
+            cube_rows.append(CaseRow(is_current, bool(r[2]), r[3], r[4], dict(zip(CASE_COUNTS, values))))
+        else:
+            total, weight = MEDIAN_COLUMNS[part]
+            named = dict(zip(CASE_COUNTS, values))
+            medians_by_part[total].append((is_current, named[total], named[weight]))
+    return cube_rows, medians_by_part
+
+
+def _plain(values) -> list:
+    # PostgreSQL sums integers as NUMERIC; figures are plain ints and floats.
+    return [v if v is None or isinstance(v, (int, float)) else (int(v) if v == int(v) else float(v)) for v in values]

@@ -1,0 +1,93 @@
+"""``build_metrics``: every figure for one account and period, with the previous period's.
+
+Six aggregate queries, each a range scan of ``ix_sessions_account_created`` for the account
+and both periods (the failure query also probes the steps primary key). Fetch, then shape: the
+read functions return raw rows and the shaping functions are pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session as OrmSession
+
+from core.metrics.cases import fetch_cases
+from core.metrics.figures import Number, Section
+from core.metrics.flows import shape_flows
+from core.metrics.psa import case_totals, shape_psa
+from core.metrics.sessions import fetch_session_cube, totals
+from core.metrics.success import fetch_failures, shape_resolution
+from core.metrics.tiers import fetch_handle_medians, shape_tiers
+from core.metrics.volume import day_lag, fetch_daily, shape_volume
+from core.metrics.window import MetricsFilters, Window
+
+FLAT_HEADER = ("section", "dimension", "key", "metric", "value", "previous_value", "change")
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    account_id: int
+    start: datetime
+    end: datetime
+    previous_start: datetime
+    days: int
+    filters: MetricsFilters
+    sections: tuple[Section, ...]
+
+    def __getitem__(self, name: str) -> Section:
+        for section in self.sections:
+            if section.name == name:
+                return section
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "days": self.days,
+            "period": {"start": self.start.isoformat(), "end": self.end.isoformat()},
+            "previous_period": {"start": self.previous_start.isoformat(), "end": self.start.isoformat(),
+                                # Days and weeks compare with the same hours this many days earlier.
+                                "day_and_week_lag_days": day_lag(Window(self.account_id, self.start, self.end)).days},
+            "filters": self.filters.to_dict(),
+            "sections": {section.name: section.to_dict() for section in self.sections},
+        }
+
+    def flat_rows(self) -> Iterator[tuple[str, str, str, str, Number, Number, Number]]:
+        """One row per figure: (section, dimension, key, metric, value, previous_value, change).
+        Totals have the dimension ``total`` and an empty key."""
+        for section in self.sections:
+            for metric, figure in section.totals.items():
+                yield section.name, "total", "", metric, figure.value, figure.previous, figure.change
+            for dimension, groups in section.breakdowns.items():
+                for group in groups:
+                    for metric, figure in group.figures.items():
+                        yield section.name, dimension, group.key, metric, figure.value, figure.previous, figure.change
+
+
+def build_metrics(db: OrmSession, account_id: int, days: int = 30, now: datetime | None = None,
+                  filters: MetricsFilters | Mapping[str, str | None] | None = None) -> MetricsReport:
+    """Every figure for the account's sessions started in ``[now − days, now)``, each with the
+    same figure for the ``days`` before that."""
+    window = Window.last_days(account_id, days, now, filters)
+    cube = fetch_session_cube(db, window)
+    daily = fetch_daily(db, window)
+    handle_medians = fetch_handle_medians(db, window)
+    cases, case_medians = fetch_cases(db, window)
+    failures = fetch_failures(db, window)
+
+    sessions_now, sessions_before = totals(cube)
+    cases_now, cases_before, _, _ = case_totals(cases)
+    sections = (
+        shape_volume(cube, daily, window),
+        shape_tiers(cube, handle_medians),
+        shape_resolution(cases_now, cases_before, failures,
+                         sessions_now.get("resolved") or 0, sessions_before.get("resolved") or 0),
+        shape_psa(cases, case_medians, cube),
+        shape_flows(cube),
+    )
+    return MetricsReport(account_id=account_id, start=window.start, end=window.end,
+                         previous_start=window.previous_start, days=days, filters=window.filters,
+                         sections=sections)

@@ -1,0 +1,86 @@
+"""The period a report covers, the previous period it is compared with, and the filters.
+
+Sessions belong to a period by their start (``created_at``), half-open ``[start, end)``. The
+previous period is the one of equal length just before. Every query reads both periods in one
+pass over ``ix_sessions_account_created`` and labels each row with ``is_current``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case
+from sqlalchemy.sql.expression import ColumnElement
+
+from core.models import Session
+from core.types import utcnow
+
+ESCALATED_STATUSES = ("escalated", "requesting_escalation")
+
+RESOLVED = Session.status == "resolved"
+ESCALATED = Session.status.in_(ESCALATED_STATUSES)
+ABANDONED = Session.status == "abandoned"
+ACTIVE = Session.status == "active"
+# A session still active has no outcome yet and is left out of every rate.
+HAS_OUTCOME = Session.status != "active"
+
+
+@dataclass(frozen=True)
+class MetricsFilters:
+    """Narrow every figure to one problem domain, PSA board and/or engineer (None: all)."""
+
+    domain: str | None = None
+    board: str | None = None
+    engineer: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"domain": self.domain, "board": self.board, "engineer": self.engineer}
+
+
+@dataclass(frozen=True)
+class Window:
+    account_id: int
+    start: datetime
+    end: datetime
+    filters: MetricsFilters = MetricsFilters()
+
+    @classmethod
+    def last_days(cls, account_id: int, days: int, now: datetime | None = None,
+                  filters: MetricsFilters | Mapping[str, str | None] | None = None) -> Window:
+        if days < 1:
+            raise ValueError(f"days must be at least 1, not {days}")
+        end = now or utcnow()
+        if end.tzinfo is None:
+            raise ValueError("now must be a timezone-aware datetime")
+        if isinstance(filters, Mapping):  # e.g. straight from a page's widgets
+            filters = MetricsFilters(**filters)
+        return cls(account_id, end - timedelta(days=days), end, filters or MetricsFilters())
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def previous_start(self) -> datetime:
+        return self.start - (self.end - self.start)
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE clause: this account, both periods, the filters; the index's leading columns first."""
+        where = [
+            Session.account_id == self.account_id,
+            Session.created_at >= self.previous_start,
+            Session.created_at < self.end,
+        ]
+        if self.filters.domain is not None:
+            where.append(Session.problem_domain == self.filters.domain)
+        if self.filters.board is not None:
+            where.append(Session.psa_board == self.filters.board)
+        if self.filters.engineer is not None:
+            where.append(Session.engineer == self.filters.engineer)
+        return where
+
+    def is_current(self, column: ColumnElement = Session.created_at) -> ColumnElement[int]:
+        """1 for a row in this period, 0 for the previous one."""
+        return case((column >= self.start, 1), else_=0)

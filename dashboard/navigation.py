@@ -1,0 +1,48 @@
+"""Which pages exist and which permission opens each: the navigation shows a role only its pages.
+
+A new page is one more ``PageSpec`` here, naming a permission from ``core.auth.PERMISSIONS``
+(analytics, knowledge_gaps and exports already exist for the pages to come).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.auth import Actor
+from pages.flows import flows_page
+from pages.home import home
+from pages.review_queue import review_queue_page
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    render: Callable[[], None]
+    title: str
+    icon: str
+    url_path: str
+    permission: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(home, "Home", ":material/home:", "home", "home"),
+    PageSpec(review_queue_page, "Review queue", ":material/rule:", "review-queue", "view_queue"),
+    PageSpec(flows_page, "Flows", ":material/account_tree:", "flows", "view_flows"),
+)
+
+
+def _pages(specs: list[PageSpec]) -> list[st.Page]:
+    return [st.Page(spec.render, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=index == 0)
+            for index, spec in enumerate(specs)]
+
+
+def pages_for(actor: Actor, account_id: int) -> list[st.Page]:
+    """The pages the actor's role in the account may open, in menu order."""
+    return _pages([spec for spec in PAGES if actor.may(account_id, spec.permission)])
+
+
+def all_pages() -> list[st.Page]:
+    """Every page, for the signed-out navigation: it only keeps the address, it never runs them."""
+    return _pages(list(PAGES))

@@ -1,0 +1,213 @@
+"""The review queue's detail panel: one proposal, its evidence, its tree, and the review actions.
+
+Actions name the proposal by id and by the row_version shown, never by a table row, so a queue
+that changed under the admin's eyes cannot move a decision onto another proposal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from core import review
+from core.auth import Actor
+from core.headline import AccountRef
+from core.review_queue import Evidence, ProposalDetail
+from core.tree_diagram import tree_to_dot
+from core.tree_diff import diff_trees
+from dashboard import resources, tree_editor
+from dashboard.text import md_escape
+
+FLASH = "_review_flash"
+TYPE_LABEL = {"new_flow": "New flow", "enhancement": "Enhancement"}
+STATUS_ICON = {"pending": ":material/hourglass_empty:", "approved": ":material/check_circle:",
+               "published": ":material/publish:", "dismissed": ":material/snooze:",
+               "rejected": ":material/block:"}
+
+
+def show_flash() -> None:
+    """The toast of the action that ended the previous run (a toast shown before st.rerun is lost)."""
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        message, ok = flash
+        st.toast(message, icon=":material/check_circle:" if ok else ":material/error:")
+
+
+def _act(action: Callable[[], review.ReviewOutcome], on_done: Callable[[bool], None]) -> None:
+    try:
+        outcome = action()
+    except (review.ReviewError, review.NotAllowed) as refused:
+        st.session_state[FLASH] = (str(refused), False)
+        on_done(False)
+    else:
+        st.session_state[FLASH] = (outcome.message, True)
+        on_done(True)
+    st.rerun()
+
+
+def _header(d: ProposalDetail) -> None:
+    st.subheader(md_escape(d.title), anchor=False)
+    st.markdown(
+        f":blue-badge[{TYPE_LABEL[d.proposal_type]}] "
+        f":gray-badge[{STATUS_ICON.get(d.status, '')} {d.status}] "
+        + (f":violet-badge[{md_escape(d.domain)}]" if d.domain else "")
+    )
+    left, middle, right = st.columns(3)
+    left.metric("Confidence", f"{d.confidence:.0%}", border=True)
+    middle.metric("Supporting sessions", f"{d.support_count:,}", border=True)
+    right.metric("Proposed", f"{d.created_at:%d %b %Y}", border=True,
+                 help=f"Updated {d.updated_at:%d %b %Y %H:%M} UTC · proposal #{d.id}, version {d.row_version}")
+    if d.confidence_rationale:
+        st.markdown(f"**Why this confidence:** {md_escape(d.confidence_rationale)}")
+    if d.summary:
+        st.markdown(md_escape(d.summary))
+    if d.proposal_type == "enhancement" and d.status == "pending":
+        if d.target_flow_id is None:
+            st.warning("The flow this proposal enhances no longer exists.", icon=":material/warning:")
+        else:
+            moved = (d.target_flow_version is not None and d.target_flow_current_version != d.target_flow_version)
+            st.caption(f"Enhances **{md_escape(d.target_flow_name)}** ({md_escape(d.target_flow_external_id)}), "
+                       f"published version {d.target_flow_current_version}."
+                       + (f" The analysis compared against version {d.target_flow_version}: the flow has changed "
+                          "since, so check the changes below against the current version." if moved else ""))
+    if d.status != "pending":
+        when = f"{d.reviewed_at:%d %b %Y %H:%M} UTC" if d.reviewed_at else "an unknown time"
+        published = (f" Published as **{md_escape(d.published_as[0])}** version {d.published_as[1]} "
+                     "(see Flows)." if d.published_as else "")
+        st.info(f"**{d.status.title()}** by {md_escape(d.reviewed_by or 'a removed user')} at {when}.{published}"
+                + (f"\n\nReason: {md_escape(d.review_reason)}" if d.review_reason else ""),
+                icon=STATUS_ICON.get(d.status))
+
+
+def _evidence(items: tuple[Evidence, ...], total: int) -> None:
+    if not items:
+        st.caption("No supporting sessions are linked to this proposal.")
+        return
+    if total > len(items):
+        st.caption(f"The {len(items)} most recent of {total:,} supporting sessions.")
+    for e in items:
+        ticket = f" · {e.psa_system or 'PSA'} ticket {e.psa_ticket_id}" if e.psa_ticket_id else ""
+        label = (f"{e.created_at:%d %b %Y %H:%M} · {e.engineer or 'unknown engineer'} · {e.status}{ticket} — "
+                 f"{e.problem_summary or e.external_id}")
+        with st.expander(md_escape(label, limit=160)):
+            rows = [("Problem", e.problem_summary), ("Resolution", e.resolution_summary),
+                    ("Root cause", e.root_cause), ("Engineer", e.engineer), ("Outcome", e.status),
+                    ("PSA ticket", f"{e.psa_ticket_id} ({e.psa_system or 'unknown system'})" if e.psa_ticket_id else None),
+                    ("Session", e.external_id)]
+            st.dataframe(pd.DataFrame([(k, v or "–") for k, v in rows], columns=["", "value"]),
+                         hide_index=True, width="stretch")
+            if e.steps:
+                st.dataframe(
+                    pd.DataFrame([(s.seq, s.step_type, s.context_message, s.response,
+                                   "yes" if s.was_free_text else "", s.outcome) for s in e.steps],
+                                 columns=["#", "step", "copilot asked / proposed", "engineer answered",
+                                          "free text", "outcome"]),
+                    hide_index=True, width="stretch")
+
+
+def _diagrams(d: ProposalDetail) -> None:
+    # Once decided, the flow's current version may be this very proposal: comparing would mislead.
+    if d.proposal_type == "enhancement" and d.target_tree is not None and d.status == "pending":
+        changes = diff_trees(d.target_tree, d.tree)
+        st.caption(f"Changes against the published version: {changes.describe()}. "
+                   "New nodes and answers are drawn green, changed nodes amber.")
+        before, after = st.columns(2)
+        with before:
+            st.markdown(f"**Published (v{d.target_flow_current_version})**")
+            st.graphviz_chart(tree_to_dot(d.target_tree))
+        with after:
+            st.markdown("**Proposed**")
+            st.graphviz_chart(tree_to_dot(d.tree, changes))
+        if changes.lines:
+            with st.expander(f"Every change ({len(changes.lines)})"):
+                st.markdown("\n".join(f"- {md_escape(line, limit=300)}" for line in changes.lines))
+    else:
+        st.graphviz_chart(tree_to_dot(d.tree))
+
+
+def _reason_action(label: str, verb: str, help_text: str, d: ProposalDetail,
+                   run: Callable[[str], review.ReviewOutcome], on_done: Callable[[bool], None]) -> None:
+    with st.popover(label, width="stretch"):
+        # A form sends the typed reason with the click; a bare text area only sends it on blur.
+        with st.form(f"rq_{verb}_form_{d.id}", border=False):
+            st.caption(help_text)
+            reason = st.text_area("Reason", key=f"rq_{verb}_reason_{d.id}", max_chars=review.MAX_REASON)
+            if st.form_submit_button(f"{label} proposal", key=f"rq_{verb}_{d.id}", type="primary"):
+                _act(lambda: run(reason), on_done)
+
+
+def _actions(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Callable[[bool], None]) -> None:
+    engine = resources.engine()
+    editing_key = f"rq_editing_{d.id}"
+    columns = st.columns(4)
+    if d.proposal_type == "new_flow":
+        with columns[0].popover("Approve", icon=":material/check:", width="stretch"), \
+                st.form(f"rq_approve_form_{d.id}", border=False):
+            st.caption("Publishes the proposed tree, as it stands, as a new flow.")
+            note = st.text_input("Note (optional)", key=f"rq_approve_note_{d.id}")
+            if st.form_submit_button("Approve and publish", key=f"rq_approve_{d.id}", type="primary"):
+                _act(lambda: review.approve(engine, actor, account.id, d.id, d.row_version, note=note), on_done)
+    else:
+        columns[0].caption("An enhancement is published through edit & publish, as the next version of its flow.")
+    if columns[1].button("Edit & publish", key=f"rq_edit_{d.id}", icon=":material/edit:", width="stretch",
+                         type="primary" if st.session_state.get(editing_key) else "secondary"):
+        st.session_state[editing_key] = not st.session_state.get(editing_key, False)
+        st.rerun()
+    with columns[2]:
+        _reason_action("Dismiss", "dismiss", "Not now: the proposal may come back when new evidence arrives.", d,
+                       lambda r: review.dismiss(engine, actor, account.id, d.id, d.row_version, r), on_done)
+    with columns[3]:
+        _reason_action("Reject", "reject", "Never propose this again.", d,
+                       lambda r: review.reject(engine, actor, account.id, d.id, d.row_version, r), on_done)
+
+    if st.session_state.get(editing_key):
+        _editor(actor, account, d, on_done)
+
+
+def _editor(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Callable[[bool], None]) -> None:
+    engine = resources.engine()
+    key = f"rq_tree_{d.id}_{d.row_version}"
+    with st.container(border=True):
+        target = (f"the next version (v{(d.target_flow_current_version or 0) + 1}) of "
+                  f"{md_escape(d.target_flow_external_id)}" if d.proposal_type == "enhancement" else "a new flow")
+        st.markdown(f"#### Edit & publish\nPublishes the edited tree as {target}.")
+        name = None
+        if d.proposal_type == "new_flow":
+            name = st.text_input("Flow name", value=d.title, key=f"rq_name_{d.id}", max_chars=200)
+        draft, problems = tree_editor.tree_editor(key, d.tree, d.target_tree)
+        note = st.text_input("Note for the version history (optional)", key=f"rq_note_{d.id}")
+        publish, reset, cancel = st.columns([2, 1, 1])
+        if publish.button("Publish", key=f"rq_publish_{d.id}", type="primary", icon=":material/publish:",
+                          disabled=bool(problems), width="stretch"):
+            def done(ok: bool) -> None:
+                if ok:
+                    tree_editor.reset(key)
+                    st.session_state.pop(f"rq_editing_{d.id}", None)
+                on_done(ok)
+            _act(lambda: review.edit_and_publish(engine, actor, account.id, d.id, d.row_version, draft,
+                                                 flow_name=name, note=note), done)
+        if reset.button("Start over", key=f"rq_reset_{d.id}", width="stretch"):
+            tree_editor.reset(key)
+            st.rerun()
+        if cancel.button("Cancel", key=f"rq_cancel_{d.id}", width="stretch"):
+            tree_editor.reset(key)
+            st.session_state.pop(f"rq_editing_{d.id}", None)
+            st.rerun()
+
+
+def proposal_panel(actor: Actor, account: AccountRef, d: ProposalDetail, can_review: bool,
+                   on_done: Callable[[bool], None]) -> None:
+    with st.container(border=True):
+        _header(d)
+        if d.status == "pending":
+            if can_review:
+                _actions(actor, account, d, on_done)
+            else:
+                st.caption(":material/visibility: Read-only: only admins review proposals.")
+        diagram, evidence = st.tabs(["Proposed tree", f"Supporting sessions ({d.evidence_total:,})"])
+        with diagram:
+            _diagrams(d)
+        with evidence:
+            _evidence(d.evidence, d.evidence_total)

@@ -1,0 +1,232 @@
+"""Review queue: the account's flow proposals, filtered and sorted, and the selected one in detail.
+
+The filters live in the URL query string, so a link reopens the same view; the selected
+proposal is kept by id (``?proposal=ID``), never by its row in the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import date
+
+import streamlit as st
+
+from core.auth import Actor
+from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
+from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
+from core.settings import get_settings
+from dashboard import proposal_panel, resources
+
+TTL = get_settings().cache_ttl_seconds
+SORT_LABEL = {"created": "Created", "confidence": "Confidence", "support": "Supporting sessions",
+              "title": "Title", "updated": "Last updated"}
+TYPE_LABEL = {"new_flow": "New flow", "enhancement": "Enhancement"}
+_PICK = "_rq_pick"
+_SELECTED = "rq_selected"
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _queue(url: str, actor: Actor, account_id: int, filters: QueueFilters) -> QueuePage:
+    with resources.read_session(url) as db:
+        return review_queue(db, actor, account_id, filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _domains(url: str, actor: Actor, account_id: int) -> list[str]:
+    with resources.read_session(url) as db:
+        return queue_domains(db, actor, account_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _detail(url: str, actor: Actor, account_id: int, proposal_id: int) -> ProposalDetail | None:
+    with resources.read_session(url) as db:
+        return proposal_detail(db, actor, account_id, proposal_id)
+
+
+def clear_caches() -> None:
+    _queue.clear()
+    _domains.clear()
+    _detail.clear()
+
+
+# --- the filters <-> the URL -------------------------------------------------------------------
+
+def _listed(name: str, allowed) -> list[str]:
+    raw = st.query_params.get(name)
+    return [v for v in raw.split(",") if v in allowed] if raw else []
+
+
+def _date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(st.query_params.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _load_url_state() -> None:
+    """Seed the widgets from the link on the page's first run in this browser session."""
+    if "rq_status" in st.session_state:
+        return
+    statuses = st.query_params.get("status")
+    st.session_state["rq_status"] = ([] if statuses == "all" else _listed("status", PROPOSAL_STATUSES)) \
+        if statuses else ["pending"]
+    st.session_state["rq_types"] = _listed("type", PROPOSAL_TYPES)
+    st.session_state["rq_domains"] = [d for d in st.query_params.get("domain", "").split(",") if d]
+    try:
+        low, high = (float(x) for x in st.query_params.get("confidence", "0-1").split("-"))
+        st.session_state["rq_confidence"] = (max(0, round(min(low, high) * 100)), min(100, round(max(low, high) * 100)))
+    except ValueError:
+        st.session_state["rq_confidence"] = (0, 100)
+    st.session_state["rq_from"] = _date("from")
+    st.session_state["rq_to"] = _date("to")
+    st.session_state["rq_text"] = st.query_params.get("q", "")
+    sort = st.query_params.get("sort", "created")
+    st.session_state["rq_sort"] = sort if sort in SORTS else "created"
+    st.session_state["rq_ascending"] = st.query_params.get("order") == "asc"
+    try:
+        st.session_state[_SELECTED] = int(st.query_params.get("proposal", ""))
+    except ValueError:
+        st.session_state[_SELECTED] = None
+
+
+def _save_url_state(f: QueueFilters, selected: int | None) -> None:
+    wanted = {
+        "status": ",".join(f.statuses) if f.statuses else "all",
+        "type": ",".join(f.types), "domain": ",".join(f.domains),
+        "confidence": f"{f.min_confidence:g}-{f.max_confidence:g}" if (f.min_confidence, f.max_confidence) != (0, 1) else "",
+        "from": f.created_from.isoformat() if f.created_from else "",
+        "to": f.created_to.isoformat() if f.created_to else "",
+        "q": f.text, "sort": f.sort if f.sort != "created" else "", "order": "" if f.descending else "asc",
+        "proposal": str(selected) if selected else "",
+    }
+    if wanted["status"] == "pending":
+        wanted["status"] = ""
+    for name, value in wanted.items():
+        if value:
+            if st.query_params.get(name) != value:
+                st.query_params[name] = value
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+def _filters(domains: list[str]) -> QueueFilters:
+    st.session_state["rq_domains"] = [d for d in st.session_state.get("rq_domains", []) if d in domains]
+    text, types, domain = st.columns([2, 1, 1])
+    text.text_input("Search title and summary", key="rq_text", placeholder="e.g. printer spooler",
+                    icon=":material/search:")
+    types.multiselect("Type", PROPOSAL_TYPES, key="rq_types", format_func=TYPE_LABEL.get, placeholder="Any type")
+    domain.multiselect("Domain", domains, key="rq_domains", placeholder="Any domain")
+    confidence, created_from, created_to, sort, order = st.columns([2, 1, 1, 1.2, 1], vertical_alignment="bottom")
+    confidence.slider("Confidence", 0, 100, step=5, key="rq_confidence", format="%d%%")
+    created_from.date_input("Created from", key="rq_from", format="YYYY-MM-DD")
+    created_to.date_input("Created to", key="rq_to", format="YYYY-MM-DD")
+    sort.selectbox("Sort by", list(SORTS), key="rq_sort", format_func=SORT_LABEL.get)
+    order.toggle("Ascending", key="rq_ascending_widget", value=st.session_state["rq_ascending"],
+                 help="Off: newest, highest or Z first.")
+    order.caption("")  # keeps the toggle level with the inputs beside it
+    st.session_state["rq_ascending"] = st.session_state["rq_ascending_widget"]
+    low, high = st.session_state["rq_confidence"]
+    return QueueFilters(
+        statuses=tuple(st.session_state.get("rq_status") or ()), types=tuple(st.session_state["rq_types"]),
+        domains=tuple(st.session_state["rq_domains"]), min_confidence=low / 100, max_confidence=high / 100,
+        created_from=st.session_state["rq_from"], created_to=st.session_state["rq_to"],
+        text=st.session_state["rq_text"], sort=st.session_state["rq_sort"],
+        descending=not st.session_state["rq_ascending"],
+    )
+
+
+def _table(page: QueuePage) -> int | None:
+    """The proposals table; returns the id of a row the admin just picked, if any."""
+    frame = page.rows.assign(proposal_type=page.rows["proposal_type"].map(TYPE_LABEL))
+    # A new key whenever the rows change: a selection made on other rows must not carry over.
+    key = "rq_table_" + hashlib.sha1(",".join(map(str, frame["id"])).encode()).hexdigest()[:12]
+    event = st.dataframe(
+        frame, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
+        column_order=["id", "title", "proposal_type", "domain", "status", "confidence", "support_count",
+                      "created_at", "summary"],
+        column_config={
+            "id": st.column_config.NumberColumn("#", width="small"),
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "proposal_type": st.column_config.TextColumn("Type", width="small"),
+            "domain": st.column_config.TextColumn("Domain", width="small"),
+            "status": st.column_config.TextColumn("Status", width="small"),
+            "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0,
+                                                          format="percent", width="small"),
+            "support_count": st.column_config.NumberColumn("Sessions", width="small"),
+            "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+            "summary": st.column_config.TextColumn("Summary", width="large"),
+        },
+    )
+    rows = event.selection.rows
+    picked = int(frame.iloc[rows[0]]["id"]) if rows else None
+    last = st.session_state.get(_PICK)
+    st.session_state[_PICK] = (key, picked)
+    if picked is not None and last != (key, picked):
+        return picked
+    if picked is None and last is not None and last[0] == key and last[1] is not None:
+        return -1  # the admin cleared the selection on this same table
+    return None
+
+
+def review_queue_page() -> None:
+    actor, account = resources.require("view_queue")
+    can_review = actor.may(account.id, "review")
+    url = resources.database_url()
+    proposal_panel.show_flash()
+    _load_url_state()
+    if st.session_state.get("_rq_account") not in (None, account.id):
+        st.session_state[_SELECTED] = None  # a proposal id means nothing in another account
+    st.session_state["_rq_account"] = account.id
+
+    st.title("Review queue")
+    st.caption("Flow proposals from the analysis of resolved sessions. "
+               + ("Select one to see its evidence and decide." if can_review
+                  else "Read-only: only admins review proposals."))
+
+    filters = _filters(_domains(url, actor, account.id))
+    counts = _queue(url, actor, account.id, filters).status_counts
+    st.pills("Status", PROPOSAL_STATUSES, selection_mode="multi", key="rq_status",
+             format_func=lambda s: f"{s.title()} · {counts.get(s, 0):,}",
+             help="No status selected: every status.")
+    filters = replace(filters, statuses=tuple(st.session_state.get("rq_status") or ()))
+    page = _queue(url, actor, account.id, filters)
+
+    if page.rows.empty:
+        st.info("No proposals match these filters." if sum(counts.values()) or filters != QueueFilters()
+                else "No proposals yet: the analysis adds them as resolved sessions come in.",
+                icon=":material/inbox:")
+        picked = None
+    else:
+        shown = f"{len(page.rows):,} of {page.total:,}" if page.total > len(page.rows) else f"{page.total:,}"
+        st.caption(f"{shown} proposals")
+        picked = _table(page)
+    if picked == -1:
+        st.session_state[_SELECTED] = None
+    elif picked is not None:
+        st.session_state[_SELECTED] = picked
+    selected = st.session_state.get(_SELECTED)
+    _save_url_state(filters, selected)
+
+    if selected is None:
+        return
+    detail = _detail(url, actor, account.id, selected)
+    if detail is None:
+        st.warning(f"Proposal {selected} does not exist in this account.", icon=":material/search_off:")
+        st.session_state[_SELECTED] = None
+        return
+
+    def done(_ok: bool) -> None:
+        # Every outcome may have changed something (or found it changed): read it all again.
+        clear_caches()
+        from pages.flows import clear_caches as clear_flow_caches
+        clear_flow_caches()
+
+    header, close = st.columns([6, 1])
+    header.markdown(f"##### Proposal #{detail.id}")
+    if close.button("Close", icon=":material/close:", key="rq_close", width="stretch"):
+        st.session_state[_SELECTED] = None
+        st.rerun()
+    proposal_panel.proposal_panel(actor, account, detail, can_review, done)

@@ -1,0 +1,206 @@
+"""Session analysis against a real database (SQLite and PostgreSQL): the queue, proposals,
+leases, retries, and the commands around them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+
+from core.analysis.listing import list_proposals
+from core.analysis.queue_claims import QueuePolicy, claim_batch, still_mine, write_transaction
+from core.analysis.service import analyse_batch, drain
+from core.db import unit_of_work
+from core.importer import import_flows, import_sessions
+from core.models import AnalysisQueueItem, FlowProposal, ProposalSession
+
+REPO = Path(__file__).resolve().parents[2]
+POLICY = QueuePolicy(batch_size=50, lease_seconds=60, max_attempts=3, backoff_seconds=30)
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+FLOW = {"id": "fl-outlook", "account": "acme", "name": "Outlook not syncing", "domain": "email", "version": 1,
+        "tree": {"root": "q_client", "nodes": {
+            "q_client": {"type": "question", "text": "Which Outlook is the user on?",
+                         "options": [{"label": "Classic Outlook", "next": "a_ost"},
+                                     {"label": "Outlook mobile", "next": "a_ost"}]},
+            "a_ost": {"type": "action", "text": "Rebuild the OST", "next": "r_ok"},
+            "r_ok": {"type": "resolution", "text": "Mail is flowing again"}}}}
+
+
+def step(seq, kind, node=None, text=None, *, answer=None, free=False, options=None, outcome=None):
+    at = (T0 + timedelta(minutes=seq)).isoformat()
+    return {"seq": seq, "step_type": kind, "node_id": node, "context_message": text, "options": options,
+            "response": answer, "was_free_text": free, "outcome": outcome, "created_at": at, "responded_at": at}
+
+
+def session(sid, steps, *, matched="fl-outlook", domain="email", summary="Outlook not receiving mail",
+            account="acme", status="resolved"):
+    return {"id": sid, "account": account, "created_at": T0.isoformat(), "ended_at": T0.isoformat(),
+            "status": status, "problem_domain": domain, "problem_summary": summary,
+            "confidence_tier": "guided" if matched else "discovery", "matched_flow": matched,
+            "resolution": {"summary": "Fixed", "root_cause": None} if status == "resolved" else None,
+            "psa_ticket": None, "steps": steps}
+
+
+def outlook(sid, answer="Classic Outlook", free=False):
+    return session(sid, [step(1, "question", "q_client", "Which Outlook is the user on?", answer=answer, free=free,
+                              options=["Classic Outlook", "Outlook mobile"]),
+                         step(2, "action", "a_ost", "Rebuild the OST", outcome="succeeded"),
+                         step(3, "resolution", "r_ok", "Mail is flowing again")])
+
+
+def mapped_drive(sid, summary="Mapped drive disconnects after reboot", domain="server"):
+    return session(sid, [step(1, "question", None, "Does the drive reconnect when clicked?", answer="Yes",
+                              options=["Yes", "No"]),
+                         step(2, "script", None, "List the mapped drives and test SMB", outcome="succeeded"),
+                         step(3, "resolution", None, "Set the drive map to Replace")],
+                   matched=None, domain=domain, summary=summary)
+
+
+def load(engine, *sessions, flows=(FLOW,)):
+    if flows:
+        import_flows(engine, enumerate(flows, start=1), "flows")
+    import_sessions(engine, enumerate(sessions, start=1), "sessions")
+
+
+def queue(engine):
+    with unit_of_work(engine) as db:
+        return {row.session_id: row for row in db.scalars(select(AnalysisQueueItem))}
+
+
+def proposals(engine, status=None):
+    with unit_of_work(engine) as db:
+        return list_proposals(db, "acme", status)
+
+
+def test_draining_records_each_sessions_result_and_builds_one_proposal_per_change(engine):
+    load(engine, outlook("s-conform"), outlook("s-new-1", "New Outlook", True),
+         outlook("s-new-2", "new outlook app", True), mapped_drive("s-drive-1"),
+         mapped_drive("s-drive-2", "S: drive shows a red X at login"),
+         session("s-vague", [step(1, "question", None, "What is the user seeing?", answer="Slow", options=["Slow", "Error"])],
+                 matched=None, domain=None))
+
+    total = drain(engine, "worker-a", POLICY)
+
+    assert total.analysed == 6 and total.created == 2 and total.failed == 0
+    results = {row.session_id: (row.status, row.result) for row in queue(engine).values()}
+    assert sorted(r for _, r in results.values()) == [
+        "conforming", "enhancement", "enhancement", "new_flow", "new_flow", "no_proposal"]
+    assert {s for s, _ in results.values()} == {"done"}
+    enhancement, new_flow = sorted(proposals(engine), key=lambda p: p.proposal_type)
+    assert (enhancement.proposal_type, enhancement.status, enhancement.target_flow) == ("enhancement", "pending", "fl-outlook")
+    assert enhancement.session_ids == ["s-new-1", "s-new-2"] and enhancement.support_count == 2
+    assert enhancement.diff["options_added"][0]["node"] == "q_client"
+    assert (new_flow.proposal_type, new_flow.domain, new_flow.target_flow) == ("new_flow", "server", None)
+    assert new_flow.session_ids == ["s-drive-1", "s-drive-2"]
+    assert 0 < new_flow.confidence < 1 and "Supported by 2 resolved sessions" in new_flow.confidence_rationale
+
+
+def test_a_later_session_grows_the_open_proposal_instead_of_adding_another(engine):
+    load(engine, mapped_drive("s-1"), mapped_drive("s-2", "S: drive shows a red X at login"))
+    drain(engine, "worker-a", POLICY)
+    (before,) = proposals(engine)
+
+    load(engine, mapped_drive("s-3", "Network drive not reconnecting after restart", domain=None), flows=())
+    report = drain(engine, "worker-a", POLICY)
+
+    (after,) = proposals(engine)
+    assert report.created == 0 and report.updated == 1
+    assert after.id == before.id and after.session_ids == ["s-1", "s-2", "s-3"] and after.support_count == 3
+    assert after.confidence > before.confidence and after.updated_at >= before.updated_at
+
+
+def test_analysing_a_session_again_never_counts_it_twice(engine):
+    load(engine, mapped_drive("s-1"), mapped_drive("s-2"))
+    drain(engine, "worker-a", POLICY)
+    with unit_of_work(engine) as db:
+        db.execute(update(AnalysisQueueItem).values(status="pending", available_at=T0))
+
+    report = drain(engine, "worker-b", POLICY)
+
+    assert report.results == {"already_counted": 2}
+    (proposal,) = proposals(engine)
+    assert proposal.support_count == 2 and proposal.session_ids == ["s-1", "s-2"]
+
+
+def test_an_expired_lease_is_claimed_again_and_the_first_worker_can_no_longer_finish_it(engine):
+    load(engine, mapped_drive("s-1"))
+    now = datetime.now(timezone.utc)
+    (first,) = claim_batch(engine, "crashed-worker", POLICY, now)
+
+    assert claim_batch(engine, "worker-b", POLICY, now + timedelta(seconds=30)) == []
+    (second,) = claim_batch(engine, "worker-b", POLICY, now + timedelta(seconds=61))
+
+    assert second.queue_id == first.queue_id and second.attempts == 2
+    with write_transaction(engine) as connection:
+        assert still_mine(connection, [first.queue_id], "crashed-worker") == set()
+        assert still_mine(connection, [first.queue_id], "worker-b") == {first.queue_id}
+
+
+def test_a_failing_item_backs_off_retries_and_is_parked_as_failed_after_the_last_attempt(engine):
+    load(engine, session("s-orphan", [step(1, "resolution", "r_x", "Done")], matched="fl-never-imported"), flows=())
+    now = datetime.now(timezone.utc)
+
+    first = analyse_batch(engine, "worker-a", POLICY, now)
+    (item,) = queue(engine).values()
+    assert (first.failed, item.status, item.attempts) == (1, "pending", 1)
+    assert "fl-never-imported" in item.last_error
+    assert item.available_at == now + timedelta(seconds=30)
+    assert analyse_batch(engine, "worker-a", POLICY, now + timedelta(seconds=29)).claimed == 0
+
+    second = analyse_batch(engine, "worker-a", POLICY, now + timedelta(seconds=31))
+    (item,) = queue(engine).values()
+    assert second.failed == 1 and item.attempts == 2
+    assert item.available_at == now + timedelta(seconds=31 + 60), "the wait doubles"
+    third = analyse_batch(engine, "worker-a", POLICY, now + timedelta(hours=1))
+    (item,) = queue(engine).values()
+    assert (third.parked, item.status, item.attempts) == (1, "failed", 3)
+    assert item.last_error.startswith("gave up after 3 attempts")
+
+
+def test_a_worker_that_died_three_times_on_an_item_gets_it_parked(engine):
+    load(engine, mapped_drive("s-1"))
+    now = datetime.now(timezone.utc)
+    for attempt in range(3):
+        assert len(claim_batch(engine, f"dies-{attempt}", POLICY, now + timedelta(seconds=61 * attempt))) == 1
+    assert claim_batch(engine, "worker-b", POLICY, now + timedelta(seconds=61 * 3)) == []
+    (item,) = queue(engine).values()
+    assert item.status == "failed" and "stopped before finishing" in item.last_error
+
+
+def test_the_proposals_command_lists_json_in_the_documented_shape(engine):
+    load(engine, outlook("s-new-1", "New Outlook", True), mapped_drive("s-drive-1"))
+    drain(engine, "worker-a", POLICY)
+    url = engine.url.render_as_string(hide_password=False)
+
+    listed = subprocess.run([sys.executable, "-m", "core", "proposals", "--account", "acme", "--status", "pending",
+                             "--json"], cwd=REPO, env={**os.environ, "DATABASE_URL": url},
+                            capture_output=True, text=True, timeout=60)
+
+    assert listed.returncode == 0, listed.stderr
+    documents = json.loads(listed.stdout)
+    assert {d["proposal_type"] for d in documents} == {"new_flow", "enhancement"}
+    for document in documents:
+        assert {"id", "account", "proposal_type", "status", "domain", "title", "target_flow", "confidence",
+                "session_ids", "tree", "diff", "created_at", "updated_at"} <= document.keys()
+        assert document["account"] == "acme" and document["status"] == "pending"
+    enhancement = next(d for d in documents if d["proposal_type"] == "enhancement")
+    assert enhancement["target_flow"] == "fl-outlook" and enhancement["session_ids"] == ["s-new-1"]
+
+    table = subprocess.run([sys.executable, "-m", "core", "proposals", "--account", "acme"], cwd=REPO,
+                           env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True, timeout=60)
+    assert table.returncode == 0 and "New flow: Mapped drive disconnects after reboot" in table.stdout
+
+
+def test_support_counts_always_equal_the_linked_sessions(engine):
+    load(engine, *(mapped_drive(f"s-{n}") for n in range(12)), *(outlook(f"o-{n}", "New Outlook", True) for n in range(7)))
+    drain(engine, "worker-a", QueuePolicy(batch_size=5))
+    with unit_of_work(engine) as db:
+        links = dict(db.execute(select(ProposalSession.proposal_id, func.count()).group_by(ProposalSession.proposal_id)).all())
+        counts = dict(db.execute(select(FlowProposal.id, FlowProposal.support_count)).all())
+    assert counts == links and sorted(counts.values()) == [7, 12]

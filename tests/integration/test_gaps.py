@@ -1,0 +1,282 @@
+"""The knowledge-gap report on a real database (SQLite and PostgreSQL): each signal counts only
+the account's sessions started in the period, and the report's JSON has the promised shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from itertools import count
+from pathlib import Path
+
+import pytest
+
+from core.db import unit_of_work
+from core.gaps import DEFAULT_THRESHOLDS, ThresholdError, build_gap_report, load_thresholds, save_thresholds
+from core.models import Account, Flow, FlowVersion, Session, Step
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+REPO = Path(__file__).resolve().parents[2]
+_ids = count(1)
+
+TREE = {"root": "q_scope", "nodes": {
+    "q_scope": {"type": "question", "text": "Is the printer offline for everyone?",
+                "options": [{"label": "Everyone", "next": "a_driver"}, {"label": "One user", "next": "a_driver"}]},
+    "a_driver": {"type": "action", "text": "Reinstall the printer driver", "next": "q_ok"},
+    "q_ok": {"type": "question", "text": "Does it print now?",
+             "options": [{"label": "Yes", "next": "r_done"}, {"label": "No", "next": "e_second"}]},
+    "r_done": {"type": "resolution", "text": "Printing again"},
+    "e_second": {"type": "escalation", "text": "Escalate to second line"},
+}}
+
+
+def add_account(db, slug: str) -> int:
+    account = Account(slug=slug, name=slug.title(), settings={})
+    db.add(account)
+    db.flush()
+    db.add(Flow(account_id=account.id, external_id="fl-printer", name="Printer offline", domain="printing",
+                current_version=1, versions=[FlowVersion(version=1, tree=TREE)]))
+    return account.id
+
+
+def add_session(db, account_id: int, when: datetime, status: str, *, domain="printing", flow="fl-printer",
+                tier="guided", summary="Printer offline", steps=()) -> None:
+    session = Session(account_id=account_id, external_id=f"s-{next(_ids):05d}", created_at=when, status=status,
+                      problem_domain=domain, matched_flow=flow, confidence_tier=tier, problem_summary=summary,
+                      ended_at=None if status == "active" else when + timedelta(minutes=20))
+    for seq, (kind, node, response, free, outcome) in enumerate(steps, start=1):
+        session.steps.append(Step(seq=seq, step_type=kind, node_id=node, response=response, was_free_text=free,
+                                  outcome=outcome, context_message=TREE["nodes"].get(node, {}).get("text"),
+                                  created_at=when + timedelta(minutes=seq)))
+    db.add(session)
+
+
+def typed(answer):
+    return ("question", "q_scope", answer, True, None)
+
+
+PICKED = ("question", "q_scope", "Everyone", False, None)
+DRIVER_OK = ("action", "a_driver", None, False, "succeeded")
+DRIVER_FAILED = ("action", "a_driver", None, False, "failed")
+
+
+def period_and_noise(db, account_id: int, other_id: int, make) -> None:
+    """``make(when, account)`` in the period for this account, plus the same before the previous
+    period, in the future and in another account: none of which may count."""
+    make(NOW - 2 * DAY, account_id)
+    make(NOW - 70 * DAY, account_id)
+    make(NOW + DAY, account_id)
+    make(NOW - 2 * DAY, other_id)
+
+
+@pytest.fixture
+def accounts(engine):
+    with unit_of_work(engine) as db:
+        return add_account(db, "acme"), add_account(db, "other")
+
+
+def report(engine, account_id, **kwargs):
+    with unit_of_work(engine) as db:
+        return build_gap_report(db, account_id, days=30, now=NOW, **kwargs)
+
+
+def gaps_of(result, gap_type):
+    return [g for g in result.gaps if g.gap_type == gap_type]
+
+
+def test_free_text_at_a_question_is_a_weak_options_gap_counting_only_this_account_and_period(engine, accounts):
+    acme, other = accounts
+
+    def make(when, account):
+        for i in range(12):
+            add_session(db, account, when, "resolved", steps=[typed("Only on the terminal server" + "." * (i % 2)),
+                                                              DRIVER_OK])
+        for _ in range(8):
+            add_session(db, account, when, "resolved", steps=[PICKED, DRIVER_OK])
+
+    with unit_of_work(engine) as db:
+        period_and_noise(db, acme, other, make)
+        for _ in range(2):  # the previous period: only behind the emerging flag
+            add_session(db, acme, NOW - 40 * DAY, "resolved", steps=[typed("Only on the terminal server")])
+    [gap] = gaps_of(report(engine, acme), "weak_options")
+    e = gap.evidence
+    assert (e["flow_id"], e["node_id"], e["responses"], e["free_text_count"]) == ("fl-printer", "q_scope", 20, 12)
+    assert e["top_free_text_answers"] == [{"answer": "only on the terminal server", "count": 12}]
+    assert type(e["responses"]) is int and type(e["free_text_rate"]) is float
+    assert len(e["session_ids"]) == 12 and all(i.startswith("s-") for i in e["session_ids"])
+    assert e["previous_period_free_text_count"] == 2
+    assert gap.emerging is True  # 12 against 2
+
+
+def test_a_tiny_sample_of_free_text_is_no_gap(engine, accounts):
+    acme, _ = accounts
+    with unit_of_work(engine) as db:
+        for _ in range(3):
+            add_session(db, acme, NOW - DAY, "resolved", steps=[typed("Only on the terminal server")])
+    assert gaps_of(report(engine, acme), "weak_options") == []
+
+
+def test_a_domain_escalating_far_above_the_account_is_high_escalation_and_active_sessions_do_not_count(engine, accounts):
+    acme, other = accounts
+    with unit_of_work(engine) as db:
+        for i in range(18):
+            add_session(db, acme, NOW - DAY, "escalated" if i < 12 else "resolved", domain="vpn", flow=None)
+        for i in range(2):
+            add_session(db, acme, NOW - DAY, "requesting_escalation", domain="vpn", flow=None)
+        for _ in range(15):
+            add_session(db, acme, NOW - DAY, "active", domain="vpn", flow=None)
+        for i in range(60):
+            add_session(db, acme, NOW - DAY, "escalated" if i < 6 else "resolved", domain="email", flow=None)
+        for _ in range(30):
+            add_session(db, other, NOW - DAY, "escalated", domain="email", flow=None)
+            add_session(db, acme, NOW - 40 * DAY, "escalated", domain="email", flow=None)
+    [gap] = gaps_of(report(engine, acme), "high_escalation")
+    e = gap.evidence
+    assert gap.domain == "vpn" and gap.severity == "high"
+    assert (e["finished_sessions"], e["escalated"], e["requesting_escalation"]) == (20, 14, 2)
+    assert e["account_escalation_rate"] == pytest.approx(20 / 80, abs=1e-4)
+    assert len(e["session_ids"]) == 14
+
+
+def test_discovery_resolutions_are_uncharted_and_paraphrased_problems_form_one_repeated_pattern(engine, accounts):
+    acme, other = accounts
+    paraphrases = ["Mapped drive disconnects after reboot", "S: drive shows a red X at login",
+                   "Network drive not reconnecting after restart", "Mapped S: drive says unavailable every morning"]
+    one_offs = ["Boardroom TV won't mirror from a MacBook", "Label printer prints blank labels",
+                "Xero bank feed not updating"]
+    with unit_of_work(engine) as db:
+        for i in range(16):
+            add_session(db, acme, NOW - DAY, "resolved", domain="server", flow=None, tier="discovery",
+                        summary=paraphrases[i % 4])
+        for text in one_offs:
+            add_session(db, acme, NOW - DAY, "resolved", domain=None, flow=None, tier="discovery", summary=text)
+        for _ in range(3):
+            add_session(db, acme, NOW - DAY, "resolved", domain=None, flow=None, tier="discovery", summary="Help!!")
+        for i in range(16):
+            add_session(db, other, NOW - DAY, "resolved", domain="server", flow=None, tier="discovery",
+                        summary=paraphrases[i % 4])
+    result = report(engine, acme)
+    uncharted = {g.domain: g for g in gaps_of(result, "uncharted_territory")}
+    assert uncharted["server"].evidence["resolved_in_discovery"] == 16
+    assert uncharted[None].evidence["resolved_in_discovery"] == 6  # no domain: reported, not dropped
+    [pattern] = gaps_of(result, "repeated_pattern")
+    e = pattern.evidence
+    assert (e["sessions"], e["distinct_summaries"], pattern.domain) == (16, 4, "server")
+    assert len(e["session_ids"]) == 16
+
+
+def test_failing_actions_and_dead_ends_are_found_on_flow_steps(engine, accounts):
+    acme, other = accounts
+
+    def make(when, account):
+        for i in range(30):
+            ok = i % 2 == 0
+            steps = [PICKED, DRIVER_OK if ok else DRIVER_FAILED]
+            if ok:
+                steps.append(("question", "q_ok", "Yes", False, None))
+            add_session(db, account, when, "resolved" if ok else ("abandoned" if i % 4 == 1 else "escalated"),
+                        steps=steps)
+
+    with unit_of_work(engine) as db:
+        period_and_noise(db, acme, other, make)
+        add_session(db, acme, NOW - DAY, "active", steps=[PICKED, DRIVER_FAILED])
+        # A retried action is one session reaching the node, not two.
+        add_session(db, acme, NOW - DAY, "escalated", steps=[PICKED, DRIVER_FAILED, DRIVER_FAILED])
+        # Following the flow to its own escalation node is no dead end at the question before it.
+        for _ in range(10):
+            add_session(db, acme, NOW - DAY, "escalated", steps=[
+                PICKED, DRIVER_OK, ("question", "q_ok", "No", False, None),
+                ("escalation", "e_second", None, False, None)])
+    result = report(engine, acme)
+    [failing] = gaps_of(result, "failing_action")
+    assert (failing.evidence["attempts"], failing.evidence["failed"]) == (43, 18)  # active sessions' steps count
+    [dead_end] = gaps_of(result, "dead_end")
+    e = dead_end.evidence
+    assert (e["node_id"], e["sessions_reaching"], e["ended_here"]) == ("a_driver", 41, 16)
+    assert e["escalated"] + e["abandoned"] == 16 and len(e["session_ids"]) == 16
+    assert e["previous_period_ended_here"] == 0 and dead_end.emerging
+
+
+def test_thresholds_are_saved_per_account_validated_and_used(engine, accounts):
+    acme, other = accounts
+    with unit_of_work(engine) as db:
+        save_thresholds(db, acme, {"min_sample": 40})
+    with unit_of_work(engine) as db:
+        assert load_thresholds(db, acme).min_sample == 40
+        assert load_thresholds(db, other) == DEFAULT_THRESHOLDS
+        assert db.get(Account, acme).settings == {"gaps": {"min_sample": 40}}
+        with pytest.raises(ThresholdError):
+            save_thresholds(db, acme, {"min_sample": -1})
+        for _ in range(20):
+            add_session(db, acme, NOW - DAY, "resolved", steps=[typed("Only on the terminal server")])
+    assert gaps_of(report(engine, acme), "weak_options") == []  # 20 answers < the account's 40
+
+
+def test_the_gaps_command_prints_the_report_as_json_and_as_a_table(tmp_path):
+    from core.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'gaps.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(engine) as db:
+        acme = add_account(db, "acme")
+        now = datetime.now(timezone.utc)
+        for i in range(20):
+            add_session(db, acme, now - DAY, "resolved",
+                        steps=[typed("Only on the terminal server") if i < 10 else PICKED])
+    engine.dispose()
+    env = {**os.environ, "DATABASE_URL": url}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "core", "gaps", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    result = run("--account", "acme", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {"generated_at", "account", "period_days", "gaps"} <= set(data)
+    assert (data["account"], data["period_days"]) == ("acme", 30)
+    [gap] = data["gaps"]
+    assert {"gap_type", "domain", "severity", "title", "description", "evidence", "suggested_action"} <= set(gap)
+    assert gap["severity"] in ("high", "medium", "low") and len(gap["evidence"]["session_ids"]) == 10
+    table = run("--account", "acme", "--days", "7")
+    assert table.returncode == 0 and "weak_options" in table.stdout and "Action:" in table.stdout
+    missing = run("--account", "nobody")
+    assert missing.returncode == 1 and "no account" in missing.stderr
+
+
+def test_session_ids_are_the_newest_first_on_both_databases(engine, accounts):
+    acme, _ = accounts
+    with unit_of_work(engine) as db:
+        for hours in range(20):
+            add_session(db, acme, NOW - timedelta(hours=5 + hours * 7, microseconds=hours),
+                        "resolved", steps=[typed("Only on the terminal server")])
+    [gap] = gaps_of(report(engine, acme), "weak_options")
+    with unit_of_work(engine) as db:
+        started = dict(db.query(Session.external_id, Session.created_at).filter(Session.account_id == acme).all())
+    ids = gap.evidence["session_ids"]
+    assert len(ids) == 20 and [started[i] for i in ids] == sorted(started.values(), reverse=True)
+
+
+def test_the_gaps_csv_export_has_one_row_per_gap_with_the_evidence_flattened(engine, accounts):
+    import csv
+    import io
+
+    from core.exports import account_request, write_export
+
+    acme, _ = accounts
+    with unit_of_work(engine) as db:
+        for i in range(20):
+            add_session(db, acme, NOW - DAY, "resolved",
+                        steps=[typed("=cmd|' /C calc'!A0") if i < 10 else PICKED])
+    out = io.StringIO(newline="")
+    with unit_of_work(engine) as db:
+        rows = write_export(db, "gaps", account_request(db, "acme", 30, NOW), out)
+    assert rows == 1
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["gap_type"], row["node_id"], row["count"], row["sample"]) == ("weak_options", "q_scope", "10", "20")
+    assert row["details"] == "'=cmd|' /c calc'!a0 (10)"  # normalised, and neutralised for spreadsheets
+    assert len(row["session_ids"].split()) == 10

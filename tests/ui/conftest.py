@@ -1,0 +1,70 @@
+"""AppTest helpers: point the app at a database, sign in, open a page by its URL path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from core.settings import get_settings
+from tests import factories as make
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    """The sign-in throttle lives as long as the server process: here, the whole test run."""
+    from dashboard.signed_in import throttle
+
+    throttle.clear()
+    yield
+    throttle.clear()
+
+
+def no_exception(app: AppTest) -> AppTest:
+    assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+def open_app(**query: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update(query)
+    return no_exception(app.run())
+
+
+def sign_in(app: AppTest, email: str, password: str = make.PASSWORD) -> AppTest:
+    email_box, password_box = app.text_input[0], app.text_input[1]
+    email_box.input(email)
+    password_box.input(password)
+    app.button[0].click()
+    return no_exception(app.run())
+
+
+def signed_in_app(email: str, **query: str) -> AppTest:
+    return sign_in(open_app(**query), email)
+
+
+def go_to(app: AppTest, url_path: str) -> AppTest:
+    """AppTest.switch_page only knows file pages; our pages are callables registered by url_path,
+    which Streamlit identifies by the hash of that path."""
+    app._page_hash = calc_hash(url_path)
+    return no_exception(app.run())
+
+
+def navigation_titles(app: AppTest) -> list[str]:
+    """The titles of the pages the sidebar navigation offers."""
+    return [info.get("page_name") for info in app._registered_pages.values()]
