@@ -20,8 +20,11 @@ from sqlalchemy import Engine
 from core.db import session_factory
 from core.flows import upsert_imported_flow
 from core.formats import FieldError, flow_errors, session_errors
+from core.models import TRIED_STEP_TYPES
 from core.prefetch import prefetch
-from core.session_store import BatchCounts, SessionRecord, ensure_accounts, writer_for
+from core.session_store import (
+    ANALYZE_AFTER_SESSIONS, BatchCounts, SessionRecord, ensure_accounts, refresh_statistics, writer_for,
+)
 from core.types import utcnow
 
 
@@ -163,6 +166,7 @@ def session_record(record: dict[str, Any]) -> SessionRecord:
             ticket.get("id"), ticket.get("system"), ticket.get("board"), ticket.get("priority"),
             _ts(ticket.get("opened_at")), _ts(ticket.get("closed_at")), _ts(ticket.get("sla_due_at")),
             _float(ticket.get("time_spent_minutes")), len(steps),
+            sum(1 for s in steps if s.get("outcome") == "failed" and s["step_type"] in TRIED_STEP_TYPES),
         )
         step_rows = [
             (
@@ -275,6 +279,8 @@ def import_sessions(
     result.records = checker.valid
     result.inserted, result.updated, result.queued, result.steps = (
         counts.inserted, counts.updated, counts.queued, counts.steps)
+    if counts.inserted + counts.updated >= ANALYZE_AFTER_SESSIONS:
+        refresh_statistics(engine)
     result.seconds = time.perf_counter() - started
     if progress:
         progress(Progress(source, checker.lines_read, result.records, result.seconds))

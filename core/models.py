@@ -30,6 +30,8 @@ SESSION_STATUSES = ("active", "resolved", "escalated", "requesting_escalation", 
 CONFIDENCE_TIERS = ("guided", "assisted", "discovery")
 STEP_TYPES = ("question", "action", "script", "note", "resolution", "escalation")
 STEP_OUTCOMES = ("succeeded", "failed", "skipped")
+# Steps that are tried and can fail: counted in ``sessions.failed_steps``.
+TRIED_STEP_TYPES = ("action", "script")
 QUEUE_STATUSES = ("pending", "claimed", "done", "failed")
 PROPOSAL_TYPES = ("new_flow", "enhancement")
 PROPOSAL_STATUSES = ("pending", "approved", "published", "dismissed", "rejected")
@@ -187,6 +189,8 @@ class Session(Base):
     psa_sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     psa_time_spent_minutes: Mapped[float | None] = mapped_column(Float)
     step_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Failed action and script steps (retries included), so analytics need not read steps.
+    failed_steps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     steps: Mapped[list[Step]] = relationship(

@@ -2,35 +2,26 @@
 
 **Eventual success**: a resolved session with at least one action or script step whose
 outcome was ``failed`` (the engineer recovered). Each session counts once however many
-retries failed: the step table is only asked whether such a step *exists*. The recovery rate
+retries failed: the import counts a session's failed steps (``sessions.failed_steps``) and
+only "more than none" matters here. The recovery rate
 is eventual successes over all sessions with an outcome that had such a failure.
 First-contact resolution is defined on cases (``core.metrics.cases``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.metrics.figures import Counts, Section, pair, ratio
 from core.metrics.sql import count_if
 from core.metrics.window import HAS_OUTCOME, RESOLVED, Window
-from core.models import Session, Step
-
-FAILED_STEP_TYPES = ("action", "script")
-
+from core.models import Session
 
 def fetch_failures(db: OrmSession, window: Window) -> list[tuple]:
     """(is_current, sessions with an outcome and a failed action/script, of which resolved)."""
-    failed = exists().where(
-        Step.session_id == Session.id,
-        Step.step_type.in_(FAILED_STEP_TYPES),
-        Step.outcome == "failed",
-    )
+    failed = Session.failed_steps > 0
     is_current = window.is_current()
-    # EXISTS is a semi-join: a session counts once however many of its steps failed. The planner
-    # chooses between probing the steps primary key per session and one hashed pass over the
-    # failed steps; this is the only figure that reads steps at all.
     statement = (
         select(is_current, func.count(), count_if(RESOLVED))
         .where(*window.conditions(), HAS_OUTCOME, failed)

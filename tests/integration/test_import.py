@@ -201,3 +201,17 @@ def test_a_flow_file_with_an_invalid_tree_writes_nothing(engine):
     assert (error.line, error.field) == (2, "tree.nodes.q_ok.options[1].label")
     with unit_of_work(engine) as db:
         assert db.scalar(select(func.count()).select_from(Flow)) == 0
+
+
+def test_failed_actions_and_scripts_are_counted_on_the_session(engine):
+    record = make_session(1, steps=4)
+    record["steps"][0]["outcome"] = "failed"
+    record["steps"][1].update(step_type="script", outcome="failed")
+    record["steps"][2].update(step_type="question", outcome="failed")  # only tried steps count
+    import_sessions(engine, numbered([record]), "failures")
+    with unit_of_work(engine) as db:
+        assert db.scalar(select(Session.failed_steps)) == 2
+    record["steps"][0]["outcome"] = "succeeded"
+    import_sessions(engine, numbered([record]), "retried")
+    with unit_of_work(engine) as db:
+        assert db.scalar(select(Session.failed_steps)) == 1

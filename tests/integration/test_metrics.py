@@ -17,7 +17,7 @@ from core.demo import run_demo
 from core.metrics import MetricsFilters, build_metrics
 from core.metrics.medians import fetch_medians, median
 from core.metrics.sessions import handle_seconds
-from core.models import Account, Base, Session, Step
+from core.models import TRIED_STEP_TYPES, Account, Base, Session, Step
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)  # a Monday
 START = NOW - timedelta(days=30)
@@ -46,6 +46,8 @@ def add_session(engine, account_id: int, created: datetime, status: str, *, minu
             account_id=account_id, external_id=ext or f"s-{next(_seq)}", created_at=created, status=status,
             ended_at=None if minutes is None else created + minutes * MIN, confidence_tier=tier,
             problem_domain=domain, matched_flow=flow, engineer=engineer, step_count=len(steps),
+            # As the import counts them.
+            failed_steps=sum(1 for t, o in steps if t in TRIED_STEP_TYPES and o == "failed"),
             psa_ticket_id=ticket.get("id"), psa_board=ticket.get("board"), psa_priority=ticket.get("priority"),
             psa_opened_at=ticket.get("opened"), psa_closed_at=ticket.get("closed"),
             psa_sla_due_at=ticket.get("due"), psa_time_spent_minutes=ticket.get("spent"),
