@@ -23,8 +23,9 @@ from core.users import normalise_email
 
 # What each role may do. A later page names its permission here and in the dashboard's page list.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"home", "view_queue", "review", "view_flows", "analytics", "knowledge_gaps", "exports"}),
-    "manager": frozenset({"home", "view_queue", "view_flows", "analytics", "knowledge_gaps"}),
+    "admin": frozenset({"home", "view_queue", "review", "view_flows", "analytics", "knowledge_gaps", "exports",
+                        "scripts", "tune_gaps"}),
+    "manager": frozenset({"home", "view_queue", "view_flows", "analytics", "knowledge_gaps", "scripts"}),
     "analyst": frozenset({"home", "analytics", "knowledge_gaps", "exports"}),
 }
 
@@ -32,7 +33,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 PERMISSION_TEXT = {
     "home": "open the home page", "view_queue": "see the review queue", "review": "review proposals",
     "view_flows": "see the flows", "analytics": "see the analytics", "knowledge_gaps": "see the knowledge gaps",
-    "exports": "export data",
+    "exports": "export data", "scripts": "generate scripts",
+    "tune_gaps": "change the knowledge-gap thresholds",
 }
 
 WRONG_CREDENTIALS = "Wrong email or password."

@@ -215,8 +215,14 @@ def _evidence(db: OrmSession, account_id: int, proposal_id: int, limit: int) -> 
               .where(Session.account_id == account_id, ProposalSession.proposal_id == proposal_id))
     total = db.scalar(select(func.count()).select_from(linked.subquery()))
     sessions = db.scalars(linked.order_by(Session.created_at.desc()).limit(limit)).all()
+    return evidence_for(db, sessions), total
+
+
+def evidence_for(db: OrmSession, sessions, with_steps: bool = True) -> tuple[Evidence, ...]:
+    """Sessions (already read, already limited to one account) as Evidence, with their steps in order;
+    the review panel and the knowledge-gaps page both show sessions this way."""
     steps: dict[int, list[EvidenceStep]] = {s.id: [] for s in sessions}
-    if sessions:
+    if sessions and with_steps:
         for row in db.execute(
             select(Step.session_id, Step.seq, Step.step_type, Step.context_message, Step.response,
                    Step.was_free_text, Step.outcome)
@@ -227,4 +233,4 @@ def _evidence(db: OrmSession, account_id: int, proposal_id: int, limit: int) -> 
         Evidence(s.id, s.external_id, s.created_at, s.status, s.engineer, s.problem_summary, s.resolution_summary,
                  s.root_cause, s.psa_ticket_id, s.psa_system, tuple(steps[s.id]))
         for s in sessions
-    ), total
+    )

@@ -12,9 +12,13 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.auth import Actor
+from pages.analytics import analytics_page
+from pages.exports import exports_page
 from pages.flows import flows_page
 from pages.home import home
+from pages.knowledge_gaps import knowledge_gaps_page
 from pages.review_queue import review_queue_page
+from pages.scripts import scripts_page
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(home, "Home", ":material/home:", "home", "home"),
     PageSpec(review_queue_page, "Review queue", ":material/rule:", "review-queue", "view_queue"),
     PageSpec(flows_page, "Flows", ":material/account_tree:", "flows", "view_flows"),
+    PageSpec(knowledge_gaps_page, "Knowledge gaps", ":material/troubleshoot:", "knowledge-gaps", "knowledge_gaps"),
+    PageSpec(analytics_page, "Analytics", ":material/monitoring:", "analytics", "analytics"),
+    PageSpec(exports_page, "Exports", ":material/download:", "exports", "exports"),
+    PageSpec(scripts_page, "Script generator", ":material/terminal:", "scripts", "scripts"),
 )
 
 
@@ -46,3 +54,10 @@ def pages_for(actor: Actor, account_id: int) -> list[st.Page]:
 def all_pages() -> list[st.Page]:
     """Every page, for the signed-out navigation: it only keeps the address, it never runs them."""
     return _pages(list(PAGES))
+
+
+def page(url_path: str) -> st.Page:
+    """The registered page with this url_path, for ``st.page_link`` / ``st.switch_page`` (which,
+    for pages that are callables, need the page object, not a file path)."""
+    spec = next(spec for spec in PAGES if spec.url_path == url_path)
+    return st.Page(spec.render, title=spec.title, icon=spec.icon, url_path=spec.url_path)

@@ -17,7 +17,7 @@ from core.headline import AccountRef
 from core.review_queue import Evidence, ProposalDetail
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
-from dashboard import resources, tree_editor
+from dashboard import resources, signed_in, tree_editor
 from dashboard.text import md_escape
 
 FLASH = "_review_flash"
@@ -92,19 +92,38 @@ def _evidence(items: tuple[Evidence, ...], total: int) -> None:
         label = (f"{e.created_at:%d %b %Y %H:%M} · {e.engineer or 'unknown engineer'} · {e.status}{ticket} — "
                  f"{e.problem_summary or e.external_id}")
         with st.expander(md_escape(label, limit=160)):
-            rows = [("Problem", e.problem_summary), ("Resolution", e.resolution_summary),
-                    ("Root cause", e.root_cause), ("Engineer", e.engineer), ("Outcome", e.status),
-                    ("PSA ticket", f"{e.psa_ticket_id} ({e.psa_system or 'unknown system'})" if e.psa_ticket_id else None),
-                    ("Session", e.external_id)]
-            st.dataframe(pd.DataFrame([(k, v or "–") for k, v in rows], columns=["", "value"]),
-                         hide_index=True, width="stretch")
-            if e.steps:
-                st.dataframe(
-                    pd.DataFrame([(s.seq, s.step_type, s.context_message, s.response,
-                                   "yes" if s.was_free_text else "", s.outcome) for s in e.steps],
-                                 columns=["#", "step", "copilot asked / proposed", "engineer answered",
-                                          "free text", "outcome"]),
-                    hide_index=True, width="stretch")
+            session_tables(e)
+            _script_link(e)
+
+
+def _script_link(e: Evidence) -> None:
+    """A link to the Script generator with this session (its id as imported) preselected."""
+    actor, account = signed_in.current_actor(), resources.current_account()
+    if actor is None or account is None or not actor.may(account.id, "scripts"):
+        return
+    from dashboard.navigation import page  # the navigation imports the pages, which import this panel
+
+    st.page_link(page("scripts"), label="Script for this session", icon=":material/terminal:",
+                 query_params={"session": e.external_id},
+                 help="Rank the script library for this session's problem and steps.")
+
+
+def session_tables(e: Evidence) -> None:
+    """One session's fields and its steps, as tables (dataframe cells never render Markdown).
+    The knowledge-gaps page shows the sessions behind a gap the same way."""
+    rows = [("Problem", e.problem_summary), ("Resolution", e.resolution_summary),
+            ("Root cause", e.root_cause), ("Engineer", e.engineer), ("Outcome", e.status),
+            ("PSA ticket", f"{e.psa_ticket_id} ({e.psa_system or 'unknown system'})" if e.psa_ticket_id else None),
+            ("Session", e.external_id)]
+    st.dataframe(pd.DataFrame([(k, v or "–") for k, v in rows], columns=["", "value"]),
+                 hide_index=True, width="stretch")
+    if e.steps:
+        st.dataframe(
+            pd.DataFrame([(s.seq, s.step_type, s.context_message, s.response,
+                           "yes" if s.was_free_text else "", s.outcome) for s in e.steps],
+                         columns=["#", "step", "copilot asked / proposed", "engineer answered",
+                                  "free text", "outcome"]),
+            hide_index=True, width="stretch")
 
 
 def _diagrams(d: ProposalDetail) -> None:

@@ -17,6 +17,7 @@ import streamlit as st
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
 from core.trees import TreeProblem, tree_problems
+from dashboard import script_picker
 from dashboard.text import md_escape
 
 NODE_TYPES = ["question", "action", "script", "resolution", "escalation"]
@@ -136,6 +137,13 @@ def tree_editor(key: str, tree: dict[str, Any], compare_to: dict[str, Any] | Non
         root = st.selectbox("Root node", root_choices, index=root_index if root_choices else None,
                             key=f"{key}_root_{generation}")
         state["draft"] = draft = table_to_tree(table, root or "", draft if isinstance(draft, dict) else {})
+
+    inserted = script_picker.script_node_inserter(key, draft)
+    if inserted is not None:
+        # The table and the JSON start again from the tree with the new node, validated below.
+        state["draft"], state["json_error"] = inserted, None
+        state["generation"] += 1
+        st.rerun()
 
     problems = tree_problems(draft)
     if state["json_error"]:

@@ -3,13 +3,13 @@ flattened into columns that read the same whatever the gap's type."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy.orm import Session as OrmSession
 
 from core.csv_export import Table
-from core.gaps.report import build_gap_report
+from core.gaps.report import GapReport, build_gap_report
 from core.gaps.signals import Gap
 
 GAPS_HEADER = (
@@ -64,10 +64,16 @@ def gap_row(slug: str, rank: int, gap: Gap) -> tuple[Any, ...]:
 
 def export_gaps(db: OrmSession, request) -> Table:
     """The gap report of ``request``'s account and period (30 days when none is given)."""
-    report = build_gap_report(db, request.account_id, days=request.days or 30, now=request.now)
+    return report_table(build_gap_report(db, request.account_id, days=request.days or 30, now=request.now))
+
+
+def report_table(report: GapReport, ranks: Iterable[int] | None = None) -> Table:
+    """A report already built (the dashboard's cached one) as the export's table; ``ranks``: only
+    the gaps at these 1-based positions of the report (a filtered view), in that order."""
+    chosen = range(1, len(report.gaps) + 1) if ranks is None else ranks
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for rank, gap in enumerate(report.gaps, start=1):
-            yield gap_row(report.account, rank, gap)
+        for rank in chosen:
+            yield gap_row(report.account, rank, report.gaps[rank - 1])
 
     return Table(GAPS_HEADER, rows())

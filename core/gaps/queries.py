@@ -9,6 +9,8 @@ in SQL is only ``lower(trim(...))``, which both databases do alike for the texts
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,23 +89,7 @@ def _sortable_time_postgresql(element, compiler, **kw):
     return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
 
 
-# Between a session's start and its id, and between sessions, in an aggregated id list: control
-# characters no timestamp has and no sane imported id does.
-_TAG_SEPARATOR = "\x1e"
-_LIST_SEPARATOR = "\x1f"
-SessionTag = tuple[str, str]  # (start as sortable text, external id)
-
-
-def _session_tags(condition):
-    """The sessions of a group's rows matching ``condition``, as one aggregated string."""
-    tag = _SortableTime(Session.created_at) + literal(_TAG_SEPARATOR) + Session.external_id
-    return func.aggregate_strings(case((condition, tag)), _LIST_SEPARATOR)
-
-
-def _parse_tags(text: str | None) -> tuple[SessionTag, ...]:
-    if not text:
-        return ()
-    return tuple(sorted({tuple(item.split(_TAG_SEPARATOR, 1)) for item in text.split(_LIST_SEPARATOR)}))
+SessionTag = tuple  # (start, external id): the start as sortable text or a datetime, alike within one call
 
 
 def newest_session_ids(tags, limit: int = MAX_SESSION_IDS) -> list[str]:
@@ -137,6 +123,31 @@ def read_flows(db: OrmSession, account_id: int) -> dict[str, FlowInfo]:
     return {r.external_id: FlowInfo(r.external_id, r.name, r.domain, r.tree or {}) for r in rows}
 
 
+# PostgreSQL settings for the report's reads, for the rest of the transaction only. The default
+# 4 MB of work_mem sends the sorts under the dead-end window and the step groupings to disk (tens of
+# MB each at 1,000,000 sessions); JIT compiles each statement anew on every cold connection
+# (60-270 ms apiece) for queries that run once.
+REPORT_SETTINGS = {"work_mem": "64MB", "jit": "off"}
+
+
+@contextmanager
+def report_settings(db: OrmSession) -> Iterator[None]:
+    """``REPORT_SETTINGS`` while the block runs (PostgreSQL only), then the previous values again."""
+    if db.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    names = list(REPORT_SETTINGS)
+    before = db.execute(select(*(func.current_setting(n) for n in names))).one()
+    _set(db, REPORT_SETTINGS)
+    yield
+    # Not on an error: the transaction is then rolled back, which undoes transaction-local settings.
+    _set(db, dict(zip(names, before)))
+
+
+def _set(db: OrmSession, settings: dict[str, str]) -> None:
+    db.execute(select(*(func.set_config(n, v, True) for n, v in settings.items())))
+
+
 # --- steps: questions answered (weak_options) and actions attempted (failing_action) -------------
 
 
@@ -157,40 +168,51 @@ class StepRow:
     failed: int
     succeeded: int
     sample_text: str | None
-    # This period's sessions that typed the answer (questions) or saw the step fail (actions).
-    flagged_sessions: tuple[SessionTag, ...] = ()
 
 
 def read_step_rows(db: OrmSession, account_id: int, period: Period) -> list[StepRow]:
     """One pass over the step rows of both periods: everything weak_options and failing_action need
-    (answered questions, and actions and scripts that were tried)."""
+    (answered questions, and actions and scripts that were tried).
+
+    The period is not a grouping key but a condition inside the counts (one group holds both
+    periods): grouping by an expression of ``created_at`` made PostgreSQL expect one group per
+    row. No session ids are gathered here (``read_step_session_ids`` reads them for the gaps
+    kept): a string aggregate cannot be combined across PostgreSQL's parallel workers, so it
+    kept the grouping of every row in one process."""
     text_key = case((Step.node_id.is_(None), _norm(Step.context_message)))
     answer = case((Step.was_free_text.is_(True), _norm(Step.response)))
-    current = _is_current(period)
+    cur = Session.created_at >= period.start
+    prev = Session.created_at < period.start
+    free = Step.was_free_text.is_(True)
+    failed = Step.outcome == "failed"
     statement = (
         select(
-            Session.matched_flow, Step.node_id, text_key, Step.step_type, current, answer,
-            func.count(), func.count(Step.response), _count_if(Step.was_free_text.is_(True)),
-            _count_if(Step.outcome == "failed"), _count_if(Step.outcome == "succeeded"),
+            Session.matched_flow, Step.node_id, text_key, Step.step_type, answer,
+            _count_if(cur), func.count(case((cur, Step.response))), _count_if(and_(cur, free)),
+            _count_if(and_(cur, failed)), _count_if(and_(cur, Step.outcome == "succeeded")),
             # Only node-less steps need their wording from here; flow nodes have it in the tree.
-            func.max(case((Step.node_id.is_(None), Step.context_message))),
-            _session_tags(and_(Session.created_at >= period.start, or_(
-                and_(Step.step_type == "question", Step.was_free_text.is_(True)),
-                and_(Step.step_type != "question", Step.outcome == "failed")))),
+            func.max(case((and_(cur, Step.node_id.is_(None)), Step.context_message))),
+            # Of the previous period only the volumes behind the emerging flag are needed.
+            _count_if(prev), func.count(case((prev, Step.response))), _count_if(and_(prev, free)),
+            _count_if(and_(prev, failed)), _count_if(and_(prev, Step.outcome == "succeeded")),
         )
         .join(Step, Step.session_id == Session.id)
         .where(Session.account_id == account_id, *_both_periods(period), or_(
             and_(Step.step_type == "question", Step.response.is_not(None)),
             and_(Step.step_type.in_(("action", "script")), Step.outcome.in_(("failed", "succeeded")))),
-            # Of the previous period only the volumes behind the emerging flag are needed.
-            or_(Session.created_at >= period.start, Step.was_free_text.is_(True), Step.outcome == "failed"))
-        .group_by(Session.matched_flow, Step.node_id, text_key, Step.step_type, current, answer)
+            or_(cur, free, failed))
+        .group_by(Session.matched_flow, Step.node_id, text_key, Step.step_type, answer)
     )
-    return [
-        StepRow(flow, node, key, kind, bool(cur), ans, int(n), int(resp), int(free), int(failed), int(ok), sample,
-                _parse_tags(tags))
-        for flow, node, key, kind, cur, ans, n, resp, free, failed, ok, sample, tags in db.execute(statement)
-    ]
+    rows = []
+    for (flow, node, key, kind, ans, n, resp, free_n, failed_n, ok, sample,
+         p_n, p_resp, p_free, p_failed, p_ok) in db.execute(statement):
+        if n:
+            rows.append(StepRow(flow, node, key, kind, True, ans, int(n), int(resp), int(free_n), int(failed_n),
+                                int(ok), sample))
+        if p_n:
+            rows.append(StepRow(flow, node, key, kind, False, ans, int(p_n), int(p_resp), int(p_free),
+                                int(p_failed), int(p_ok), None))
+    return rows
 
 
 # --- where flow sessions end (dead_end) ------------------------------------------------------------
@@ -208,8 +230,6 @@ class NodeRow:
     current: bool
     reached: int
     ended: int
-    # This period's sessions that stopped here (escalated or abandoned).
-    ended_sessions: tuple[SessionTag, ...] = ()
 
 
 # A flow's own resolution and escalation nodes are steps too: a session that ends on the flow's
@@ -234,20 +254,27 @@ def _flow_steps_in_order(account_id: int, period_filter, *extra_columns):
 
 
 def read_node_rows(db: OrmSession, account_id: int, period: Period) -> list[NodeRow]:
-    tag = (_SortableTime(Session.created_at) + literal(_TAG_SEPARATOR) + Session.external_id).label("tag")
+    current = Session.created_at >= period.start
     # Of the previous period only the sessions that stopped count (for the emerging flag).
-    periods = (*_both_periods(period),
-               or_(Session.created_at >= period.start, Session.status.in_(DEAD_END_STATUSES)))
-    steps = _flow_steps_in_order(account_id, periods, _is_current(period).label("current"), tag)
-    stopped = and_(steps.c.is_last == 1, steps.c.current == 1, steps.c.status.in_(DEAD_END_STATUSES))
+    periods = (*_both_periods(period), or_(current, Session.status.in_(DEAD_END_STATUSES)))
+    steps = _flow_steps_in_order(account_id, periods, case((current, 1), else_=0).label("current"))
+    cur, prev = steps.c.current == 1, steps.c.current == 0
+    last, first = steps.c.is_last == 1, steps.c.is_repeat == 0
+    # The period is a condition inside the counts, not a grouping key, and no session ids are
+    # gathered here (``read_dead_end_session_ids``): see read_step_rows.
     statement = (
-        select(steps.c.flow_id, steps.c.node_id, steps.c.step_type, steps.c.status, steps.c.current,
-               _count_if(steps.c.is_repeat == 0), _count_if(steps.c.is_last == 1),
-               func.aggregate_strings(case((stopped, steps.c.tag)), _LIST_SEPARATOR))
-        .group_by(steps.c.flow_id, steps.c.node_id, steps.c.step_type, steps.c.status, steps.c.current)
+        select(steps.c.flow_id, steps.c.node_id, steps.c.step_type, steps.c.status,
+               _count_if(cur), _count_if(and_(cur, first)), _count_if(and_(cur, last)),
+               _count_if(prev), _count_if(and_(prev, first)), _count_if(and_(prev, last)))
+        .group_by(steps.c.flow_id, steps.c.node_id, steps.c.step_type, steps.c.status)
     )
-    return [NodeRow(f, n, k, s, bool(c), int(r), int(e), _parse_tags(t))
-            for f, n, k, s, c, r, e, t in db.execute(statement)]
+    rows = []
+    for f, n, k, s, c_n, c_reached, c_ended, p_n, p_reached, p_ended in db.execute(statement):
+        if c_n:
+            rows.append(NodeRow(f, n, k, s, True, int(c_reached), int(c_ended)))
+        if p_n:
+            rows.append(NodeRow(f, n, k, s, False, int(p_reached), int(p_ended)))
+    return rows
 
 
 # --- sessions by domain (high_escalation, uncharted_territory) -------------------------------------
@@ -302,8 +329,89 @@ def read_unmatched_summaries(db: OrmSession, account_id: int, period: Period) ->
 
 # --- the sessions behind a gap -----------------------------------------------------------------------
 #
-# Step-based signals collect their sessions in their own pass (``flagged_sessions``,
-# ``ended_sessions``). Domain and summary gaps read theirs here, from the sessions table only.
+# Read only for the gaps kept, newest first: through ``ix_sessions_account_flow_created`` (or the
+# domain index), each candidate session checked against its steps by primary key, stopping at 200.
+# Ties on the start time are broken by the imported id, descending, as ``newest_session_ids`` does.
+
+
+def _newest(db: OrmSession, account_id: int, period: Period, *where) -> list[str]:
+    statement = (
+        select(Session.external_id)
+        .where(Session.account_id == account_id, *_this_period(period), *where)
+        .order_by(Session.created_at.desc(), Session.external_id.desc())
+        .limit(MAX_SESSION_IDS)
+    )
+    return [row[0] for row in db.execute(statement)]
+
+
+def _probed(condition):
+    """An EXISTS on the session's steps, checked session by session (by the steps' primary key),
+    newest first, until 200 are found. ``OFFSET 0`` keeps it so: a plain EXISTS becomes a semi-join
+    or a hashed subplan, and PostgreSQL, expecting few matching steps, reads the whole steps table
+    first (0.1-0.6 s per gap at 1,000,000 sessions)."""
+    return condition.offset(0).exists()
+
+
+def _flow_is(flow_id: str | None):
+    return Session.matched_flow.is_(None) if flow_id is None else Session.matched_flow == flow_id
+
+
+def read_step_session_ids(db: OrmSession, account_id: int, period: Period,
+                          locators: list[tuple]) -> list[list[str]]:
+    """For each step gap kept, ``(flow_id, node_id, texts, step_types, flag)``: this period's newest
+    200 sessions with such a step flagged (typed answer to a question, failed action or script), as
+    ``read_step_rows`` counts them. One pass over the flagged steps of the gaps' nodes and texts,
+    the newest 200 sessions per group ranked in SQL (a session once per group)."""
+    if not locators:
+        return []
+    nodes = sorted({loc[1] for loc in locators if loc[1] is not None})
+    texts = sorted({k for loc in locators if loc[1] is None for k in loc[2] if k is not None})
+    null_text = any(None in loc[2] for loc in locators if loc[1] is None)
+    text_key = case((Step.node_id.is_(None), _norm(Step.context_message)))
+    where_step = [Step.node_id.in_(nodes)] if nodes else []
+    if texts:
+        where_step.append(and_(Step.node_id.is_(None), _norm(Step.context_message).in_(texts)))
+    if null_text:
+        where_step.append(and_(Step.node_id.is_(None), Step.context_message.is_(None)))
+    flagged = or_(and_(Step.step_type == "question", Step.was_free_text.is_(True), Step.response.is_not(None)),
+                  and_(Step.step_type.in_(("action", "script")), Step.outcome == "failed"))
+    group = (Session.matched_flow, Step.node_id, text_key, Step.step_type)
+    sessions = (
+        select(*(c.label(f"k{i}") for i, c in enumerate(group)), Session.created_at.label("created_at"),
+               Session.external_id.label("external_id"))
+        .join(Step, Step.session_id == Session.id)
+        .where(Session.account_id == account_id, *_this_period(period), flagged, or_(*where_step))
+        .group_by(*group, Session.created_at, Session.external_id)
+        .subquery()
+    )
+    keys = [sessions.c[f"k{i}"] for i in range(len(group))]
+    rank = func.row_number().over(partition_by=keys,
+                                  order_by=(sessions.c.created_at.desc(), sessions.c.external_id.desc()))
+    ranked = select(*keys, sessions.c.created_at, sessions.c.external_id, rank.label("rank")).subquery()
+    found: dict[tuple, list] = {}
+    for flow, node, key, kind, started, external_id in db.execute(
+            select(*(ranked.c[f"k{i}"] for i in range(len(group))), ranked.c.created_at, ranked.c.external_id)
+            .where(ranked.c.rank <= MAX_SESSION_IDS)):
+        found.setdefault((flow, node), []).append((key, kind, started, external_id))
+    result = []
+    for flow_id, node_id, wanted_texts, step_types, _flag in locators:
+        tags = [(started, external_id) for key, kind, started, external_id in found.get((flow_id, node_id), ())
+                if kind in step_types and (node_id is not None or key in wanted_texts)]
+        result.append(newest_session_ids(tags))
+    return result
+
+
+def read_dead_end_session_ids(db: OrmSession, account_id: int, period: Period, flow_id: str,
+                              node_id: str) -> list[str]:
+    """This period's flow sessions that stopped (escalated or abandoned) with the node as their last
+    step taken from the flow, as ``read_node_rows`` counts them."""
+    later = Step.__table__.alias("later")
+    last_at_node = select(literal(1)).where(
+        Step.session_id == Session.id, Step.node_id == node_id, Step.step_type.in_(FLOW_STEP_TYPES),
+        ~select(literal(1)).where(later.c.session_id == Step.session_id, later.c.seq > Step.seq,
+                                  later.c.node_id.is_not(None), later.c.step_type.in_(_NODE_STEP_TYPES)).exists())
+    return _newest(db, account_id, period, _flow_is(flow_id), Session.status.in_(DEAD_END_STATUSES),
+                   _probed(last_at_node))
 
 
 def read_summary_session_ids(db: OrmSession, account_id: int, period: Period,

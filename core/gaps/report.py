@@ -57,43 +57,50 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
         return result
 
-    flows = timed("flows", queries.read_flows)
-    step_rows = timed("steps", queries.read_step_rows, period)
-    nodes = timed("nodes", queries.read_node_rows, period)
-    domains = timed("domains", queries.read_domain_rows, period)
-    summaries = timed("summaries", queries.read_unmatched_summaries, period)
+    with queries.report_settings(db):
+        flows = timed("flows", queries.read_flows)
+        step_rows = timed("steps", queries.read_step_rows, period)
+        nodes = timed("nodes", queries.read_node_rows, period)
+        domains = timed("domains", queries.read_domain_rows, period)
+        summaries = timed("summaries", queries.read_unmatched_summaries, period)
 
-    started = time.perf_counter()
-    gaps = [
-        *signals.weak_options(step_rows, flows, t),
-        *signals.high_escalation(domains, t),
-        *signals.uncharted_territory(domains, flows, t),
-        *signals.failing_actions(step_rows, flows, t),
-        *signals.dead_ends(nodes, flows, t),
-    ]
-    timings["shaping"] = time.perf_counter() - started
-    started = time.perf_counter()
-    gaps.extend(signals.repeated_patterns(summaries, t))
-    timings["clustering"] = time.perf_counter() - started
+        started = time.perf_counter()
+        gaps = [
+            *signals.weak_options(step_rows, flows, t),
+            *signals.high_escalation(domains, t),
+            *signals.uncharted_territory(domains, flows, t),
+            *signals.failing_actions(step_rows, flows, t),
+            *signals.dead_ends(nodes, flows, t),
+        ]
+        timings["shaping"] = time.perf_counter() - started
+        started = time.perf_counter()
+        gaps.extend(signals.repeated_patterns(summaries, t))
+        timings["clustering"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    ordered = signals.sort_gaps(gaps)
-    ids = _session_ids(db, account_id, period, ordered)
-    with_ids = [replace(g, evidence={**g.evidence, "session_ids": found}) for g, found in zip(ordered, ids)]
-    timings["session_ids"] = time.perf_counter() - started
+        started = time.perf_counter()
+        ordered = signals.sort_gaps(gaps)
+        ids = _session_ids(db, account_id, period, ordered)
+        with_ids = [replace(g, evidence={**g.evidence, "session_ids": found}) for g, found in zip(ordered, ids)]
+        timings["session_ids"] = time.perf_counter() - started
     return GapReport(generated_at, account.slug, days, period.start, period.end, tuple(with_ids), t, timings)
 
 
 def _session_ids(db: OrmSession, account_id: int, period: queries.Period, gaps: list[Gap]) -> list[list[str]]:
-    """The ids behind each gap: listed already by the step passes, else read here (one query for
-    every pattern, one per domain gap through the domain index)."""
+    """The ids behind each gap, read for the gaps kept only: one query for every step gap, one for
+    every pattern, one per other gap (through the flow or domain index, newest first, up to 200)."""
     summaries = {key for g in gaps if g.locator[:1] == ("summaries",) for key in g.locator[1]}
     by_summary = queries.read_summary_session_ids(db, account_id, period, summaries)
+    step_gaps = [g.locator[1:] for g in gaps if g.locator[:1] == ("steps",)]
+    by_step = iter(queries.read_step_session_ids(db, account_id, period, step_gaps))
     result = []
     for gap in gaps:
         kind, *args = gap.locator or (None,)
         if kind is None:
             result.append(list(gap.evidence.get("session_ids", [])))
+        elif kind == "steps":
+            result.append(next(by_step))
+        elif kind == "dead_end":
+            result.append(queries.read_dead_end_session_ids(db, account_id, period, *args))
         elif kind == "summaries":
             result.append(queries.newest_session_ids(tag for key in args[0] for tag in by_summary.get((key,), [])))
         elif kind == "domain":

@@ -15,7 +15,6 @@ from typing import Any
 from core.gaps.clustering import TextCount, cluster_texts, normalise
 from core.gaps.queries import (
     DEAD_END_STATUSES, ESCALATED, FINISHED, DomainRow, FlowInfo, NodeRow, StepRow, SummaryRow,
-    newest_session_ids,
 )
 from core.gaps.thresholds import SEVERITIES, GapThresholds
 
@@ -126,8 +125,15 @@ class _StepTally:
     previous_free_text: int = 0
     previous_failed: int = 0
     answers: Counter = field(default_factory=Counter)
-    sessions: set = field(default_factory=set)
     sample: str | None = None
+    sql_keys: set = field(default_factory=set)  # the texts as grouped in SQL, for reading the session ids
+
+
+def _step_locator(flow_id, node_id, tally: _StepTally, step_types: tuple[str, ...], flag: str) -> tuple:
+    """Which sessions are behind a step gap: this period's that have such a step flagged (typed
+    answer, or failed attempt); the report reads the newest of them."""
+    texts = () if node_id is not None else tuple(sorted(tally.sql_keys, key=lambda k: (k is None, k or "")))
+    return ("steps", flow_id, node_id, texts, step_types, flag)
 
 
 def _tally_steps(rows: Iterable[StepRow], step_types: tuple[str, ...]) -> dict[tuple, _StepTally]:
@@ -136,6 +142,7 @@ def _tally_steps(rows: Iterable[StepRow], step_types: tuple[str, ...]) -> dict[t
         if row.step_type not in step_types:
             continue
         tally = tallies[_step_key(row)]
+        tally.sql_keys.add(row.text_key)
         if not row.current:
             tally.previous_free_text += row.free_text
             tally.previous_failed += row.failed
@@ -145,7 +152,6 @@ def _tally_steps(rows: Iterable[StepRow], step_types: tuple[str, ...]) -> dict[t
         tally.failed += row.failed
         tally.succeeded += row.succeeded
         tally.sample = tally.sample or row.sample_text
-        tally.sessions.update(row.flagged_sessions)
         if row.free_text_answer is not None and row.free_text:
             answer = normalise(row.free_text_answer)
             if answer:
@@ -189,13 +195,14 @@ def weak_options(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: GapT
             "free_text_rate_interval": _rate_evidence(tally.free_text, tally.responses, t)["rate_interval"],
             "top_free_text_answers": answers,
             "previous_period_free_text_count": tally.previous_free_text,
-            "session_ids": newest_session_ids(tally.sessions),
+            "session_ids": [],  # read by the report
         }
         gaps.append(Gap(
             "weak_options", _flow_domain(flows, flow_id), severity,
             f"Missing option at \"{_short(question, 70)}\" ({_flow_label(flows, flow_id)})",
             description, evidence, action, tally.free_text,
             is_emerging(tally.free_text, tally.previous_free_text, t),
+            _step_locator(flow_id, node_id, tally, ("question",), "free_text"),
         ))
     return gaps
 
@@ -218,7 +225,7 @@ def failing_actions(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: G
             "succeeded": tally.succeeded, "failure_rate": round(rate, 4),
             "failure_rate_interval": _rate_evidence(tally.failed, attempts, t)["rate_interval"],
             "previous_period_failed": tally.previous_failed,
-            "session_ids": newest_session_ids(tally.sessions),
+            "session_ids": [],  # read by the report
         }
         gaps.append(Gap(
             "failing_action", _flow_domain(flows, flow_id), severity,
@@ -230,6 +237,7 @@ def failing_actions(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: G
              if node_id else
              "The copilot improvises this step without a flow; capture a tested procedure for it in a flow."),
             tally.failed, is_emerging(tally.failed, tally.previous_failed, t),
+            _step_locator(flow_id, node_id, tally, ("action", "script"), "failed"),
         ))
     return gaps
 
@@ -238,12 +246,10 @@ def dead_ends(rows: Sequence[NodeRow], flows: Mapping[str, FlowInfo], t: GapThre
     reached: Counter = Counter()
     current: dict[tuple, Counter] = defaultdict(Counter)
     previous: Counter = Counter()
-    stopped: dict[tuple, set] = defaultdict(set)
     for row in rows:
         if row.step_type not in ("question", "action", "script"):
             continue  # ending on the flow's own resolution or escalation is following the flow
         key = (row.flow_id, row.node_id)
-        stopped[key].update(row.ended_sessions)
         if row.current:
             reached[key] += row.reached
         if row.status not in DEAD_END_STATUSES or not row.ended:
@@ -277,7 +283,7 @@ def dead_ends(rows: Sequence[NodeRow], flows: Mapping[str, FlowInfo], t: GapThre
             "escalated": escalated, "abandoned": abandoned, "end_rate": round(total / n, 4),
             "end_rate_interval": _rate_evidence(total, n, t)["rate_interval"],
             "previous_period_ended_here": previous[(flow_id, node_id)],
-            "session_ids": newest_session_ids(stopped[(flow_id, node_id)]),
+            "session_ids": [],  # read by the report
         }
         gaps.append(Gap(
             "dead_end", _flow_domain(flows, flow_id), severity,
@@ -285,6 +291,7 @@ def dead_ends(rows: Sequence[NodeRow], flows: Mapping[str, FlowInfo], t: GapThre
             (f"{total} of {n} sessions reaching node {node_id} of {where} went no further in the flow "
              f"({_pct(total / n)}): {escalated} escalated off the flow, {abandoned} abandoned."),
             evidence, action, total, is_emerging(total, previous[(flow_id, node_id)], t),
+            ("dead_end", flow_id, node_id),
         ))
     return gaps
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import flag_modified
 
+from core.auth import Actor, authorize
 from core.models import Account
 
 SETTINGS_KEY = "gaps"
@@ -146,3 +147,12 @@ def save_thresholds(db: OrmSession, account_id: int, thresholds: GapThresholds |
     flag_modified(account, "settings")
     db.flush()
     return thresholds
+
+
+def save_account_thresholds(db: OrmSession, actor: Actor, account_id: int,
+                            thresholds: GapThresholds | dict[str, Any]) -> GapThresholds:
+    """``save_thresholds`` for a signed-in user: only a role with ``tune_gaps`` (admins) may change
+    an account's thresholds, checked here against the database whatever the dashboard showed.
+    Raises core.auth.NotAllowed or ThresholdError; the caller commits."""
+    authorize(db, actor, account_id, "tune_gaps")
+    return save_thresholds(db, account_id, thresholds)

@@ -280,3 +280,41 @@ def test_the_gaps_csv_export_has_one_row_per_gap_with_the_evidence_flattened(eng
     assert (row["gap_type"], row["node_id"], row["count"], row["sample"]) == ("weak_options", "q_scope", "10", "20")
     assert row["details"] == "'=cmd|' /c calc'!a0 (10)"  # normalised, and neutralised for spreadsheets
     assert len(row["session_ids"].split()) == 10
+
+
+def test_step_gaps_without_a_node_list_their_sessions_newest_first_whatever_the_wording(engine, accounts):
+    """Session ids are read per gap kept (not gathered in the step pass): a question the copilot
+    improvised (no node) is found by its text in any wording that normalises alike, and only this
+    period's sessions with a typed answer (or a failed attempt) are listed."""
+    acme, other = accounts
+    wordings = ["Which VPN client?", "which vpn client?  ", "Which  VPN client?"]
+
+    def improvised(answer, free, outcome="succeeded", text="Which VPN client?"):
+        return [("question", None, text, answer, free, None), ("action", None, "Reset the VPN profile", None, False, outcome)]
+
+    def add(account, when, steps, summary="VPN down"):
+        session = Session(account_id=account, external_id=f"s-{next(_ids):05d}", created_at=when, status="resolved",
+                          problem_domain="vpn", matched_flow=None, confidence_tier="discovery", problem_summary=summary,
+                          ended_at=when + timedelta(minutes=20))
+        for seq, (kind, node, text, response, free, outcome) in enumerate(steps, start=1):
+            session.steps.append(Step(seq=seq, step_type=kind, node_id=node, context_message=text, response=response,
+                                      was_free_text=free, outcome=outcome, created_at=when + timedelta(minutes=seq)))
+        db.add(session)
+        return session.external_id
+
+    with unit_of_work(engine) as db:
+        typed_ids = [add(acme, NOW - timedelta(hours=3 + i, microseconds=i),
+                         improvised("GlobalProtect", True, "failed" if i % 3 else "succeeded", wordings[i % 3]))
+                     for i in range(12)]
+        for i in range(8):
+            add(acme, NOW - timedelta(hours=40 + i), improvised("FortiClient", False))
+        add(acme, NOW - 45 * DAY, improvised("GlobalProtect", True, "failed"))  # previous period
+        add(other, NOW - DAY, improvised("GlobalProtect", True, "failed"))  # another account
+    result = report(engine, acme)
+    [weak] = gaps_of(result, "weak_options")
+    assert weak.evidence["node_id"] is None and weak.evidence["free_text_count"] == 12
+    assert weak.evidence["session_ids"] == typed_ids  # newest first, every wording
+    assert weak.evidence["previous_period_free_text_count"] == 1
+    [failing] = gaps_of(result, "failing_action")
+    assert (failing.evidence["attempts"], failing.evidence["failed"]) == (20, 8)
+    assert failing.evidence["session_ids"] == [sid for i, sid in enumerate(typed_ids) if i % 3]

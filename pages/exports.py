@@ -1,0 +1,81 @@
+"""Exports: the account's full CSV exports (``core.exports``) for a chosen period, as downloads.
+
+Each file is built only when its button is pressed (Streamlit runs the callable then, off the
+page's script thread), from core's streamed exporter, and handed to the browser as one bytes
+value: one file in memory at a time, for the one user who asked. The role is checked again
+against the database when the file is built, not only when the page was drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from core.auth import Actor, authorize
+from core.db import unit_of_work
+from core.exports import EXPORTS, ExportRequest, export_bytes
+from core.headline import AccountRef
+from dashboard import resources
+from dashboard.periods import Period, period_picker, to_url
+
+DESCRIPTIONS = {
+    "sessions": ("Sessions", ":material/forum:",
+                 "One row per session started in the period, oldest first: its fields as imported, the PSA "
+                 "ticket fields, the step count, its handle time and whether its ticket breached the SLA."),
+    "metrics": ("Metrics", ":material/monitoring:",
+                "The whole analytics report for the period (every account-wide figure and breakdown), one row "
+                "per figure with the previous period's value and the change. Rates are fractions (0.25 is 25%)."),
+    "gaps": ("Knowledge gaps", ":material/troubleshoot:",
+             "The knowledge-gap report for the period: one row per gap, most severe first, with what was "
+             "measured, the suggested action and its first session ids."),
+    "proposals": ("Flow proposals", ":material/lightbulb:",
+                  "One row per flow proposal created in the period, newest first, with its status, target "
+                  "flow, confidence, supporting sessions and reviewer."),
+}
+
+
+def export_payload(engine: Engine, actor: Actor, account: AccountRef, name: str, period: Period,
+                   bom: bool = False) -> bytes:
+    """The CSV file of export ``name`` for the account and period, after checking the role again."""
+    with unit_of_work(engine) as db:
+        authorize(db, actor, account.id, "exports")
+    request = ExportRequest(account.id, account.slug, period.days, period.now())
+    return export_bytes(engine, name, request, bom=bom)
+
+
+def _builder(engine: Engine, actor: Actor, account: AccountRef, name: str, period: Period,
+             bom: bool) -> Callable[[], bytes]:
+    return lambda: export_payload(engine, actor, account, name, period, bom)
+
+
+def exports_page() -> None:
+    actor, account = resources.require("exports")
+    engine = resources.engine()
+    st.title("Exports")
+    st.caption("Full CSV files of this account's data for a period: UTF-8, RFC 4180 and formula-safe (text "
+               "that a spreadsheet would run as a formula, such as `=HYPERLINK(…)`, gets an apostrophe in front "
+               "so it shows as text).")
+
+    picker, options = st.columns([2.2, 2], vertical_alignment="bottom")
+    period = period_picker("ex", picker)
+    to_url(period)
+    bom = options.toggle("For Excel", key="ex_excel",
+                         help="Starts each file with a UTF-8 byte-order mark, without which Excel reads it in the "
+                              "local code page and garbles accents.")
+    st.caption(f"Every file covers what was created {period.describe()} (UTC). Each file is built when you "
+               "press its button, which can take a few seconds for a long period.")
+
+    for name in [n for n in DESCRIPTIONS if n in EXPORTS] + [n for n in EXPORTS if n not in DESCRIPTIONS]:
+        title, icon, text = DESCRIPTIONS.get(name, (name.title(), ":material/table:", ""))
+        with st.container(border=True):
+            about, button = st.columns([4, 1.3], vertical_alignment="center")
+            about.markdown(f"**{icon} {title}**")
+            if text:
+                about.caption(text)
+            button.download_button(
+                f"Download {title.lower()}", _builder(engine, actor, account, name, period, bom),
+                file_name=f"{account.slug}-{name}-{period.slug()}.csv", mime="text/csv",
+                icon=":material/download:", key=f"ex_download_{name}", on_click="ignore", width="stretch",
+            )

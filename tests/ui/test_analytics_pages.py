@@ -1,0 +1,244 @@
+"""The Analytics and Exports pages (AppTest): role gating, figures against core's, the period and
+filters in the URL, the empty state, and formula-safe downloads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from core.auth import NotAllowed, load_actor
+from core.db import make_engine, unit_of_work, upgrade
+from core.headline import AccountRef
+from core.metrics import build_metrics
+from core.models import Account, Session, User
+from dashboard.periods import Period
+from pages.exports import export_payload
+from tests import factories as make
+from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
+
+EVIL = '=HYPERLINK("http://evil.example","click me")'
+
+
+def _session(db, account, n: int, days_ago: float, status: str, *, domain: str | None = "email",
+             tier: str | None = "guided", flow: str | None = "f-mail", engineer: str = "ann",
+             summary: str = "Outlook asks for the password", ticket: bool = True, hours: float = 2) -> None:
+    now = datetime.now(timezone.utc)
+    start = now - timedelta(days=days_ago)
+    ended = None if status in ("active", "requesting_escalation") else start + timedelta(minutes=20)
+    db.add(Session(
+        account_id=account.id, external_id=f"{account.slug}-{n}", status=status, created_at=start, ended_at=ended,
+        problem_domain=domain, confidence_tier=tier, matched_flow=flow, engineer=engineer, problem_summary=summary,
+        psa_ticket_id=f"T{n}" if ticket else None, psa_board="Service Desk" if ticket else None,
+        psa_opened_at=start if ticket else None,
+        psa_closed_at=start + timedelta(hours=hours) if ticket and status == "resolved" else None,
+        psa_sla_due_at=start + timedelta(hours=4) if ticket else None, step_count=2,
+    ))
+
+
+@pytest.fixture
+def seeded(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'analytics.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(engine) as db:
+        alpha, beta = make.account(db, "alpha-it", "Alpha IT"), make.account(db, "beta-net", "Beta Networks")
+        make.user(db, "admin@alpha.example", {alpha: "admin"})
+        make.user(db, "manager@alpha.example", {alpha: "manager"})
+        make.user(db, "analyst@alpha.example", {alpha: "analyst"})
+        n = 0
+        # This week: 8 sessions. Resolved 4 (times to resolution 2, 2, 30 and 100 hours; one SLA
+        # breach, the 30 h, and one the 100 h), escalated 2, abandoned 1, active 1.
+        for days_ago, status, kwargs in [
+            (1, "resolved", {}), (1.5, "resolved", {"summary": EVIL}),
+            (2, "resolved", {"domain": "network", "tier": "assisted", "flow": "f-net", "hours": 30}),
+            (3, "resolved", {"domain": "network", "tier": "discovery", "flow": EVIL, "engineer": "bob", "hours": 100}),
+            (2.5, "escalated", {"domain": "network", "tier": "assisted", "flow": "f-net", "engineer": "bob"}),
+            (4, "requesting_escalation", {"tier": None, "flow": None}),
+            (5, "abandoned", {"domain": None, "tier": "discovery", "flow": None, "ticket": False}),
+            (0.1, "active", {}),
+            # The week before: 3 sessions, 2 resolved, 1 escalated.
+            (8, "resolved", {}), (9, "resolved", {"domain": "network", "flow": "f-net"}), (10, "escalated", {}),
+        ]:
+            n += 1
+            _session(db, alpha, n, days_ago, status, **kwargs)
+        for i in range(5):  # another account's sessions are never counted
+            _session(db, beta, 100 + i, 1, "escalated")
+    engine.dispose()
+    use_database(monkeypatch, url)
+    return url
+
+
+def core_report(url: str, days: int):
+    engine = make_engine(url)
+    with unit_of_work(engine) as db:
+        account_id = db.scalar(select(Account.id).where(Account.slug == "alpha-it"))
+        report = build_metrics(db, account_id, days=days)
+    engine.dispose()
+    return report
+
+
+def metrics(app) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.delta) for m in app.metric}
+
+
+def analytics(email: str = "manager@alpha.example", **query: str):
+    return go_to(signed_in_app(email, **query), "analytics")
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("email, has_analytics, has_exports", [
+    ("admin@alpha.example", True, True),
+    ("manager@alpha.example", True, False),
+    ("analyst@alpha.example", True, True),
+])
+def test_each_role_finds_its_pages(seeded, email, has_analytics, has_exports):
+    titles = navigation_titles(signed_in_app(email))
+    assert ("Analytics" in titles, "Exports" in titles) == (has_analytics, has_exports)
+
+
+def test_a_manager_is_refused_the_exports_page(seeded):
+    app = go_to(signed_in_app("manager@alpha.example"), "exports")
+    assert not app.get("download_button")
+    assert [t.value for t in app.title] != ["Exports"]
+
+
+def test_the_exports_are_refused_server_side_to_a_manager(seeded):
+    engine = make_engine(seeded)
+    with unit_of_work(engine) as db:
+        manager = load_actor(db, db.scalar(select(User.id).where(User.email == "manager@alpha.example")))
+        alpha = db.scalars(select(Account).where(Account.slug == "alpha-it")).one()
+    with pytest.raises(NotAllowed):
+        export_payload(engine, manager, AccountRef(alpha.id, alpha.slug, alpha.name), "sessions", Period("30"))
+    engine.dispose()
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+def test_the_kpi_cards_show_cores_figures(seeded):
+    app = analytics(period="7")
+    report = core_report(seeded, 7)
+    volume, psa = report["volume"], report["psa"]
+    cards = metrics(app)
+    assert cards["Sessions"] == (f"{volume['sessions'].value:,}", f"{volume['sessions'].change:+,}")
+    assert volume["sessions"].value == 8 and volume["sessions"].previous == 3
+    assert cards["Resolution rate"][0] == f"{volume['resolution_rate'].value:.1%}" == "57.1%"  # 4 of 7
+    assert cards["Escalation rate"][0] == "28.6%"  # 2 of 7
+    assert cards["Resolution rate"][1] == f"{round((4 / 7 - 2 / 3) * 100, 1):+.1f} pp"
+    assert cards["First-contact resolution"][0] == f"{report['resolution']['first_contact_resolution_rate'].value:.1%}"
+    assert cards["Median time to resolution"][0] == "16.0 h"  # 2, 2, 30, 100 hours
+    assert psa["median_time_to_resolution_hours"].value == pytest.approx(16)
+    assert cards["SLA breach rate"][0] == "50.0%"  # 30 h and 100 h breach a 4 h SLA
+    assert len(app.get("plotly_chart")) == 6
+    assert app.query_params["period"] == "7"
+
+
+def test_the_page_renders_every_chart_and_download(seeded):
+    app = analytics("admin@alpha.example")
+    assert not app.info  # data in every section: no empty notes
+    labels = {b.label for b in app.get("download_button")}
+    assert {"Headline figures (CSV)", "Sessions and outcomes (CSV)", "Tier mix (CSV)", "Tier calibration (CSV)",
+            "Escalation by domain (CSV)", "Time to resolution (CSV)", "Flows (CSV)"} <= labels
+    flows = app.dataframe[0].value
+    assert EVIL in set(flows["flow"])  # shown as data, and the CSV below escapes it
+
+
+def test_filters_come_from_the_link_and_narrow_every_figure(seeded):
+    app = analytics(period="7", domain="network", engineer="bob")
+    assert metrics(app)["Sessions"][0] == "2"
+    assert app.selectbox(key="an_domain").value == "network"
+    app.selectbox(key="an_engineer").set_value(None).run()
+    no_exception(app)
+    assert metrics(app)["Sessions"][0] == "3"
+    assert "engineer" not in app.query_params and app.query_params["domain"] == "network"
+
+
+def test_changing_the_period_goes_into_the_link(seeded):
+    app = analytics()
+    assert metrics(app)["Sessions"][0] == "11"  # the default 30 days
+    app.get("button_group")[0].set_value("7").run()
+    no_exception(app)
+    assert metrics(app)["Sessions"][0] == "8"
+    assert app.query_params["period"] == "7"
+
+
+def test_a_custom_range_from_the_link(seeded):
+    today = datetime.now(timezone.utc).date()
+    start, end = today - timedelta(days=12), today - timedelta(days=6)
+    app = analytics(period="custom", start=start.isoformat(), end=end.isoformat())
+    assert metrics(app)["Sessions"][0] == "3"  # the week before
+    assert app.query_params["start"] == start.isoformat()
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """The files the page hands to its download buttons, by file name (AppTest keeps them in a
+    media store it throws away after each run)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        if filename and isinstance(path_or_data, bytes):
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    return files
+
+
+def test_the_chart_downloads_are_cores_formula_safe_csv(seeded, downloads):
+    analytics("manager@alpha.example", period="7")
+    flows = downloads["alpha-it-last-7-days-flows.csv"].decode("utf-8")
+    assert flows.splitlines()[0] == ("flow,sessions,resolved,with_outcome,resolution_rate,escalation_rate,"
+                                     "mean_handle_minutes,previous_sessions,previous_resolution_rate")
+    assert "\r\n" in flows  # RFC 4180 line ends
+    assert "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click me\"\")\",1," in flows
+    headline = downloads["alpha-it-last-7-days-headline.csv"].decode("utf-8").splitlines()
+    assert headline[1] == "sessions,count,8,3,5"
+    days = downloads["alpha-it-last-7-days-outcomes-by-day.csv"].decode("utf-8").splitlines()
+    assert len(days) == 1 + 8  # 7 days up to now touch 8 calendar days
+    assert sum(int(line.split(",")[1]) for line in days[1:]) == 8
+
+
+def test_an_empty_period_shows_a_clear_empty_state(seeded):
+    app = analytics(period="custom", start="2020-01-01", end="2020-01-31")
+    assert "No sessions in this period" in app.info[0].value
+    assert not app.metric and not app.get("plotly_chart") and not app.error
+
+
+def test_a_filter_that_matches_nothing_says_so(seeded):
+    app = analytics(domain="no-such-domain")
+    assert "No sessions in this period with these filters" in app.info[0].value
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+def test_an_analyst_gets_every_export_with_a_description(seeded):
+    app = go_to(signed_in_app("analyst@alpha.example"), "exports")
+    assert app.title[0].value == "Exports"
+    assert [b.label for b in app.get("download_button")] == [
+        "Download sessions", "Download metrics", "Download knowledge gaps", "Download flow proposals"]
+
+
+def test_the_sessions_export_is_formula_safe_and_only_this_account(seeded):
+    engine = make_engine(seeded)
+    with unit_of_work(engine) as db:
+        analyst = load_actor(db, db.scalar(select(User.id).where(User.email == "analyst@alpha.example")))
+        alpha = db.scalars(select(Account).where(Account.slug == "alpha-it")).one()
+    payload = export_payload(engine, analyst, AccountRef(alpha.id, alpha.slug, alpha.name), "sessions", Period("7"))
+    engine.dispose()
+    text = payload.decode("utf-8")
+    assert text.startswith("account,id,")
+    assert "'=HYPERLINK(" in text and ',"=HYPERLINK' not in text and ",=HYPERLINK" not in text
+    assert "beta-net" not in text
+    assert len(text.strip().splitlines()) == 1 + 8
+
+
+
+def test_a_filtered_download_says_so_in_its_name(seeded, downloads):
+    analytics(period="7", domain="network", engineer="bob")
+    assert "alpha-it-last-7-days-domain-network-engineer-bob-flows.csv" in downloads
