@@ -22,29 +22,16 @@ from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.db import make_engine, upgrade  # noqa: E402
+from bench_db import recreate_database  # noqa: E402
 from core.demo import default_accounts, generate_flows, generate_sessions  # noqa: E402
 from core.importer import import_flows, import_sessions  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowpilot_bench_analysis"
 ANCHOR = datetime(2026, 11, 1, tzinfo=timezone.utc)
-
-
-def recreate_database(url: str):
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    engine = make_engine(url)
-    upgrade(engine)
-    return engine
 
 
 def queue_resolved_sessions(engine, count: int, accounts: int) -> float:

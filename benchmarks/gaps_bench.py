@@ -28,7 +28,9 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.db import make_engine, session_factory, upgrade  # noqa: E402
+from bench_db import recreate_database  # noqa: E402
+
+from core.db import make_engine, session_factory  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowpilot_bench_gaps"
 ANCHOR = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -54,14 +56,10 @@ def prepare(url: str, sessions: int, accounts: int) -> None:
             print(f"reusing {parsed.database}: {held:,} sessions")
             admin.dispose()
             return
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
     from core.demo import run_demo
 
-    engine = make_engine(url)
-    upgrade(engine)
+    engine = recreate_database(url)
     print(f"filling {parsed.database} with {sessions:,} demo sessions ...", flush=True)
     summary = run_demo(engine, accounts=accounts, sessions=sessions, seed=42, anchor=ANCHOR)
     print(summary.describe())

@@ -21,29 +21,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.db import make_engine, upgrade  # noqa: E402
+from bench_db import recreate_database  # noqa: E402
 from core.demo import default_accounts, generate_flows, generate_sessions  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowpilot_bench"
 ANCHOR = datetime(2026, 11, 1, tzinfo=timezone.utc)
-
-
-def recreate_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
 
 
 def write_files(directory: Path, sessions: int, accounts: int) -> tuple[Path, Path, float]:
@@ -85,7 +71,7 @@ def main() -> None:
         flows_path, sessions_path, gen_seconds = write_files(Path(tmp), args.sessions, args.accounts)
         size_mb = sessions_path.stat().st_size / 1e6
         print(f"generated {args.sessions:,} sessions ({size_mb:,.0f} MB) in {gen_seconds:.1f}s")
-        recreate_database(args.database_url)
+        recreate_database(args.database_url).dispose()
         run_import(args.database_url, "--flows", str(flows_path))
         seconds, report = run_import(args.database_url, "--sessions", str(sessions_path))
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

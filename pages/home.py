@@ -13,8 +13,9 @@ PERIOD_DAYS = 30
 
 ABOUT = (
     "FlowPilot Insights shows how your engineers' troubleshooting sessions with the FlowPilot "
-    "AI copilot end: how many were resolved, escalated or abandoned, and, in the pages to come, "
-    "which problems the published flows do not cover yet and what new flows would help."
+    "AI copilot end: how many were resolved, escalated or abandoned, which problems the "
+    "published flows do not cover yet (Knowledge gaps), and which new or better flows the "
+    "sessions support (Review queue)."
 )
 
 LOAD_DATA = (

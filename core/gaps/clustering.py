@@ -17,13 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_distances
-from sklearn.preprocessing import normalize
+
+# scikit-learn and SciPy are imported where they are used: together they take some 150 MB,
+# and every process that merely imports core.gaps (the CLI, the exports) would pay for them.
 
 DENSE_LIMIT = 3000
 LABEL_TERMS = 4
@@ -33,7 +32,6 @@ FILLER_WORDS = frozenset({
     "urgent", "again", "today", "yesterday", "since", "help", "please", "pls", "asap", "error",
     "new", "starter", "office", "team", "md", "reception", "says", "say", "said", "called",
 })
-STOP_WORDS = sorted(ENGLISH_STOP_WORDS | FILLER_WORDS)
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCTUATION = " \t.,;:!?"
 _WORD = re.compile(r"(?u)\b[a-z0-9][a-z0-9'.:/-]*[a-z0-9]\b|\b[a-z0-9]\b")
@@ -61,6 +59,13 @@ SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for
 _READABLE = {"mappeddrive": "mapped drive", "atlogon": "at logon/restart", "cannot": "cannot"}
 
 
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS | FILLER_WORDS)
+
+
 def canonical(text: str) -> str:
     for pattern, replacement in SYNONYMS:
         text = pattern.sub(replacement, text)
@@ -73,7 +78,8 @@ def normalise(text: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if w not in STOP_WORDS]
+    stop = stop_words()
+    return [w for w in _WORD.findall(text) if w not in stop]
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,11 @@ class Cluster:
 
 
 def _vectorise(texts: Sequence[str]):
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), stop_words=STOP_WORDS,
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), stop_words=sorted(stop_words()),
                             token_pattern=_WORD.pattern, sublinear_tf=True, min_df=1)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
     folded = [canonical(t) for t in texts]
@@ -102,6 +112,9 @@ def _vectorise(texts: Sequence[str]):
 
 
 def _dense_labels(matrix, threshold: float) -> np.ndarray:
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics.pairwise import cosine_distances
+
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
                                     metric="precomputed", linkage="average")
     return model.fit_predict(cosine_distances(matrix))
@@ -111,6 +124,9 @@ def _labels(matrix, counts: np.ndarray, threshold: float) -> np.ndarray:
     """Cluster labels. Beyond DENSE_LIMIT texts, the most frequent DENSE_LIMIT are clustered in
     full and every other text joins the cluster whose centre is nearest, if within the threshold,
     or stays alone: memory stays linear, and a recurring problem has frequent variants."""
+    from scipy.sparse import csr_matrix
+    from sklearn.preprocessing import normalize
+
     n = matrix.shape[0]
     if n <= DENSE_LIMIT:
         return _dense_labels(matrix, threshold)
