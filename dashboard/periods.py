@@ -51,7 +51,8 @@ def today() -> date:
     return datetime.now(timezone.utc).date()
 
 
-def _url_date(name: str) -> date | None:
+def url_date(name: str) -> date | None:
+    """A date from the query string; None when it is missing or unreadable."""
     try:
         return date.fromisoformat(st.query_params.get(name, ""))
     except ValueError:
@@ -63,7 +64,7 @@ def from_url() -> Period:
     preset = st.query_params.get("period", DEFAULT)
     if preset in PRESETS:
         return Period(preset)
-    first, last = _url_date("start"), _url_date("end")
+    first, last = url_date("start"), url_date("end")
     if preset == CUSTOM and first and last:
         first, last = min(first, last), max(first, last)
         if (last - first).days < MAX_CUSTOM_DAYS:

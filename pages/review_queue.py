@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import date
 
 import streamlit as st
 
@@ -17,6 +16,7 @@ from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
 from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
 from dashboard import proposal_panel, resources
+from dashboard.periods import url_date
 
 TTL = get_settings().cache_ttl_seconds
 SORT_LABEL = {"created": "Created", "confidence": "Confidence", "support": "Supporting sessions",
@@ -57,13 +57,6 @@ def _listed(name: str, allowed) -> list[str]:
     return [v for v in raw.split(",") if v in allowed] if raw else []
 
 
-def _date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(st.query_params.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _load_url_state() -> None:
     """Seed the widgets from the link on the page's first run in this browser session."""
     if "rq_status" in st.session_state:
@@ -78,8 +71,8 @@ def _load_url_state() -> None:
         st.session_state["rq_confidence"] = (max(0, round(min(low, high) * 100)), min(100, round(max(low, high) * 100)))
     except ValueError:
         st.session_state["rq_confidence"] = (0, 100)
-    st.session_state["rq_from"] = _date("from")
-    st.session_state["rq_to"] = _date("to")
+    st.session_state["rq_from"] = url_date("from")
+    st.session_state["rq_to"] = url_date("to")
     st.session_state["rq_text"] = st.query_params.get("q", "")
     sort = st.query_params.get("sort", "created")
     st.session_state["rq_sort"] = sort if sort in SORTS else "created"
