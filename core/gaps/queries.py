@@ -9,8 +9,6 @@ in SQL is only ``lower(trim(...))``, which both databases do alike for the texts
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,30 +122,6 @@ def read_flows(db: OrmSession, account_id: int) -> dict[str, FlowInfo]:
 
 
 # PostgreSQL settings for the report's reads, for the rest of the transaction only. The default
-# 4 MB of work_mem sends the sorts under the dead-end window and the step groupings to disk (tens of
-# MB each at 1,000,000 sessions); JIT compiles each statement anew on every cold connection
-# (60-270 ms apiece) for queries that run once.
-REPORT_SETTINGS = {"work_mem": "64MB", "jit": "off"}
-
-
-@contextmanager
-def report_settings(db: OrmSession) -> Iterator[None]:
-    """``REPORT_SETTINGS`` while the block runs (PostgreSQL only), then the previous values again."""
-    if db.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    names = list(REPORT_SETTINGS)
-    before = db.execute(select(*(func.current_setting(n) for n in names))).one()
-    _set(db, REPORT_SETTINGS)
-    yield
-    # Not on an error: the transaction is then rolled back, which undoes transaction-local settings.
-    _set(db, dict(zip(names, before)))
-
-
-def _set(db: OrmSession, settings: dict[str, str]) -> None:
-    db.execute(select(*(func.set_config(n, v, True) for n, v in settings.items())))
-
-
 # --- steps: questions answered (weak_options) and actions attempted (failing_action) -------------
 
 

@@ -14,6 +14,7 @@ from core.gaps import queries, signals
 from core.gaps.signals import Gap
 from core.gaps.thresholds import GapThresholds, load_thresholds
 from core.models import Account
+from core.report_settings import report_settings
 from core.types import utcnow
 
 
@@ -57,7 +58,7 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
         return result
 
-    with queries.report_settings(db):
+    with report_settings(db):
         flows = timed("flows", queries.read_flows)
         step_rows = timed("steps", queries.read_step_rows, period)
         nodes = timed("nodes", queries.read_node_rows, period)

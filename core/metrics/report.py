@@ -23,6 +23,7 @@ from core.metrics.success import fetch_failures, shape_resolution
 from core.metrics.tiers import fetch_handle_medians, shape_tiers
 from core.metrics.volume import day_lag, fetch_daily, shape_volume
 from core.metrics.window import MetricsFilters, Window
+from core.report_settings import report_settings
 
 FLAT_HEADER = ("section", "dimension", "key", "metric", "value", "previous_value", "change")
 
@@ -72,11 +73,12 @@ def build_metrics(db: OrmSession, account_id: int, days: int = 30, now: datetime
     """Every figure for the account's sessions started in ``[now − days, now)``, each with the
     same figure for the ``days`` before that."""
     window = Window.last_days(account_id, days, now, filters)
-    cube = fetch_session_cube(db, window)
-    daily = fetch_daily(db, window)
-    handle_medians = fetch_handle_medians(db, window)
-    cases, case_medians = fetch_cases(db, window)
-    failures = fetch_failures(db, window)
+    with report_settings(db):
+        cube = fetch_session_cube(db, window)
+        daily = fetch_daily(db, window)
+        handle_medians = fetch_handle_medians(db, window)
+        cases, case_medians = fetch_cases(db, window)
+        failures = fetch_failures(db, window)
 
     sessions_now, sessions_before = totals(cube)
     cases_now, cases_before, _, _ = case_totals(cases)
