@@ -52,15 +52,21 @@ class Table:
     rows: Iterable[Sequence[Any]]
 
 
+def _start(out: TextIO, header: Sequence[str], bom: bool):
+    """An RFC 4180 writer on ``out`` that has written the byte-order mark (if asked) and the header."""
+    if bom:
+        out.write(BOM)
+    writer = csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([safe_cell(h) for h in header])
+    return writer
+
+
 def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]], bom: bool = False) -> int:
     """Write the header and every row to a text stream; returns the number of data rows.
 
     Open files with ``newline=""``: the writer emits RFC 4180's CRLF line ends itself.
     """
-    if bom:
-        out.write(BOM)
-    writer = csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([safe_cell(h) for h in header])
+    writer = _start(out, header, bom)
     count = 0
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
@@ -72,10 +78,7 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], rows_per_ch
                bom: bool = False) -> Iterator[bytes]:
     """The CSV as UTF-8 byte chunks, for a streamed download; nothing is held but one chunk."""
     buffer = io.StringIO()
-    if bom:
-        buffer.write(BOM)
-    writer = csv.writer(buffer, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([safe_cell(h) for h in header])
+    writer = _start(buffer, header, bom)
     pending = 1
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])

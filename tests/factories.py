@@ -56,6 +56,14 @@ def user(db: OrmSession, email: str, roles: dict[Account, str], *, active: bool 
     return row
 
 
+def two_accounts_with_a_user_per_role(db: OrmSession) -> tuple[Account, Account]:
+    """alpha-it, where admin@, manager@ and analyst@alpha.example have those roles, and beta-net."""
+    alpha, beta = account(db, "alpha-it", "Alpha IT"), account(db, "beta-net", "Beta Networks")
+    for role in ("admin", "manager", "analyst"):
+        user(db, f"{role}@alpha.example", {alpha: role})
+    return alpha, beta
+
+
 def flow(db: OrmSession, acc: Account, external_id: str, tree: dict[str, Any] | None = None,
          name: str | None = None, domain: str | None = "printing") -> Flow:
     row = Flow(account_id=acc.id, external_id=external_id, name=name or external_id.replace("-", " ").title(),

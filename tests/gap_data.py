@@ -49,10 +49,7 @@ def _session(db: OrmSession, acc: Account, n: int, when: datetime, *, matched: s
 
 def seed_gaps(db: OrmSession, days_ago: int = 3) -> GapSeed:
     when = utcnow() - timedelta(days=days_ago)
-    alpha, beta = make.account(db, "alpha-it", "Alpha IT"), make.account(db, "beta-net", "Beta Networks")
-    make.user(db, "admin@alpha.example", {alpha: "admin"})
-    make.user(db, "manager@alpha.example", {alpha: "manager"})
-    make.user(db, "analyst@alpha.example", {alpha: "analyst"})
+    alpha, beta = make.two_accounts_with_a_user_per_role(db)
     printer = make.flow(db, alpha, "printer-offline", name="Printer offline")
     question = make.TREE["nodes"]["q1"]["text"]
     typed = []

@@ -43,10 +43,7 @@ def seeded(tmp_path, monkeypatch) -> str:
     engine = make_engine(url)
     upgrade(engine)
     with unit_of_work(engine) as db:
-        alpha, beta = make.account(db, "alpha-it", "Alpha IT"), make.account(db, "beta-net", "Beta Networks")
-        make.user(db, "admin@alpha.example", {alpha: "admin"})
-        make.user(db, "manager@alpha.example", {alpha: "manager"})
-        make.user(db, "analyst@alpha.example", {alpha: "analyst"})
+        alpha, beta = make.two_accounts_with_a_user_per_role(db)
         n = 0
         # This week: 8 sessions. Resolved 4 (times to resolution 2, 2, 30 and 100 hours; one SLA
         # breach, the 30 h, and one the 100 h), escalated 2, abandoned 1, active 1.

@@ -32,11 +32,8 @@ def seeded(tmp_path, monkeypatch) -> Seeded:
     engine = make_engine(url)
     upgrade(engine)
     with unit_of_work(engine) as db:
-        alpha, beta = make.account(db, "alpha-it", "Alpha IT"), make.account(db, "beta-net", "Beta Networks")
-        make.user(db, "admin@alpha.example", {alpha: "admin"})
+        alpha, beta = make.two_accounts_with_a_user_per_role(db)
         make.user(db, "boss@alpha.example", {alpha: "admin", beta: "manager"})
-        make.user(db, "manager@alpha.example", {alpha: "manager"})
-        make.user(db, "analyst@alpha.example", {alpha: "analyst"})
         make.user(db, "gone@alpha.example", {alpha: "admin"}, active=False)
         printer = make.flow(db, alpha, "printer-offline")
         sessions = [make.session(db, alpha, matched_flow="printer-offline", summary=f"Printer offline #{i}")

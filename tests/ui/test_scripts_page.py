@@ -54,10 +54,7 @@ def seeded(tmp_path, monkeypatch) -> Seeded:
     engine = make_engine(url)
     upgrade(engine)
     with unit_of_work(engine) as db:
-        alpha, beta = make.account(db, "alpha-it", "Alpha IT"), make.account(db, "beta-net", "Beta Networks")
-        make.user(db, "admin@alpha.example", {alpha: "admin"})
-        make.user(db, "manager@alpha.example", {alpha: "manager"})
-        make.user(db, "analyst@alpha.example", {alpha: "analyst"})
+        alpha, beta = make.two_accounts_with_a_user_per_role(db)
         ours = make.session(db, alpha, summary="Printer offline, print jobs stuck in the queue")
         theirs = make.session(db, beta, summary="Beta only: VPN drops")
         printer = make.flow(db, alpha, "printer-offline")
