@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from core.analysis.evidence import flow_name_from_title
 from core.auth import Actor, NotAllowed, authorize
 from core.db import unit_of_work
 from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, User
@@ -101,7 +102,7 @@ def approve(engine: Engine, actor: Actor, account_id: int, proposal_id: int, row
             raise ApproveNeedsEdit()
         _check_tree(proposal.tree)
         return _publish(db, actor, proposal, proposal.tree, "approve", "approved", "proposal", note,
-                        proposal.title, at)
+                        flow_name_from_title(proposal.title), at)
     return _review(engine, actor, account_id, proposal_id, row_version, now, apply)
 
 
@@ -111,7 +112,7 @@ def edit_and_publish(engine: Engine, actor: Actor, account_id: int, proposal_id:
     """Publish the admin's edited tree: a new flow, or the next version of the enhanced flow."""
     def apply(db: OrmSession, proposal: FlowProposal, at: datetime) -> ReviewOutcome:
         _check_tree(tree)
-        name = (flow_name or "").strip() or proposal.title
+        name = (flow_name or "").strip() or flow_name_from_title(proposal.title)
         return _publish(db, actor, proposal, tree, "edit_publish", "published", "edit", note, name, at)
     return _review(engine, actor, account_id, proposal_id, row_version, now, apply)
 

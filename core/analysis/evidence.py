@@ -21,6 +21,9 @@ from core.analysis.paths import DOING, PathStep, clip, signature
 from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_diff, tree_from_path
 from core.trees import tree_problems
 
+# Proposal titles say what is proposed; the published flow is named without it.
+NEW_FLOW_TITLE_PREFIX = "New flow: "
+
 OPEN = ("pending", "dismissed")  # new evidence merges in; a dismissed one comes back as pending
 SETTLED = ("approved", "published")
 REPROPOSE_MIN = 5  # after a rejection: at least this many new sessions ...
@@ -404,9 +407,15 @@ def _enhancement_summary(flow: FlowRef, deviation: Deviation, tallies: Tallies) 
 def _new_flow_title(tallies: Tallies, path: Sequence[PathStep]) -> str:
     if tallies.summaries:
         top = _shared_start(tallies.summaries.most_common(1)[0][0], tallies.summaries)
-        return clip(f"New flow: {top[:1].upper()}{top[1:]}", 300)
+        return clip(f"{NEW_FLOW_TITLE_PREFIX}{top[:1].upper()}{top[1:]}", 300)
     first = next((s.text for s in path if s.text), "untitled")
-    return clip(f"New flow: {first}", 300)
+    return clip(f"{NEW_FLOW_TITLE_PREFIX}{first}", 300)
+
+
+def flow_name_from_title(title: str) -> str:
+    """The name a published new flow takes: its proposal's title without the proposal's framing."""
+    name = title.removeprefix(NEW_FLOW_TITLE_PREFIX).strip()
+    return name or title
 
 
 def _shared_start(top: str, summaries: Iterable[str], at_least: int = 3) -> str:

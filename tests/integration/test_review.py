@@ -283,3 +283,13 @@ def test_two_admins_at_once_one_wins(engine, world):
     assert len(outcomes) == 1 and len(refusals) == 1, results
     assert proposal_row(engine, world.new_flow).status == outcomes[0].status
     assert len(audit_entries(engine)) == 1
+
+
+def test_an_approved_new_flow_is_named_without_the_proposal_framing(engine, world):
+    with unit_of_work(engine) as db:
+        db.get(FlowProposal, world.new_flow).title = "New flow: VPN drops every hour"
+    outcome = review.approve(engine, world.admin, world.account, world.new_flow, 2)
+
+    assert outcome.flow_external_id == "vpn-drops-every-hour"
+    with unit_of_work(engine) as db:
+        assert db.scalars(select(Flow.name).where(Flow.external_id == "vpn-drops-every-hour")).one() == "VPN drops every hour"
