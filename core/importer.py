@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
+from core import flow_walk
 from core.db import session_factory
 from core.flows import upsert_imported_flow
 from core.formats import FieldError, flow_errors, session_errors
@@ -158,6 +159,7 @@ def session_record(record: dict[str, Any]) -> SessionRecord:
     resolution = get("resolution") or {}
     ticket = get("psa_ticket") or {}
     steps = record["steps"]
+    walked = flow_walk.walk((s["seq"], s["step_type"], s.get("node_id")) for s in steps)
     try:
         values = (
             record["account"], record["id"], get("engineer"), _ts(record["created_at"]), _ts(get("ended_at")),
@@ -167,12 +169,14 @@ def session_record(record: dict[str, Any]) -> SessionRecord:
             _ts(ticket.get("opened_at")), _ts(ticket.get("closed_at")), _ts(ticket.get("sla_due_at")),
             _float(ticket.get("time_spent_minutes")), len(steps),
             sum(1 for s in steps if s.get("outcome") == "failed" and s["step_type"] in TRIED_STEP_TYPES),
+            walked.stopped_at_node,
         )
+        repeated = walked.repeated_seqs
         step_rows = [
             (
                 s["seq"], s["step_type"], s.get("node_id"), s.get("context_message"), s.get("options"),
                 s.get("response"), s.get("was_free_text", False), s.get("outcome"),
-                _ts(s["created_at"]), _ts(s.get("responded_at")),
+                _ts(s["created_at"]), _ts(s.get("responded_at")), s["seq"] in repeated,
             )
             for s in steps
         ]

@@ -20,6 +20,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    false,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -191,6 +194,8 @@ class Session(Base):
     step_count: Mapped[int] = mapped_column(Integer, default=0)
     # Failed action and script steps (retries included), so analytics need not read steps.
     failed_steps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Where the session went no further in its flow (``core.flow_walk``), set at import.
+    stopped_at_node: Mapped[str | None] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     steps: Mapped[list[Step]] = relationship(
@@ -225,10 +230,22 @@ class Step(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On the same flow node as the flow step before it (``core.flow_walk``), set at import.
+    repeats_previous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     session: Mapped[Session] = relationship(
         back_populates="steps", primaryjoin="Session.id == foreign(Step.session_id)"
     )
+
+
+# A typed answer to a question, or a failed action or script: the steps a weak-options or
+# failing-action gap points at. Few (about 4% of steps in the demo data), so the gap report
+# finds a gap's sessions through this partial index instead of reading every step.
+FLAGGED_STEP = or_(
+    and_(Step.step_type == "question", Step.was_free_text, Step.response.is_not(None)),
+    and_(Step.step_type.in_(TRIED_STEP_TYPES), Step.outcome == "failed"),
+)
+Index("ix_steps_flagged_node", Step.node_id, Step.session_id, postgresql_where=FLAGGED_STEP, sqlite_where=FLAGGED_STEP)
 
 
 class AnalysisQueueItem(Base):

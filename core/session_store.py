@@ -27,11 +27,11 @@ SESSION_COLUMNS = (
     "problem_domain", "problem_summary", "confidence_tier", "matched_flow",
     "resolution_summary", "root_cause", "psa_ticket_id", "psa_system", "psa_board",
     "psa_priority", "psa_opened_at", "psa_closed_at", "psa_sla_due_at",
-    "psa_time_spent_minutes", "step_count", "failed_steps",
+    "psa_time_spent_minutes", "step_count", "failed_steps", "stopped_at_node",
 )
 STEP_COLUMNS = (
     "seq", "step_type", "node_id", "context_message", "options", "response",
-    "was_free_text", "outcome", "created_at", "responded_at",
+    "was_free_text", "outcome", "created_at", "responded_at", "repeats_previous",
 )
 _UPDATED_ON_CONFLICT = [c for c in SESSION_COLUMNS if c not in ("account_id", "external_id")]
 

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, literal, or_, select
+from sqlalchemy import String, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session as OrmSession
 
-from core.models import Flow, FlowVersion, Session, Step
+from core.flow_walk import FLOW_STEP_TYPES
+from core.models import FLAGGED_STEP, TRIED_STEP_TYPES, Flow, FlowVersion, Session, Step
 
 ESCALATED = ("escalated", "requesting_escalation")
 FINISHED = ("resolved", "escalated", "requesting_escalation", "abandoned")
 DEAD_END_STATUSES = ("escalated", "requesting_escalation", "abandoned")
-FLOW_STEP_TYPES = ("question", "action", "script")
 MAX_SESSION_IDS = 200
 
 
@@ -58,7 +58,9 @@ def _this_period(period: Period):
 
 
 def _is_current(period: Period):
-    return case((Session.created_at >= period.start, 1), else_=0)
+    # A boolean, not CASE ... 1/0: PostgreSQL estimates two groups for a boolean key, but one
+    # group per distinct start time for a CASE over it, and then will not aggregate in parallel.
+    return Session.created_at >= period.start
 
 
 def _count_if(condition):
@@ -121,8 +123,7 @@ def read_flows(db: OrmSession, account_id: int) -> dict[str, FlowInfo]:
     return {r.external_id: FlowInfo(r.external_id, r.name, r.domain, r.tree or {}) for r in rows}
 
 
-# PostgreSQL settings for the report's reads, for the rest of the transaction only. The default
-# --- steps: questions answered (weak_options) and actions attempted (failing_action) -------------
+# --- steps: one pass for weak_options, failing_action and the reach of dead_end ------------------
 
 
 @dataclass(frozen=True)
@@ -144,111 +145,82 @@ class StepRow:
     sample_text: str | None
 
 
-def read_step_rows(db: OrmSession, account_id: int, period: Period) -> list[StepRow]:
-    """One pass over the step rows of both periods: everything weak_options and failing_action need
-    (answered questions, and actions and scripts that were tried).
+@dataclass(frozen=True)
+class StepPass:
+    """``rows``: answered questions and tried actions and scripts (weak_options, failing_action).
+    ``reached``: per (flow, node), how many times this period's finished flow sessions came to a
+    question, action or script of the flow (a run of retries on one node counts once)."""
 
-    The period is not a grouping key but a condition inside the counts (one group holds both
-    periods): grouping by an expression of ``created_at`` made PostgreSQL expect one group per
-    row. No session ids are gathered here (``read_step_session_ids`` reads them for the gaps
-    kept): a string aggregate cannot be combined across PostgreSQL's parallel workers, so it
-    kept the grouping of every row in one process."""
+    rows: list[StepRow]
+    reached: dict[tuple[str, str], int]
+
+
+def read_steps(db: OrmSession, account_id: int, period: Period) -> StepPass:
+    """The report's only pass over step rows, both periods at once.
+
+    Whether a row counts for the step signals (``tried``) and its period are grouping keys, so
+    that each aggregate tests one plain condition: a CASE repeating them in every aggregate cost
+    PostgreSQL more than reading the rows. Both are boolean expressions, which the planner counts
+    as two groups each (a CASE over ``created_at`` it took for one group per row). No session
+    ids are gathered here (``read_step_session_ids`` reads them for the gaps kept): a string
+    aggregate cannot be combined across PostgreSQL's parallel workers."""
     text_key = case((Step.node_id.is_(None), _norm(Step.context_message)))
     answer = case((Step.was_free_text.is_(True), _norm(Step.response)))
     cur = Session.created_at >= period.start
-    prev = Session.created_at < period.start
     free = Step.was_free_text.is_(True)
     failed = Step.outcome == "failed"
+    tried = or_(and_(Step.step_type == "question", Step.response.is_not(None)),
+                and_(Step.step_type.in_(TRIED_STEP_TYPES), Step.outcome.in_(("failed", "succeeded"))))
+    reach = and_(Session.matched_flow.is_not(None), Session.status.in_(FINISHED), Step.node_id.is_not(None),
+                 Step.step_type.in_(FLOW_STEP_TYPES), Step.repeats_previous.is_(False))
+    keys = (Session.matched_flow, Step.node_id, text_key, Step.step_type, answer, tried, cur)
     statement = (
-        select(
-            Session.matched_flow, Step.node_id, text_key, Step.step_type, answer,
-            _count_if(cur), func.count(case((cur, Step.response))), _count_if(and_(cur, free)),
-            _count_if(and_(cur, failed)), _count_if(and_(cur, Step.outcome == "succeeded")),
-            # Only node-less steps need their wording from here; flow nodes have it in the tree.
-            func.max(case((and_(cur, Step.node_id.is_(None)), Step.context_message))),
-            # Of the previous period only the volumes behind the emerging flag are needed.
-            _count_if(prev), func.count(case((prev, Step.response))), _count_if(and_(prev, free)),
-            _count_if(and_(prev, failed)), _count_if(and_(prev, Step.outcome == "succeeded")),
-        )
+        select(*keys, func.count(), _count_if(free), _count_if(failed),
+               # Only node-less steps need their wording from here; flow nodes have it in the tree.
+               func.max(case((Step.node_id.is_(None), Step.context_message))),
+               _count_if(reach))
         .join(Step, Step.session_id == Session.id)
-        .where(Session.account_id == account_id, *_both_periods(period), or_(
-            and_(Step.step_type == "question", Step.response.is_not(None)),
-            and_(Step.step_type.in_(("action", "script")), Step.outcome.in_(("failed", "succeeded")))),
-            or_(cur, free, failed))
-        .group_by(Session.matched_flow, Step.node_id, text_key, Step.step_type, answer)
+        # Of the previous period only the volumes behind the emerging flag are needed.
+        .where(Session.account_id == account_id, *_both_periods(period),
+               or_(and_(tried, or_(cur, free, failed)), and_(cur, reach)))
+        .group_by(*keys)
     )
-    rows = []
-    for (flow, node, key, kind, ans, n, resp, free_n, failed_n, ok, sample,
-         p_n, p_resp, p_free, p_failed, p_ok) in db.execute(statement):
-        if n:
-            rows.append(StepRow(flow, node, key, kind, True, ans, int(n), int(resp), int(free_n), int(failed_n),
-                                int(ok), sample))
-        if p_n:
-            rows.append(StepRow(flow, node, key, kind, False, ans, int(p_n), int(p_resp), int(p_free),
-                                int(p_failed), int(p_ok), None))
-    return rows
+    rows, reached = [], {}
+    for flow, node, key, kind, ans, is_tried, current, n, free_n, failed_n, sample, reach_n in db.execute(statement):
+        if is_tried:
+            # A tried question has a response, a tried action or script succeeded or failed.
+            responses, succeeded = (int(n), 0) if kind == "question" else (0, int(n) - int(failed_n))
+            rows.append(StepRow(flow, node, key, kind, bool(current), ans, int(n), responses, int(free_n),
+                                int(failed_n), succeeded, sample if current else None))
+        if current and reach_n:
+            reached[(flow, node)] = reached.get((flow, node), 0) + int(reach_n)
+    return StepPass(rows, reached)
 
 
-# --- where flow sessions end (dead_end) ------------------------------------------------------------
+# --- where flow sessions stopped (dead_end) --------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class NodeRow:
-    """Finished flow sessions at one node, by how they ended and period: how many reached the
-    node, and how many stopped there (it was their last step taken from the flow)."""
+class StopRow:
+    """Flow sessions that ended (escalated or abandoned) with a flow node as the last step they
+    took from the flow (``sessions.stopped_at_node``, set at import by ``core.flow_walk``)."""
 
     flow_id: str
     node_id: str
-    step_type: str
     status: str
     current: bool
-    reached: int
-    ended: int
+    sessions: int
 
 
-# A flow's own resolution and escalation nodes are steps too: a session that ends on the flow's
-# escalation node followed the flow to its end, and must not make the node before it a dead end.
-_NODE_STEP_TYPES = (*FLOW_STEP_TYPES, "resolution", "escalation")
-
-
-def _flow_steps_in_order(account_id: int, period_filter, *extra_columns):
-    """The flow steps of finished flow sessions, each knowing whether it is the session's last
-    flow step and whether it repeats the step before (a retried action): one window, one sort."""
-    window = {"partition_by": Step.session_id, "order_by": Step.seq}
-    return (
-        select(Session.matched_flow.label("flow_id"), Step.node_id.label("node_id"),
-               Step.step_type.label("step_type"), Session.status.label("status"), *extra_columns,
-               case((func.lead(Step.seq).over(**window).is_(None), 1), else_=0).label("is_last"),
-               case((func.lag(Step.node_id).over(**window) == Step.node_id, 1), else_=0).label("is_repeat"))
-        .join(Step, Step.session_id == Session.id)
-        .where(Session.account_id == account_id, *period_filter, Session.matched_flow.is_not(None),
-               Session.status.in_(FINISHED), Step.node_id.is_not(None), Step.step_type.in_(_NODE_STEP_TYPES))
-        .subquery()
-    )
-
-
-def read_node_rows(db: OrmSession, account_id: int, period: Period) -> list[NodeRow]:
-    current = Session.created_at >= period.start
-    # Of the previous period only the sessions that stopped count (for the emerging flag).
-    periods = (*_both_periods(period), or_(current, Session.status.in_(DEAD_END_STATUSES)))
-    steps = _flow_steps_in_order(account_id, periods, case((current, 1), else_=0).label("current"))
-    cur, prev = steps.c.current == 1, steps.c.current == 0
-    last, first = steps.c.is_last == 1, steps.c.is_repeat == 0
-    # The period is a condition inside the counts, not a grouping key, and no session ids are
-    # gathered here (``read_dead_end_session_ids``): see read_step_rows.
+def read_stops(db: OrmSession, account_id: int, period: Period) -> list[StopRow]:
+    current = _is_current(period)
     statement = (
-        select(steps.c.flow_id, steps.c.node_id, steps.c.step_type, steps.c.status,
-               _count_if(cur), _count_if(and_(cur, first)), _count_if(and_(cur, last)),
-               _count_if(prev), _count_if(and_(prev, first)), _count_if(and_(prev, last)))
-        .group_by(steps.c.flow_id, steps.c.node_id, steps.c.step_type, steps.c.status)
+        select(Session.matched_flow, Session.stopped_at_node, Session.status, current, func.count())
+        .where(Session.account_id == account_id, *_both_periods(period), Session.matched_flow.is_not(None),
+               Session.stopped_at_node.is_not(None), Session.status.in_(DEAD_END_STATUSES))
+        .group_by(Session.matched_flow, Session.stopped_at_node, Session.status, current)
     )
-    rows = []
-    for f, n, k, s, c_n, c_reached, c_ended, p_n, p_reached, p_ended in db.execute(statement):
-        if c_n:
-            rows.append(NodeRow(f, n, k, s, True, int(c_reached), int(c_ended)))
-        if p_n:
-            rows.append(NodeRow(f, n, k, s, False, int(p_reached), int(p_ended)))
-    return rows
+    return [StopRow(f, n, s, bool(c), int(k)) for f, n, s, c, k in db.execute(statement)]
 
 
 # --- sessions by domain (high_escalation, uncharted_territory) -------------------------------------
@@ -303,9 +275,10 @@ def read_unmatched_summaries(db: OrmSession, account_id: int, period: Period) ->
 
 # --- the sessions behind a gap -----------------------------------------------------------------------
 #
-# Read only for the gaps kept, newest first: through ``ix_sessions_account_flow_created`` (or the
-# domain index), each candidate session checked against its steps by primary key, stopping at 200.
-# Ties on the start time are broken by the imported id, descending, as ``newest_session_ids`` does.
+# Read only for the gaps kept, newest first, up to 200: through the sessions' flow and domain
+# indexes, and for step gaps through the partial index of flagged steps (``FLAGGED_STEP``), so
+# that no read of session ids goes over every step row again. Ties on the start time are broken
+# by the imported id, descending, as ``newest_session_ids`` does.
 
 
 def _newest(db: OrmSession, account_id: int, period: Period, *where) -> list[str]:
@@ -318,14 +291,6 @@ def _newest(db: OrmSession, account_id: int, period: Period, *where) -> list[str
     return [row[0] for row in db.execute(statement)]
 
 
-def _probed(condition):
-    """An EXISTS on the session's steps, checked session by session (by the steps' primary key),
-    newest first, until 200 are found. ``OFFSET 0`` keeps it so: a plain EXISTS becomes a semi-join
-    or a hashed subplan, and PostgreSQL, expecting few matching steps, reads the whole steps table
-    first (0.1-0.6 s per gap at 1,000,000 sessions)."""
-    return condition.offset(0).exists()
-
-
 def _flow_is(flow_id: str | None):
     return Session.matched_flow.is_(None) if flow_id is None else Session.matched_flow == flow_id
 
@@ -334,58 +299,36 @@ def read_step_session_ids(db: OrmSession, account_id: int, period: Period,
                           locators: list[tuple]) -> list[list[str]]:
     """For each step gap kept, ``(flow_id, node_id, texts, step_types, flag)``: this period's newest
     200 sessions with such a step flagged (typed answer to a question, failed action or script), as
-    ``read_step_rows`` counts them. One pass over the flagged steps of the gaps' nodes and texts,
-    the newest 200 sessions per group ranked in SQL (a session once per group)."""
-    if not locators:
-        return []
-    nodes = sorted({loc[1] for loc in locators if loc[1] is not None})
-    texts = sorted({k for loc in locators if loc[1] is None for k in loc[2] if k is not None})
-    null_text = any(None in loc[2] for loc in locators if loc[1] is None)
-    text_key = case((Step.node_id.is_(None), _norm(Step.context_message)))
-    where_step = [Step.node_id.in_(nodes)] if nodes else []
-    if texts:
-        where_step.append(and_(Step.node_id.is_(None), _norm(Step.context_message).in_(texts)))
-    if null_text:
-        where_step.append(and_(Step.node_id.is_(None), Step.context_message.is_(None)))
-    flagged = or_(and_(Step.step_type == "question", Step.was_free_text.is_(True), Step.response.is_not(None)),
-                  and_(Step.step_type.in_(("action", "script")), Step.outcome == "failed"))
-    group = (Session.matched_flow, Step.node_id, text_key, Step.step_type)
-    sessions = (
-        select(*(c.label(f"k{i}") for i, c in enumerate(group)), Session.created_at.label("created_at"),
-               Session.external_id.label("external_id"))
-        .join(Step, Step.session_id == Session.id)
-        .where(Session.account_id == account_id, *_this_period(period), flagged, or_(*where_step))
-        .group_by(*group, Session.created_at, Session.external_id)
-        .subquery()
-    )
-    keys = [sessions.c[f"k{i}"] for i in range(len(group))]
-    rank = func.row_number().over(partition_by=keys,
-                                  order_by=(sessions.c.created_at.desc(), sessions.c.external_id.desc()))
-    ranked = select(*keys, sessions.c.created_at, sessions.c.external_id, rank.label("rank")).subquery()
-    found: dict[tuple, list] = {}
-    for flow, node, key, kind, started, external_id in db.execute(
-            select(*(ranked.c[f"k{i}"] for i in range(len(group))), ranked.c.created_at, ranked.c.external_id)
-            .where(ranked.c.rank <= MAX_SESSION_IDS)):
-        found.setdefault((flow, node), []).append((key, kind, started, external_id))
-    result = []
-    for flow_id, node_id, wanted_texts, step_types, _flag in locators:
-        tags = [(started, external_id) for key, kind, started, external_id in found.get((flow_id, node_id), ())
-                if kind in step_types and (node_id is not None or key in wanted_texts)]
-        result.append(newest_session_ids(tags))
-    return result
+    ``read_steps`` counts them.
+
+    Per gap, the flow's sessions are walked newest first (``ix_sessions_account_flow_created``) and
+    each is checked in the small partial index of flagged steps, until 200 are found. Reading the
+    flagged steps first instead would read those of every account and period (node ids repeat
+    across flows) and look each session up."""
+    return [_newest(db, account_id, period, _flow_is(flow_id),
+                    _has_flagged_step(node_id, texts, step_types)) for flow_id, node_id, texts, step_types, _ in locators]
+
+
+def _has_flagged_step(node_id: str | None, texts, step_types: tuple[str, ...]):
+    if node_id is not None:
+        at = Step.node_id == node_id
+    else:
+        wordings = [_norm(Step.context_message).in_(sorted(t for t in texts if t is not None))]
+        if None in texts:
+            wordings.append(Step.context_message.is_(None))
+        at = and_(Step.node_id.is_(None), or_(*wordings))
+    flagged = select(Step.seq).where(Step.session_id == Session.id, FLAGGED_STEP, Step.step_type.in_(step_types), at)
+    # OFFSET 0 keeps the check a probe per session, newest first, stopping at 200: as a plain EXISTS
+    # PostgreSQL may turn it into a join that reads every flagged step of every account first.
+    return flagged.offset(0).exists()
 
 
 def read_dead_end_session_ids(db: OrmSession, account_id: int, period: Period, flow_id: str,
                               node_id: str) -> list[str]:
-    """This period's flow sessions that stopped (escalated or abandoned) with the node as their last
-    step taken from the flow, as ``read_node_rows`` counts them."""
-    later = Step.__table__.alias("later")
-    last_at_node = select(literal(1)).where(
-        Step.session_id == Session.id, Step.node_id == node_id, Step.step_type.in_(FLOW_STEP_TYPES),
-        ~select(literal(1)).where(later.c.session_id == Step.session_id, later.c.seq > Step.seq,
-                                  later.c.node_id.is_not(None), later.c.step_type.in_(_NODE_STEP_TYPES)).exists())
+    """This period's flow sessions that stopped (escalated or abandoned) at the node, as
+    ``read_stops`` counts them."""
     return _newest(db, account_id, period, _flow_is(flow_id), Session.status.in_(DEAD_END_STATUSES),
-                   _probed(last_at_node))
+                   Session.stopped_at_node == node_id)
 
 
 def read_summary_session_ids(db: OrmSession, account_id: int, period: Period,

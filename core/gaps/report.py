@@ -60,18 +60,18 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
 
     with report_settings(db):
         flows = timed("flows", queries.read_flows)
-        step_rows = timed("steps", queries.read_step_rows, period)
-        nodes = timed("nodes", queries.read_node_rows, period)
+        steps = timed("steps", queries.read_steps, period)
+        stops = timed("stops", queries.read_stops, period)
         domains = timed("domains", queries.read_domain_rows, period)
         summaries = timed("summaries", queries.read_unmatched_summaries, period)
 
         started = time.perf_counter()
         gaps = [
-            *signals.weak_options(step_rows, flows, t),
+            *signals.weak_options(steps.rows, flows, t),
             *signals.high_escalation(domains, t),
             *signals.uncharted_territory(domains, flows, t),
-            *signals.failing_actions(step_rows, flows, t),
-            *signals.dead_ends(nodes, flows, t),
+            *signals.failing_actions(steps.rows, flows, t),
+            *signals.dead_ends(steps.reached, stops, flows, t),
         ]
         timings["shaping"] = time.perf_counter() - started
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from typing import Any
 
 from core.gaps.clustering import TextCount, cluster_texts, normalise
 from core.gaps.queries import (
-    DEAD_END_STATUSES, ESCALATED, FINISHED, DomainRow, FlowInfo, NodeRow, StepRow, SummaryRow,
+    ESCALATED, FINISHED, DomainRow, FlowInfo, StepRow, StopRow, SummaryRow,
 )
 from core.gaps.thresholds import SEVERITIES, GapThresholds
 
@@ -242,26 +242,22 @@ def failing_actions(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: G
     return gaps
 
 
-def dead_ends(rows: Sequence[NodeRow], flows: Mapping[str, FlowInfo], t: GapThresholds) -> list[Gap]:
-    reached: Counter = Counter()
+def dead_ends(reached: Mapping[tuple[str, str], int], stops: Sequence[StopRow], flows: Mapping[str, FlowInfo],
+              t: GapThresholds) -> list[Gap]:
+    """Flow nodes after which sessions most often stop: ``reached`` counts this period's arrivals
+    at each (flow, node), ``stops`` the sessions that went no further there."""
     current: dict[tuple, Counter] = defaultdict(Counter)
     previous: Counter = Counter()
-    for row in rows:
-        if row.step_type not in ("question", "action", "script"):
-            continue  # ending on the flow's own resolution or escalation is following the flow
+    for row in stops:
         key = (row.flow_id, row.node_id)
         if row.current:
-            reached[key] += row.reached
-        if row.status not in DEAD_END_STATUSES or not row.ended:
-            continue
-        if row.current:
-            current[key]["abandoned" if row.status == "abandoned" else "escalated"] += row.ended
+            current[key]["abandoned" if row.status == "abandoned" else "escalated"] += row.sessions
         else:
-            previous[key] += row.ended
+            previous[key] += row.sessions
     gaps = []
     for (flow_id, node_id), ended in current.items():
         total = sum(ended.values())
-        n = reached[(flow_id, node_id)]
+        n = reached.get((flow_id, node_id), 0)
         if total < t.min_dead_ends or n < total:
             continue
         severity = rate_severity(total, n, t.dead_end_low, t.dead_end_medium, t.dead_end_high, t)

@@ -1,7 +1,7 @@
 """``build_metrics``: every figure for one account and period, with the previous period's.
 
-Six aggregate queries, each a range scan of ``ix_sessions_account_created`` for the account
-and both periods (the failure query also probes the steps primary key). Fetch, then shape: the
+Four aggregate queries over the account's sessions of both periods (the session cube, the
+days, the handle-time medians, the cases); none reads the steps table. Fetch, then shape: the
 read functions return raw rows and the shaping functions are pure.
 """
 
@@ -19,7 +19,7 @@ from core.metrics.figures import Number, Section
 from core.metrics.flows import shape_flows
 from core.metrics.psa import case_totals, shape_psa
 from core.metrics.sessions import fetch_session_cube, totals
-from core.metrics.success import fetch_failures, shape_resolution
+from core.metrics.success import shape_resolution
 from core.metrics.tiers import fetch_handle_medians, shape_tiers
 from core.metrics.volume import day_lag, fetch_daily, shape_volume
 from core.metrics.window import MetricsFilters, Window
@@ -78,15 +78,13 @@ def build_metrics(db: OrmSession, account_id: int, days: int = 30, now: datetime
         daily = fetch_daily(db, window)
         handle_medians = fetch_handle_medians(db, window)
         cases, case_medians = fetch_cases(db, window)
-        failures = fetch_failures(db, window)
 
     sessions_now, sessions_before = totals(cube)
     cases_now, cases_before, _, _ = case_totals(cases)
     sections = (
         shape_volume(cube, daily, window),
         shape_tiers(cube, handle_medians),
-        shape_resolution(cases_now, cases_before, failures,
-                         sessions_now.get("resolved") or 0, sessions_before.get("resolved") or 0),
+        shape_resolution(cases_now, cases_before, sessions_now, sessions_before),
         shape_psa(cases, case_medians, cube),
         shape_flows(cube),
     )

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.metrics.cases import _Cases
+from core.metrics.cases import CaseTable
 from core.metrics.sql import count_if, day_key, utc_day
 from core.metrics.tiers import NO_TIER, TIER_ORDER
 from core.metrics.window import ABANDONED, ESCALATED, RESOLVED, MetricsFilters, Window
@@ -72,7 +72,7 @@ def time_to_resolution_distribution(db: OrmSession, account_id: int, days: int =
     in SQL: one row per (period, bucket). A negative time (a ticket closed before it opened) goes
     in the first bucket."""
     window = Window.last_days(account_id, days, now, filters)
-    k = _Cases(window)
+    k = CaseTable(window)
     bucket = case(*((k.ttr < upper * HOUR, i) for i, (_, _, upper) in enumerate(TTR_BUCKETS) if upper is not None),
                   else_=len(TTR_BUCKETS) - 1)
     statement = (

@@ -17,11 +17,15 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core.metrics.figures import Counts, add_into, mean, ratio
 from core.metrics.sql import count_if, seconds_between, sum_if
-from core.metrics.window import ABANDONED, ACTIVE, ESCALATED, RESOLVED, Window
+from core.metrics.window import ABANDONED, ACTIVE, ESCALATED, HAS_OUTCOME, RESOLVED, Window
 from core.models import Session
 
 HANDLED = and_(or_(RESOLVED, ESCALATED), Session.ended_at.is_not(None))
-COUNT_NAMES = ("sessions", "resolved", "escalated", "abandoned", "active", "handle_seconds", "handled")
+# Sessions with an outcome in which an action or script failed, and of those the resolved ones
+# (eventual success, ``core.metrics.success``): counted at import as ``failed_steps``.
+FAILED_WITH_OUTCOME = and_(HAS_OUTCOME, Session.failed_steps > 0)
+COUNT_NAMES = ("sessions", "resolved", "escalated", "abandoned", "active", "handle_seconds", "handled",
+               "with_failed_step", "recovered")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ def fetch_session_cube(db: OrmSession, window: Window) -> list[CubeRow]:
             is_current.label("is_current"), Session.problem_domain, Session.confidence_tier, Session.matched_flow,
             Session.engineer, func.count(), count_if(RESOLVED), count_if(ESCALATED), count_if(ABANDONED), count_if(ACTIVE),
             sum_if(HANDLED, handle_seconds()), count_if(HANDLED),
+            count_if(FAILED_WITH_OUTCOME), count_if(and_(RESOLVED, Session.failed_steps > 0)),
         )
         .where(*window.conditions())
         .group_by(is_current, Session.problem_domain, Session.confidence_tier, Session.matched_flow,

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case
 from sqlalchemy.sql.expression import ColumnElement
 
 from core.models import Session
@@ -81,6 +80,10 @@ class Window:
             where.append(Session.engineer == self.filters.engineer)
         return where
 
-    def is_current(self, column: ColumnElement = Session.created_at) -> ColumnElement[int]:
-        """1 for a row in this period, 0 for the previous one."""
-        return case((column >= self.start, 1), else_=0)
+    def is_current(self, column: ColumnElement = Session.created_at) -> ColumnElement[bool]:
+        """True (1 on SQLite) for a row in this period, false for the previous one.
+
+        A comparison, not CASE ... 1/0: grouped by a boolean, PostgreSQL expects two groups and
+        aggregates in parallel; grouped by a CASE over ``created_at`` it expects one group per
+        distinct start time and aggregates every row in one process."""
+        return column >= self.start

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from core import flow_walk
 from core.db import unit_of_work
 from core.gaps import DEFAULT_THRESHOLDS, ThresholdError, build_gap_report, load_thresholds, save_thresholds
 from core.models import Account, Flow, FlowVersion, Session, Step
@@ -51,6 +52,7 @@ def add_session(db, account_id: int, when: datetime, status: str, *, domain="pri
         session.steps.append(Step(seq=seq, step_type=kind, node_id=node, response=response, was_free_text=free,
                                   outcome=outcome, context_message=TREE["nodes"].get(node, {}).get("text"),
                                   created_at=when + timedelta(minutes=seq)))
+    flow_walk.mark(session)  # as the import does
     db.add(session)
 
 

@@ -215,3 +215,18 @@ def test_failed_actions_and_scripts_are_counted_on_the_session(engine):
     import_sessions(engine, numbered([record]), "retried")
     with unit_of_work(engine) as db:
         assert db.scalar(select(Session.failed_steps)) == 1
+
+
+def test_the_import_records_where_a_session_stopped_in_its_flow_and_which_steps_were_retries(engine):
+    record = make_session(1, status="escalated", steps=4)
+    for step, node in zip(record["steps"], ("a_reset", "a_driver", "a_driver", None)):
+        step["node_id"] = node
+    import_sessions(engine, numbered([record]), "walk")
+    with unit_of_work(engine) as db:
+        assert db.scalar(select(Session.stopped_at_node)) == "a_driver"
+        assert db.scalars(select(Step.seq).where(Step.repeats_previous).order_by(Step.seq)).all() == [3]
+    # A re-import that reaches the flow's own escalation node followed the flow to its end.
+    record["steps"][3].update(step_type="escalation", node_id="e_second")
+    import_sessions(engine, numbered([record]), "walk again")
+    with unit_of_work(engine) as db:
+        assert db.scalar(select(Session.stopped_at_node)) is None

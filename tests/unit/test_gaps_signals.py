@@ -6,7 +6,7 @@ import pytest
 
 from core.gaps import signals
 from core.gaps.clustering import TextCount, cluster_texts, normalise
-from core.gaps.queries import DomainRow, FlowInfo, NodeRow, StepRow, SummaryRow
+from core.gaps.queries import DomainRow, FlowInfo, StepRow, StopRow, SummaryRow
 from core.gaps.thresholds import (
     DEFAULT_THRESHOLDS, GapThresholds, ThresholdError, thresholds_from_overrides,
 )
@@ -111,18 +111,22 @@ def test_an_action_that_rarely_fails_is_not_a_gap():
 # --- dead_end -------------------------------------------------------------------------------------------
 
 def test_a_node_where_many_sessions_stop_is_a_dead_end_and_says_how_they_ended():
-    rows = [NodeRow("fl-printer", "a_driver", "action", "abandoned", True, 12, 12),
-            NodeRow("fl-printer", "a_driver", "action", "escalated", True, 3, 3),
-            NodeRow("fl-printer", "a_driver", "action", "resolved", True, 15, 0),
-            NodeRow("fl-printer", "q_scope", "question", "escalated", True, 30, 2),
-            NodeRow("fl-printer", "q_scope", "question", "resolved", True, 30, 0),
-            NodeRow("fl-printer", "e", "escalation", "escalated", True, 20, 20),  # the flow's own end
-            NodeRow("fl-printer", "a_driver", "action", "abandoned", False, 40, 1)]
-    [gap] = signals.dead_ends(rows, FLOWS, T)
+    reached = {("fl-printer", "a_driver"): 30, ("fl-printer", "q_scope"): 60}
+    stops = [StopRow("fl-printer", "a_driver", "abandoned", True, 12),
+             StopRow("fl-printer", "a_driver", "escalated", True, 3),
+             StopRow("fl-printer", "q_scope", "escalated", True, 2),
+             StopRow("fl-printer", "a_driver", "abandoned", False, 1)]
+    [gap] = signals.dead_ends(reached, stops, FLOWS, T)
     e = gap.evidence
     assert (e["node_id"], e["ended_here"], e["abandoned"], e["escalated"], e["sessions_reaching"]) == ("a_driver", 15, 12, 3, 30)
     assert "walk away" in gap.suggested_action
     assert e["previous_period_ended_here"] == 1 and gap.emerging
+
+
+def test_a_few_stops_at_a_busy_node_are_not_a_dead_end():
+    reached = {("fl-printer", "a_driver"): 400}
+    stops = [StopRow("fl-printer", "a_driver", "escalated", True, 6)]
+    assert signals.dead_ends(reached, stops, FLOWS, T) == []
 
 
 # --- high_escalation and uncharted_territory -----------------------------------------------------------
