@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from bench_db import recreate_database  # noqa: E402
 
-from core.db import make_engine, session_factory  # noqa: E402
+from core.db import make_engine, session_factory, upgrade  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowpilot_bench_gaps"
 ANCHOR = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -54,6 +54,10 @@ def prepare(url: str, sessions: int, accounts: int) -> None:
         engine.dispose()
         if held == sessions:
             print(f"reusing {parsed.database}: {held:,} sessions")
+            # A database filled by an older version gets the newer columns (and their backfill).
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
             admin.dispose()
             return
     admin.dispose()

@@ -31,16 +31,24 @@ class FlowWalk:
     repeated_seqs: frozenset[int]  # the seq of every step that repeats the flow step before it
 
 
+_NO_REPEATS: frozenset[int] = frozenset()
+
+
 def walk(steps: Iterable[tuple[int, str, str | None]]) -> FlowWalk:
-    """``steps``: (seq, step_type, node_id) of one session, in any order."""
+    """``steps``: (seq, step_type, node_id) of one session, in any order (usually in order: then
+    no sort, since the import walks every session)."""
+    flow_steps = [s for s in steps if s[2] is not None and s[1] in NODE_STEP_TYPES]
+    if any(a[0] > b[0] for a, b in zip(flow_steps, flow_steps[1:])):
+        flow_steps.sort()
     previous_node = last_type = None
-    repeated = set()
-    for seq, step_type, node_id in sorted(s for s in steps if s[2] is not None and s[1] in NODE_STEP_TYPES):
+    repeated = None
+    for seq, step_type, node_id in flow_steps:
         if node_id == previous_node:
+            repeated = repeated or set()
             repeated.add(seq)
         previous_node, last_type = node_id, step_type
     stopped = previous_node if last_type in FLOW_STEP_TYPES else None
-    return FlowWalk(stopped, frozenset(repeated))
+    return FlowWalk(stopped, frozenset(repeated) if repeated else _NO_REPEATS)
 
 
 def mark(session) -> None:

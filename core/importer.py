@@ -159,7 +159,7 @@ def session_record(record: dict[str, Any]) -> SessionRecord:
     resolution = get("resolution") or {}
     ticket = get("psa_ticket") or {}
     steps = record["steps"]
-    walked = flow_walk.walk((s["seq"], s["step_type"], s.get("node_id")) for s in steps)
+    walked = flow_walk.walk([(s["seq"], s["step_type"], node) for s in steps if (node := s.get("node_id")) is not None])
     try:
         values = (
             record["account"], record["id"], get("engineer"), _ts(record["created_at"]), _ts(get("ended_at")),
