@@ -14,8 +14,8 @@ import signal
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -25,6 +25,9 @@ from core.analysis.service import BatchReport, drain
 from core.db import SchemaOutOfDate, make_engine, require_current_schema, schema_status, unit_of_work
 from core.queue_status import queue_backlog
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.blocking import BlockingScheduler
 
 log = logging.getLogger("scheduler")
 
@@ -64,6 +67,10 @@ def analyse_queue(engine: Engine, worker: str, policy: QueuePolicy) -> BatchRepo
 
 
 def build_scheduler(engine: Engine, settings: Settings) -> BlockingScheduler:
+    # Imported here: `--drain` never needs APScheduler, and every process started for a drain
+    # (cron, several workers at once) would pay for importing it.
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     scheduler = BlockingScheduler(timezone=timezone.utc)
     # A slow run is never stacked on top of itself, and runs missed while one was slow
     # collapse into one: every job here reads the current state, so catching up is pointless.

@@ -4,5 +4,6 @@ Pure shaping lives in ``paths`` (a session's steps as a path), ``classify`` (the
 its flow), ``tree_building`` (paths into trees, diffs), ``clustering`` (which new-flow proposal
 a session belongs to) and ``evidence`` (merging a batch into proposals, confidence). The
 database side is ``queue_claims`` (claiming work safely across processes), ``store`` (batch
-reads and writes) and ``service`` (one batch, and draining the queue).
+reads and writes), ``id_lists`` (a batch's ids as one parameter) and ``service`` (one batch,
+and draining the queue).
 """

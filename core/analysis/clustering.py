@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from core.analysis.paths import DOING, PathStep, normal
+from core.analysis.paths import DOING, TEXT_CACHE, PathStep, normal
 
 STOPWORDS = frozenset("""
 a an and are as at be been but by can cant could did do does dont for from has have he her his i
@@ -29,6 +30,7 @@ PATH_SHARED = 0.6  # share of the session's steps already in the proposal's tree
 WORDS_WITH_PATH = 0.3  # ... with this much summary and resolution overlap (added) beside it
 
 
+@lru_cache(maxsize=TEXT_CACHE)  # summaries and node texts repeat; the result is immutable
 def words(text: str | None) -> frozenset[str]:
     out = set()
     for token in re.findall(r"[a-z0-9]+", (text or "").casefold()):
@@ -38,6 +40,7 @@ def words(text: str | None) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=TEXT_CACHE)
 def stem(token: str) -> str:
     """A crude stem, enough for "mapped" / "mappings" / "map" or "drives" / "drive" to meet."""
     if token.endswith("ss"):

@@ -51,6 +51,15 @@ class Analysed:
     resolution_summary: str | None
     verdict: Verdict
     flow: FlowRef | None = None
+    # A new flow's text features and path shape, worked out with the verdict (before the
+    # write transaction), so the merge under the evidence locks only compares them.
+    features: clustering.Features | None = field(default=None, init=False, repr=False)
+    shape: str = field(default="", init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.verdict.kind == "new_flow":
+            self.features = clustering.session_features(self.summary, self.verdict.path, self.resolution_summary)
+            self.shape = signature(self.verdict.path)
 
 
 @dataclass
@@ -140,13 +149,26 @@ def merge_batch(analysed: Iterable[Analysed], proposals: Iterable[ProposalState]
     the proposals it already supports (a second analysis never counts it again)."""
     merger = _Merger(list(proposals), now)
     for item in analysed:
-        if item.session_id in already_linked:
-            ids = ", ".join(f"#{p}" for p in already_linked[item.session_id])
-            merger.outcomes[item.queue_id] = ("already_counted", f"already supports proposal {ids}")
-            continue
-        merger.take(item)
+        outcome = settled_outcome(item, already_linked)
+        if outcome is not None:
+            merger.outcomes[item.queue_id] = outcome
+        else:
+            merger.take(item)
     touched = [p for p in merger.proposals if p.dirty]
     return BatchMerge(merger.outcomes, touched, merger.held_back)
+
+
+def settled_outcome(item: Analysed, already_linked: dict[int, list[int]]) -> tuple[str, str] | None:
+    """The outcome of a session that no proposal can change (it conforms, teaches nothing, or
+    already supports a proposal), or None when it has to be merged into the proposals."""
+    if item.session_id in already_linked:
+        ids = ", ".join(f"#{p}" for p in already_linked[item.session_id])
+        return "already_counted", f"already supports proposal {ids}"
+    if item.verdict.kind == "conforming":
+        return "conforming", "followed the flow to its resolution"
+    if item.verdict.kind == "unusable":
+        return "no_proposal", item.verdict.reason
+    return None
 
 
 class _Merger:
@@ -158,11 +180,7 @@ class _Merger:
 
     def take(self, item: Analysed) -> None:
         verdict = item.verdict
-        if verdict.kind == "conforming":
-            self.outcomes[item.queue_id] = ("conforming", "followed the flow to its resolution")
-        elif verdict.kind == "unusable":
-            self.outcomes[item.queue_id] = ("no_proposal", verdict.reason)
-        elif verdict.kind == "new_flow":
+        if verdict.kind == "new_flow":
             self.outcomes[item.queue_id] = self._new_flow(item)
         else:
             results = [self._enhancement(item, d) for d in verdict.deviations]
@@ -204,7 +222,8 @@ class _Merger:
 
     def _new_flow(self, item: Analysed) -> tuple[str, str]:
         path = item.verdict.path
-        features = clustering.session_features(item.summary, path, item.resolution_summary)
+        features = item.features
+        assert features is not None
         best, best_score = None, -1.0
         for p in self.proposals:
             if p.account_id != item.account_id or p.proposal_type != "new_flow":
@@ -229,7 +248,7 @@ class _Merger:
             p.summary = _new_flow_summary(p, tallies)
             p.diff = {**tree_diff(None, p.tree), "evidence": tallies.to_json()}
 
-        return self._place(item, family, key, "new_flow", build, refresh, signature(path), None,
+        return self._place(item, family, key, "new_flow", build, refresh, item.shape, None,
                            describe="a new flow")
 
     # --- shared: open, settled, rejected or new ------------------------------------------------

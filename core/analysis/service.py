@@ -2,8 +2,10 @@
 
 One batch is three short transactions: the claim, a read of everything the batch needs (its
 sessions, their steps, their flows), and one write transaction that re-checks the claims are
-still this worker's, locks the evidence it touches, reads the proposals fresh, merges and
-marks the items done. Classification, tree building and merging happen in pure code between.
+still this worker's, records the results no proposal can change, and only then locks the
+evidence it touches, reads the proposals fresh, merges and marks the rest done. The evidence
+locks are what two workers on one account wait for, so they are held for the merge alone.
+Classification, tree building and merging happen in pure code between.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import Engine
 
 from core.analysis import store
 from core.analysis.classify import Verdict, classify
-from core.analysis.evidence import Analysed, FlowRef, merge_batch
+from core.analysis.evidence import Analysed, FlowRef, merge_batch, settled_outcome
 from core.analysis.paths import session_path
 from core.analysis.queue_claims import Claim, QueuePolicy, claim_batch, mark_done, mark_failed, still_mine, write_transaction
 from core.types import utcnow
@@ -83,6 +85,9 @@ def _analyse(engine: Engine, worker: str, policy: QueuePolicy, claims: list[Clai
         sessions = store.load_sessions(connection, list(by_session))
         steps = store.load_steps(connection, list(by_session))
         flows = store.load_flows(connection, {(s.account_id, s.matched_flow) for s in sessions if s.matched_flow})
+    # In queue order, whatever order the database returned the rows in: the merge depends on it.
+    position = {c.session_id: n for n, c in enumerate(claims)}
+    sessions = sorted(sessions, key=lambda s: position[s.id])
     analysed: list[Analysed] = []
     failures: list[tuple[Claim, str]] = []
     finished: dict[int, tuple[str, str]] = {}
@@ -101,21 +106,32 @@ def _analyse(engine: Engine, worker: str, policy: QueuePolicy, claims: list[Clai
 
     with write_transaction(engine) as connection:
         mine = still_mine(connection, [c.queue_id for c in claims], worker)
-        analysed = [a for a in analysed if a.queue_id in mine]
         failures = [f for f in failures if f[0].queue_id in mine]
         finished = {q: r for q, r in finished.items() if q in mine}
+        # Only the worker holding a session's queue row (locked just now) links it to a
+        # proposal, so its links can be read before the evidence locks.
+        links = store.load_links(connection, [a.session_id for a in analysed if a.queue_id in mine])
+        to_merge = []
+        for item in (a for a in analysed if a.queue_id in mine):
+            outcome = settled_outcome(item, links)
+            if outcome is None:
+                to_merge.append(item)
+            else:
+                finished[item.queue_id] = outcome
+        mark_done(connection, [(q, r, d) for q, (r, d) in finished.items()], now)
+        report.parked = mark_failed(connection, failures, policy, now)
+
         enhancement_keys = {(a.account_id, d.key(a.flow.external_id, a.flow.version))
-                            for a in analysed if a.verdict.kind == "enhancement" for d in a.verdict.deviations}
-        new_flow_accounts = {a.account_id for a in analysed if a.verdict.kind == "new_flow"}
+                            for a in to_merge if a.verdict.kind == "enhancement" for d in a.verdict.deviations}
+        new_flow_accounts = {a.account_id for a in to_merge if a.verdict.kind == "new_flow"}
         store.lock_evidence(connection, [f"{a}:{k}" for a, k in enhancement_keys]
                             + [f"{a}:new_flow" for a in new_flow_accounts])
         proposals = store.load_proposals(connection, new_flow_accounts, enhancement_keys)
-        links = store.load_links(connection, [a.session_id for a in analysed])
-        merge = merge_batch(analysed, proposals, links, now)
+        merge = merge_batch(to_merge, proposals, links, now)
         report.created, report.updated = store.write_merge(connection, merge, now)
-        finished.update(store.new_proposal_ids(merge, merge.outcomes))
-        mark_done(connection, [(q, r, d) for q, (r, d) in finished.items()], now)
-        report.parked = mark_failed(connection, failures, policy, now)
+        merged = store.new_proposal_ids(merge, merge.outcomes)
+        mark_done(connection, [(q, r, d) for q, (r, d) in merged.items()], now)
+        finished.update(merged)
     report.analysed = len(finished)
     report.failed = len(failures)
     report.results.update(r for r, _ in finished.values())

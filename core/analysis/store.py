@@ -10,13 +10,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import BigInteger, Connection, and_, bindparam, func, insert, literal, or_, select, tuple_, update
 
 from core.analysis.evidence import BatchMerge, FlowRef, ProposalState
+from core.analysis.id_lists import among, array_param
 from core.models import Flow, FlowProposal, FlowVersion, ProposalSession, Session, Step
 
 FP = FlowProposal.__table__
 PS = ProposalSession.__table__
+# The proposal columns the merge decides (the id and row_version are the store's).
+VALUE_COLUMNS = ("account_id", "proposal_type", "status", "domain", "title", "summary", "evidence_key",
+                 "target_flow_id", "target_flow_version", "tree", "diff", "support_count", "confidence",
+                 "confidence_rationale", "created_at", "updated_at")
 SESSION_FIELDS = (Session.id, Session.account_id, Session.external_id, Session.status, Session.problem_domain,
                   Session.problem_summary, Session.matched_flow, Session.resolution_summary)
 STEP_FIELDS = (Step.session_id, Step.seq, Step.step_type, Step.node_id, Step.context_message, Step.options,
@@ -28,12 +33,12 @@ class StaleProposal(RuntimeError):
 
 
 def load_sessions(connection: Connection, session_ids: Sequence[int]) -> list[Any]:
-    return connection.execute(select(*SESSION_FIELDS).where(Session.id.in_(session_ids))).all()
+    return connection.execute(select(*SESSION_FIELDS).where(among(connection, Session.id, session_ids))).all()
 
 
 def load_steps(connection: Connection, session_ids: Sequence[int]) -> dict[int, list[tuple]]:
     steps: dict[int, list[tuple]] = defaultdict(list)
-    for row in connection.execute(select(*STEP_FIELDS).where(Step.session_id.in_(session_ids))):
+    for row in connection.execute(select(*STEP_FIELDS).where(among(connection, Step.session_id, session_ids))):
         steps[row[0]].append(tuple(row[1:]))
     return steps
 
@@ -55,7 +60,7 @@ def load_flows(connection: Connection, wanted: Iterable[tuple[int, str]]) -> dic
 def load_links(connection: Connection, session_ids: Sequence[int]) -> dict[int, list[int]]:
     links: dict[int, list[int]] = defaultdict(list)
     for proposal_id, session_id in connection.execute(
-            select(PS.c.proposal_id, PS.c.session_id).where(PS.c.session_id.in_(session_ids))):
+            select(PS.c.proposal_id, PS.c.session_id).where(among(connection, PS.c.session_id, session_ids))):
         links[session_id].append(proposal_id)
     return dict(links)
 
@@ -111,23 +116,26 @@ def _lock_number(key: str) -> int:
 def write_merge(connection: Connection, merge: BatchMerge, now: datetime) -> tuple[int, int]:
     """Insert the new proposals, update the grown ones (optimistically, by row_version) and
     link their sessions. Returns (created, updated)."""
-    created = updated = 0
-    for p in merge.proposals:
-        values = _values(p)
-        if p.id is None:
-            p.id = connection.execute(insert(FP).values(**values, row_version=1).returning(FP.c.id)).scalar_one()
-            created += 1
-        else:
-            result = connection.execute(
-                update(FP).where(FP.c.id == p.id, FP.c.row_version == p.row_version)
-                .values(**values, row_version=p.row_version + 1))
-            if result.rowcount != 1:
-                raise StaleProposal(f"proposal #{p.id} changed while the analysis was merging into it")
+    fresh = [p for p in merge.proposals if p.id is None]
+    grown = [p for p in merge.proposals if p.id is not None]
+    if fresh:
+        # One statement for all of them; the ids come back in the order of the rows sent.
+        ids = connection.execute(insert(FP).returning(FP.c.id, sort_by_parameter_order=True),
+                                 [{**_values(p), "row_version": 1} for p in fresh]).scalars().all()
+        for p, new_id in zip(fresh, ids, strict=True):
+            p.id = new_id
+    if grown:
+        result = connection.execute(
+            update(FP).where(FP.c.id == bindparam("p_id"), FP.c.row_version == bindparam("p_seen"))
+            .values({**{name: bindparam(f"p_{name}") for name in VALUE_COLUMNS}, "row_version": FP.c.row_version + 1}),
+            [{"p_id": p.id, "p_seen": p.row_version, **{f"p_{k}": v for k, v in _values(p).items()}} for p in grown])
+        # Each row matches at most once (by id), so fewer rows than proposals means one changed.
+        if result.rowcount != len(grown):
+            raise StaleProposal(f"one of proposals {', '.join(f'#{p.id}' for p in grown)} changed while the "
+                                "analysis was merging into it")
+        for p in grown:
             p.row_version += 1
-            updated += 1
-    links = [{"proposal_id": p.id, "session_id": s, "added_at": now} for p, s in merge.held_back]
-    if links:
-        connection.execute(insert(PS), links)
+    _link(connection, [(p.id, s) for p, s in merge.held_back], now)
     for p in merge.proposals:
         if p.copy_links_since is not None:
             old_id, since = p.copy_links_since
@@ -135,20 +143,28 @@ def write_merge(connection: Connection, merge: BatchMerge, now: datetime) -> tup
                 ["proposal_id", "session_id", "added_at"],
                 select(literal(p.id), PS.c.session_id, literal(now, PS.c.added_at.type))
                 .where(PS.c.proposal_id == old_id, PS.c.added_at > bindparam("since", since, PS.c.added_at.type))))
-    links = [{"proposal_id": p.id, "session_id": s, "added_at": now} for p in merge.proposals for s in p.new_links]
-    if links:
-        connection.execute(insert(PS), links)
-    return created, updated
+    _link(connection, [(p.id, s) for p in merge.proposals for s in p.new_links], now)
+    return len(fresh), len(grown)
+
+
+def _link(connection: Connection, pairs: Sequence[tuple[int, int]], now: datetime) -> None:
+    """Insert (proposal id, session id) links added at ``now``."""
+    if not pairs:
+        return
+    if connection.dialect.name == "postgresql":
+        # Two array parameters instead of a VALUES list of hundreds of rows (see ``id_lists``).
+        rows = func.unnest(array_param(connection, "link_proposals", [p for p, _ in pairs], BigInteger()),
+                           array_param(connection, "link_sessions", [s for _, s in pairs], BigInteger())
+                           ).table_valued("proposal_id", "session_id").render_derived("link")
+        connection.execute(insert(PS).from_select(
+            ["proposal_id", "session_id", "added_at"],
+            select(rows.c.proposal_id, rows.c.session_id, literal(now, PS.c.added_at.type))))
+        return
+    connection.execute(insert(PS), [{"proposal_id": p, "session_id": s, "added_at": now} for p, s in pairs])
 
 
 def _values(p: ProposalState) -> dict[str, Any]:
-    return {
-        "account_id": p.account_id, "proposal_type": p.proposal_type, "status": p.status, "domain": p.domain,
-        "title": p.title, "summary": p.summary, "evidence_key": p.evidence_key,
-        "target_flow_id": p.target_flow_id, "target_flow_version": p.target_flow_version,
-        "tree": p.tree, "diff": p.diff, "support_count": p.support_count, "confidence": p.confidence,
-        "confidence_rationale": p.confidence_rationale, "created_at": p.created_at, "updated_at": p.updated_at,
-    }
+    return {name: getattr(p, name) for name in VALUE_COLUMNS}
 
 
 def new_proposal_ids(merge: BatchMerge, outcomes: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:

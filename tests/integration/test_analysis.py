@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from core.analysis import store
 from core.analysis.listing import list_proposals
 from core.analysis.queue_claims import QueuePolicy, claim_batch, still_mine, write_transaction
 from core.analysis.service import analyse_batch, drain
@@ -204,3 +205,73 @@ def test_support_counts_always_equal_the_linked_sessions(engine):
         links = dict(db.execute(select(ProposalSession.proposal_id, func.count()).group_by(ProposalSession.proposal_id)).all())
         counts = dict(db.execute(select(FlowProposal.id, FlowProposal.support_count)).all())
     assert counts == links and sorted(counts.values()) == [7, 12]
+
+
+def test_a_batch_comes_from_one_account_and_a_second_worker_takes_another_account(engine):
+    load(engine, *(mapped_drive(f"s-{n}") | {"account": "acme" if n % 2 else "globex"} for n in range(12)), flows=())
+    now = datetime.now(timezone.utc)
+    policy = QueuePolicy(batch_size=4)
+
+    first = claim_batch(engine, "worker-a", policy, now)
+    second = claim_batch(engine, "worker-b", policy, now)
+
+    assert len(first) == len(second) == 4
+    assert len({c.account_id for c in first}) == 1 and len({c.account_id for c in second}) == 1
+    assert {c.account_id for c in first} != {c.account_id for c in second}
+
+
+def test_when_only_an_account_another_worker_holds_has_work_left_a_second_worker_shares_it(engine):
+    load(engine, *(mapped_drive(f"s-{n}") for n in range(3)), flows=())
+    now = datetime.now(timezone.utc)
+    policy = QueuePolicy(batch_size=2)
+
+    first = claim_batch(engine, "worker-a", policy, now)
+    second = claim_batch(engine, "worker-b", policy, now)
+
+    assert (len(first), len(second)) == (2, 1)
+    assert not {c.queue_id for c in first} & {c.queue_id for c in second}
+    assert drain(engine, "worker-c", policy).claimed == 0, "nothing is left to claim twice"
+
+
+def test_many_small_accounts_still_fill_one_batch(engine):
+    load(engine, *(mapped_drive(f"s-{n}") | {"account": f"customer-{n}"} for n in range(12)), flows=())
+
+    claims = claim_batch(engine, "worker-a", POLICY, datetime.now(timezone.utc))
+
+    assert len(claims) == 12 and len({c.account_id for c in claims}) == 12
+
+
+def test_sessions_are_merged_in_queue_order_whatever_order_the_database_returns_them(engine, monkeypatch):
+    load(engine, mapped_drive("s-1", "Mapped drive disconnects after reboot"),
+         mapped_drive("s-2", "S: drive shows a red X at login"), flows=())
+    read = store.load_sessions
+    monkeypatch.setattr(store, "load_sessions", lambda connection, ids: list(reversed(read(connection, ids))))
+
+    drain(engine, "worker-a", POLICY)
+
+    (proposal,) = proposals(engine)
+    assert proposal.session_ids == ["s-1", "s-2"]
+    assert proposal.title == "New flow: Mapped drive disconnects after reboot", "the first session queued names it"
+
+
+def test_a_proposal_changed_while_the_batch_merged_into_it_is_not_overwritten_and_the_batch_is_retried(engine, monkeypatch):
+    load(engine, mapped_drive("s-1"))
+    drain(engine, "worker-a", POLICY)
+    (before,) = proposals(engine)
+    load(engine, mapped_drive("s-2"), flows=())
+    read = store.load_proposals
+
+    def read_stale(*args):
+        states = read(*args)
+        for state in states:
+            state.row_version -= 1  # as if a reviewer saved it after the analysis read it
+        return states
+
+    monkeypatch.setattr(store, "load_proposals", read_stale)
+    report = drain(engine, "worker-a", POLICY)
+
+    assert (report.failed, report.analysed) == (1, 0)
+    (after,) = proposals(engine)
+    assert after.session_ids == before.session_ids and after.support_count == 1
+    (item,) = [i for i in queue(engine).values() if i.status != "done"]
+    assert item.status == "pending" and "changed while the analysis was merging" in item.last_error
