@@ -153,13 +153,23 @@ class FlowVersion(Base):
     flow: Mapped[Flow] = relationship(back_populates="versions")
 
 
+# The sessions' columns the reports read, carried in ``ix_sessions_account_created`` (see there).
+REPORT_COLUMNS = (
+    "id", "status", "ended_at", "problem_domain", "confidence_tier", "matched_flow", "engineer",
+    "failed_steps", "stopped_at_node", "psa_ticket_id", "psa_board", "psa_priority", "psa_opened_at",
+    "psa_closed_at", "psa_sla_due_at", "psa_time_spent_minutes",
+)
+
+
 class Session(Base):
     """One engineer working one problem with the copilot, with its PSA ticket fields."""
 
     __tablename__ = "sessions"
     __table_args__ = (
         UniqueConstraint("account_id", "external_id"),
-        Index("ix_sessions_account_created", "account_id", "created_at"),
+        # Carries every column the analytics and gap reports read (not the free texts), so on
+        # PostgreSQL they scan the period's index range alone instead of the whole table.
+        Index("ix_sessions_account_created", "account_id", "created_at", postgresql_include=REPORT_COLUMNS),
         Index("ix_sessions_account_domain_created", "account_id", "problem_domain", "created_at"),
         Index("ix_sessions_account_flow_created", "account_id", "matched_flow", "created_at"),
         CheckConstraint(_one_of("status", SESSION_STATUSES), name="status"),

@@ -10,14 +10,15 @@ from datetime import datetime, timedelta, timezone
 from itertools import count
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Column, event, select, text
+from sqlalchemy.sql import visitors
 
 from core.db import unit_of_work
 from core.demo import run_demo
 from core.metrics import MetricsFilters, build_metrics
 from core.metrics.medians import fetch_medians, median
 from core.metrics.sessions import handle_seconds
-from core.models import TRIED_STEP_TYPES, Account, Base, Session, Step
+from core.models import REPORT_COLUMNS, TRIED_STEP_TYPES, Account, Base, Session, Step
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)  # a Monday
 START = NOW - timedelta(days=30)
@@ -378,3 +379,22 @@ def test_sqlite_and_postgresql_give_the_very_same_report_for_the_same_data(_sqli
     assert sqlite_report["sections"]["volume"]["totals"]["sessions"]["value"] > 300
     sqlite_report.pop("account_id"), postgresql_report.pop("account_id")
     assert sqlite_report == postgresql_report
+
+
+def test_every_session_column_the_metrics_read_is_carried_by_the_reports_index(engine, acme):
+    # So that PostgreSQL reads the metrics from ix_sessions_account_created alone (an index-only
+    # scan of the period's range); a column read but not carried sends every query to the table.
+    read: set[str] = set()
+
+    def collect(conn, clauseelement, multiparams, params, execution_options):
+        for element in visitors.iterate(clauseelement):
+            if isinstance(element, Column) and element.table is Session.__table__:
+                read.add(element.name)
+
+    event.listen(engine, "before_execute", collect)
+    try:
+        report(engine, acme, filters=MetricsFilters(domain="x", board="y", engineer="z"))
+    finally:
+        event.remove(engine, "before_execute", collect)
+    assert read, "no sessions column seen: the check would pass whatever the queries read"
+    assert read <= {"account_id", "created_at", *REPORT_COLUMNS}, read - {"account_id", "created_at", *REPORT_COLUMNS}

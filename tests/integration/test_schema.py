@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 
 from core.db import SchemaOutOfDate, make_engine, require_current_schema, schema_status, upgrade
 from core.flow_walk import walk
-from core.models import Base
+from core.models import REPORT_COLUMNS, Base
 
 BACKENDS = pytest.mark.parametrize("scratch_database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -107,4 +107,16 @@ def test_postgresql_gets_the_planner_statistics_the_reports_rely_on(scratch_data
     with engine.connect() as connection:
         names = set(connection.scalars(text("SELECT stxname FROM pg_statistic_ext")))
     assert {"st_sessions_utc_day", "st_steps_gap_keys"} <= names
+    engine.dispose()
+
+
+@pytest.mark.parametrize("scratch_database_url", ["postgresql"], indirect=True)
+def test_postgresql_sessions_index_carries_the_columns_the_reports_read(scratch_database_url):
+    engine = make_engine(scratch_database_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        definition = connection.scalar(text("SELECT pg_get_indexdef('ix_sessions_account_created'::regclass)"))
+    keys, _, included = definition.partition(" INCLUDE ")
+    assert keys.endswith("(account_id, created_at)")
+    assert [c.strip() for c in included.strip("()").split(",")] == list(REPORT_COLUMNS)
     engine.dispose()
