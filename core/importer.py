@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
-from core import flow_walk
+from core import flow_walk, step_rollup
 from core.db import session_factory
 from core.flows import upsert_imported_flow
 from core.formats import FieldError, flow_errors, session_errors
@@ -280,6 +280,7 @@ def import_sessions(
                 progress(Progress(source, batch.lines, batch.valid, time.perf_counter() - started))
         if checker.failed:
             raise ImportRejected(source, checker.errors, checker.lines_read, checker.truncated)
+        step_rollup.refresh(connection, counts.days)
     result.records = checker.valid
     result.inserted, result.updated, result.queued, result.steps = (
         counts.inserted, counts.updated, counts.queued, counts.steps)

@@ -6,12 +6,13 @@ with it (then the time column), so a query for one account and period never scan
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     and_,
     false,
     or_,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -172,6 +174,9 @@ class Session(Base):
         Index("ix_sessions_account_created", "account_id", "created_at", postgresql_include=REPORT_COLUMNS),
         Index("ix_sessions_account_domain_created", "account_id", "problem_domain", "created_at"),
         Index("ix_sessions_account_flow_created", "account_id", "matched_flow", "created_at"),
+        # A dead end's sessions, newest first, without reading every session of its flow.
+        Index("ix_sessions_account_flow_stop_created", "account_id", "matched_flow", "stopped_at_node", "created_at",
+              postgresql_where=text("stopped_at_node IS NOT NULL"), sqlite_where=text("stopped_at_node IS NOT NULL")),
         CheckConstraint(_one_of("status", SESSION_STATUSES), name="status"),
         CheckConstraint(
             f"confidence_tier IS NULL OR {_one_of('confidence_tier', CONFIDENCE_TIERS)}",
@@ -256,6 +261,43 @@ FLAGGED_STEP = or_(
     and_(Step.step_type.in_(TRIED_STEP_TYPES), Step.outcome == "failed"),
 )
 Index("ix_steps_flagged_node", Step.node_id, Step.session_id, postgresql_where=FLAGGED_STEP, sqlite_where=FLAGGED_STEP)
+
+
+class StepDayCount(Base):
+    """The steps of one account's sessions started on one UTC day, grouped as the knowledge-gap
+    report groups them (``core.step_rollup``): written by the import, read by the report."""
+
+    __tablename__ = "step_day_counts"
+    __table_args__ = (Index("ix_step_day_counts_account_day", "account_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    flow_id: Mapped[str | None] = mapped_column(String(128))
+    node_id: Mapped[str | None] = mapped_column(String(64))
+    text_key: Mapped[str | None] = mapped_column(Text)
+    step_type: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str | None] = mapped_column(Text)
+    tried: Mapped[bool] = mapped_column(Boolean)
+    steps: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
+    free_text: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    reached: Mapped[int] = mapped_column(Integer)
+    sample_text: Mapped[str | None] = mapped_column(Text)
+
+
+class StepDayStamp(Base):
+    """What one account-day's ``StepDayCount`` rows were counted from; the report trusts them only
+    while the day's sessions still give the same figures."""
+
+    __tablename__ = "step_day_stamps"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer)
+    failed_steps: Mapped[int] = mapped_column(Integer)
+    finished_flow: Mapped[int] = mapped_column(Integer)
 
 
 class AnalysisQueueItem(Base):

@@ -7,8 +7,9 @@ its steps replaced, never duplicated. Resolved sessions enter the analysis queue
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import orjson
@@ -21,6 +22,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.models import Account, AnalysisQueueItem, Session, Step
+from core.step_rollup import day_of
 
 SESSION_COLUMNS = (
     "account_id", "external_id", "engineer", "created_at", "ended_at", "status",
@@ -62,12 +64,25 @@ class BatchCounts:
     updated: int = 0
     queued: int = 0
     steps: int = 0
+    # The UTC days, per account, whose sessions or steps the batch wrote or moved away from:
+    # their step counts are recounted at the end of the import (``core.step_rollup``).
+    days: dict[int, set[date]] = field(default_factory=dict)
 
     def add(self, other: BatchCounts) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.queued += other.queued
         self.steps += other.steps
+        for account_id, days in other.days.items():
+            self.days.setdefault(account_id, set()).update(days)
+
+
+def touched_days(records: list[SessionRecord], previous_starts: Iterable[tuple[int, datetime]]) -> dict[int, set[date]]:
+    """The days of the records' starts and of the replaced sessions' former starts, per account."""
+    days: dict[int, set[date]] = defaultdict(set)
+    for account_id, started in (*((r.key[0], r.values[3]) for r in records), *previous_starts):
+        days[account_id].add(day_of(started))
+    return dict(days)
 
 
 # A bulk import of this many sessions refreshes the planner's statistics straight away.
@@ -85,7 +100,7 @@ def refresh_statistics(engine: Engine) -> None:
             # VACUUM marks the new pages all-visible, so the reports' index-only scans of
             # ``ix_sessions_account_created`` need not visit the table for them.
             connection.execute(text("VACUUM (ANALYZE) sessions"))
-            connection.execute(text("ANALYZE steps, analysis_queue"))
+            connection.execute(text("ANALYZE steps, analysis_queue, step_day_counts, step_day_stamps"))
         else:
             connection.execute(text("PRAGMA optimize"))
 
@@ -159,7 +174,7 @@ class PostgresCopyWriter:
 
     def write(self, records: list[SessionRecord], now: datetime) -> BatchCounts:
         with self.raw.cursor() as cur:
-            existing = self._existing_ids(cur, records)
+            existing, previous_starts = self._existing_ids(cur, records)
             fresh = [r for r in records if r.key not in existing]
             stale = [r for r in records if r.key in existing]
             ids = dict(existing)
@@ -170,17 +185,19 @@ class PostgresCopyWriter:
                 cur.execute("DELETE FROM steps WHERE session_id = ANY(%s)", (list(existing.values()),))
             step_count = self._copy_steps(cur, records, ids)
             queued = self._queue_resolved(cur, records, ids, set(existing.values()), now)
-        return BatchCounts(len(fresh), len(stale), queued, step_count)
+        return BatchCounts(len(fresh), len(stale), queued, step_count, touched_days(records, previous_starts))
 
     @staticmethod
-    def _existing_ids(cur, records: list[SessionRecord]) -> dict[tuple[int, str], int]:
+    def _existing_ids(cur, records: list[SessionRecord]) -> tuple[dict[tuple[int, str], int], list[tuple[int, datetime]]]:
+        """The ids of the sessions already stored, and (account, start) of each as stored."""
         cur.execute(
-            "SELECT s.account_id, s.external_id, s.id FROM sessions s "
+            "SELECT s.account_id, s.external_id, s.id, s.created_at FROM sessions s "
             "JOIN unnest(%s::int[], %s::text[]) AS k(account_id, external_id) "
             "ON s.account_id = k.account_id AND s.external_id = k.external_id",
             ([r.key[0] for r in records], [r.key[1] for r in records]),
         )
-        return {(a, e): i for a, e, i in cur.fetchall()}
+        rows = cur.fetchall()
+        return {(a, e): i for a, e, i, _ in rows}, [(a, started) for a, _, _, started in rows]
 
     @staticmethod
     def _copy_new_sessions(cur, fresh: list[SessionRecord], now: datetime) -> dict[tuple[int, str], int]:
@@ -262,22 +279,26 @@ class GenericWriter:
     def __init__(self, connection: Connection):
         self.connection = connection
 
-    def _ids(self, records: list[SessionRecord]) -> dict[tuple[int, str], int]:
+    def _ids(self, records: list[SessionRecord]) -> tuple[dict[tuple[int, str], int], list[tuple[int, datetime]]]:
+        """The ids of the sessions already stored, and (account, start) of each as stored."""
         by_account: dict[int, list[str]] = defaultdict(list)
         for record in records:
             by_account[record.key[0]].append(record.key[1])
         ids: dict[tuple[int, str], int] = {}
+        starts: list[tuple[int, datetime]] = []
         for account_id, external_ids in by_account.items():
             rows = self.connection.execute(
-                select(Session.account_id, Session.external_id, Session.id).where(
+                select(Session.account_id, Session.external_id, Session.id, Session.created_at).where(
                     Session.account_id == account_id, Session.external_id.in_(external_ids)
                 )
             )
-            ids.update({(a, e): i for a, e, i in rows})
-        return ids
+            for a, e, i, started in rows:
+                ids[(a, e)] = i
+                starts.append((a, started))
+        return ids, starts
 
     def write(self, records: list[SessionRecord], now: datetime) -> BatchCounts:
-        existing = self._ids(records)
+        existing, previous_starts = self._ids(records)
         statement = sqlite.insert(Session)
         statement = statement.on_conflict_do_update(
             index_elements=["account_id", "external_id"],
@@ -287,7 +308,7 @@ class GenericWriter:
             statement,
             [dict(zip(SESSION_COLUMNS, r.values), imported_at=now) for r in records],
         )
-        ids = existing if len(existing) == len(records) else self._ids(records)
+        ids = existing if len(existing) == len(records) else self._ids(records)[0]
         if existing:
             self.connection.execute(
                 delete(Step).where(Step.session_id.in_(bindparam("ids", expanding=True))),
@@ -312,5 +333,6 @@ class GenericWriter:
                 ],
             )
             queued = result.rowcount
-        return BatchCounts(len(records) - len(existing), len(existing), queued, len(step_rows))
+        return BatchCounts(len(records) - len(existing), len(existing), queued, len(step_rows),
+                           touched_days(records, previous_starts))
 

@@ -18,11 +18,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session as OrmSession
 
-from core.flow_walk import FLOW_STEP_TYPES
-from core.models import FLAGGED_STEP, TRIED_STEP_TYPES, Flow, FlowVersion, Session, Step
+from core import step_rollup
+from core.models import FLAGGED_STEP, Flow, FlowVersion, Session, Step
 
 ESCALATED = ("escalated", "requesting_escalation")
-FINISHED = ("resolved", "escalated", "requesting_escalation", "abandoned")
+FINISHED = step_rollup.FINISHED
 DEAD_END_STATUSES = ("escalated", "requesting_escalation", "abandoned")
 MAX_SESSION_IDS = 200
 
@@ -156,44 +156,53 @@ class StepPass:
 
 
 def read_steps(db: OrmSession, account_id: int, period: Period) -> StepPass:
-    """The report's only pass over step rows, both periods at once.
+    """The step counts of both periods: the import's per-day counts (``core.step_rollup``) for the
+    whole days they still match, the step rows themselves for the rest (the partial days at the
+    periods' edges, and days whose sessions were written or changed by other means)."""
+    days = step_rollup.whole_days(period.previous_start, period.start) + step_rollup.whole_days(period.start, period.end)
+    counted = step_rollup.current_days(db, account_id, days)
+    groups = step_rollup.read_rollup(db, account_id, counted, step_rollup.first_whole_day(period.start))
+    for start, end in step_rollup.uncovered(period.previous_start, period.end, counted):
+        groups.extend(read_raw_step_groups(db, account_id, period, start, end))
+    return step_pass(step_rollup.merge_groups(groups))
 
-    Whether a row counts for the step signals (``tried``) and its period are grouping keys, so
-    that each aggregate tests one plain condition: a CASE repeating them in every aggregate cost
-    PostgreSQL more than reading the rows. Both are boolean expressions, which the planner counts
-    as two groups each (a CASE over ``created_at`` it took for one group per row). No session
-    ids are gathered here (``read_step_session_ids`` reads them for the gaps kept): a string
-    aggregate cannot be combined across PostgreSQL's parallel workers."""
-    text_key = case((Step.node_id.is_(None), _norm(Step.context_message)))
-    answer = case((Step.was_free_text.is_(True), _norm(Step.response)))
+
+def read_raw_step_groups(db: OrmSession, account_id: int, period: Period, start: datetime,
+                         end: datetime) -> list[step_rollup.StepGroup]:
+    """The step groups of the sessions started in ``[start, end)``, straight from the step rows.
+
+    Whether a row counts and its period are grouping keys, so that each aggregate tests one plain
+    condition: a CASE repeating them in every aggregate cost PostgreSQL more than reading the
+    rows. Both are boolean expressions, which the planner counts as two groups each (a CASE over
+    ``created_at`` it took for one group per row). No session ids are gathered here
+    (``read_step_session_ids`` reads them for the gaps kept): a string aggregate cannot be
+    combined across PostgreSQL's parallel workers."""
     cur = Session.created_at >= period.start
-    free = Step.was_free_text.is_(True)
-    failed = Step.outcome == "failed"
-    tried = or_(and_(Step.step_type == "question", Step.response.is_not(None)),
-                and_(Step.step_type.in_(TRIED_STEP_TYPES), Step.outcome.in_(("failed", "succeeded"))))
-    reach = and_(Session.matched_flow.is_not(None), Session.status.in_(FINISHED), Step.node_id.is_not(None),
-                 Step.step_type.in_(FLOW_STEP_TYPES), Step.repeats_previous.is_(False))
-    keys = (Session.matched_flow, Step.node_id, text_key, Step.step_type, answer, tried, cur)
+    tried, flagged = step_rollup.TRIED, or_(step_rollup.FREE, step_rollup.FAILED)
     statement = (
-        select(*keys, func.count(), _count_if(free), _count_if(failed),
-               # Only node-less steps need their wording from here; flow nodes have it in the tree.
-               func.max(case((Step.node_id.is_(None), Step.context_message))),
-               _count_if(reach))
+        select(*step_rollup.GROUP_KEYS, cur, *step_rollup.measures())
         .join(Step, Step.session_id == Session.id)
         # Of the previous period only the volumes behind the emerging flag are needed.
-        .where(Session.account_id == account_id, *_both_periods(period),
-               or_(and_(tried, or_(cur, free, failed)), and_(cur, reach)))
-        .group_by(*keys)
+        .where(Session.account_id == account_id, Session.created_at >= start, Session.created_at < end,
+               or_(and_(tried, or_(cur, flagged)), and_(cur, step_rollup.REACH)))
+        .group_by(*step_rollup.GROUP_KEYS, cur)
     )
+    return [step_rollup.group_from_row((*row[:6], *row[7:]), bool(row[6])) for row in db.execute(statement)]
+
+
+def step_pass(groups: list[step_rollup.StepGroup]) -> StepPass:
+    """Shape the step groups of both periods into the signals' rows and the nodes' reach."""
     rows, reached = [], {}
-    for flow, node, key, kind, ans, is_tried, current, n, free_n, failed_n, sample, reach_n in db.execute(statement):
-        if is_tried:
+    for g in groups:
+        # Of the previous period only typed and failed steps count (the emerging flag's volumes).
+        if g.tried and (g.current or g.flagged):
+            n = g.steps if g.current else g.flagged
             # A tried question has a response, a tried action or script succeeded or failed.
-            responses, succeeded = (int(n), 0) if kind == "question" else (0, int(n) - int(failed_n))
-            rows.append(StepRow(flow, node, key, kind, bool(current), ans, int(n), responses, int(free_n),
-                                int(failed_n), succeeded, sample if current else None))
-        if current and reach_n:
-            reached[(flow, node)] = reached.get((flow, node), 0) + int(reach_n)
+            responses, succeeded = (n, 0) if g.step_type == "question" else (0, n - g.failed)
+            rows.append(StepRow(g.flow_id, g.node_id, g.text_key, g.step_type, g.current, g.answer, n, responses,
+                                g.free_text, g.failed, succeeded, g.sample_text if g.current else None))
+        if g.current and g.reached:
+            reached[(g.flow_id, g.node_id)] = reached.get((g.flow_id, g.node_id), 0) + g.reached
     return StepPass(rows, reached)
 
 
