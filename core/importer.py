@@ -280,6 +280,8 @@ def import_sessions(
                 progress(Progress(source, batch.lines, batch.valid, time.perf_counter() - started))
         if checker.failed:
             raise ImportRejected(source, checker.errors, checker.lines_read, checker.truncated)
+        # In the same transaction: the counts commit with the rows they count. (Counted after the
+        # commit instead, the first read of the new rows set their hint bits: 40% slower.)
         step_rollup.refresh(connection, counts.days)
     result.records = checker.valid
     result.inserted, result.updated, result.queued, result.steps = (

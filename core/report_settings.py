@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 REPORT_SETTINGS = {"work_mem": "64MB", "jit": "off"}
@@ -19,16 +19,25 @@ REPORT_SETTINGS = {"work_mem": "64MB", "jit": "off"}
 @contextmanager
 def report_settings(db: OrmSession) -> Iterator[None]:
     """``REPORT_SETTINGS`` while the block runs (PostgreSQL only), then the previous values again."""
-    if db.get_bind().dialect.name != "postgresql":
+    with local_settings(db, REPORT_SETTINGS):
+        yield
+
+
+@contextmanager
+def local_settings(db: OrmSession | Connection, settings: dict[str, str]) -> Iterator[None]:
+    """PostgreSQL settings for the transaction while the block runs, then the previous values
+    again; nothing on SQLite."""
+    bind = db if isinstance(db, Connection) else db.get_bind()
+    if bind.dialect.name != "postgresql":
         yield
         return
-    names = list(REPORT_SETTINGS)
+    names = list(settings)
     before = db.execute(select(*(func.current_setting(n) for n in names))).one()
-    _set(db, REPORT_SETTINGS)
+    _set(db, settings)
     yield
     # Not on an error: the transaction is then rolled back, which undoes transaction-local settings.
     _set(db, dict(zip(names, before)))
 
 
-def _set(db: OrmSession, settings: dict[str, str]) -> None:
+def _set(db: OrmSession | Connection, settings: dict[str, str]) -> None:
     db.execute(select(*(func.set_config(n, v, True) for n, v in settings.items())))
