@@ -33,11 +33,11 @@ from sqlalchemy import (
 
 from core.flow_walk import FLOW_STEP_TYPES
 from core.metrics.sql import count_if, utc_day
-from core.report_settings import local_settings
 from core.models import TRIED_STEP_TYPES, Session, Step, StepDayCount, StepDayStamp
+from core.report_settings import local_settings
 
 FINISHED = ("resolved", "escalated", "requesting_escalation", "abandoned")
-# Any constant no other advisory lock uses ("FlowRlp"), paired with the account id.
+# Any constant no other advisory lock uses ("Flow" in ASCII), paired with the account id.
 ROLLUP_LOCK = 0x466C6F77
 ONE_DAY = timedelta(days=1)
 # For the recount after a large import (3.4 million step rows into 54,000 groups at 1,000,000
@@ -210,7 +210,9 @@ def current_days(connection, account_id: int, days: list[date]) -> set[date]:
     """Of ``days``, those whose stored counts match their sessions now.
 
     First one total over the days' whole span against the stored stamps' sum (one aggregate, no
-    grouping: the usual case); only when that differs, day by day."""
+    grouping: the usual case); only when that differs, day by day. (Changes that leave all three
+    totals as they were, a session added by hand on one day and another removed on another,
+    would go unseen: nothing but the import writes sessions.)"""
     if not days:
         return set()
     span = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]

@@ -22,7 +22,8 @@ ALL = "*"
 
 def median_query(values: Select, groups: Sequence[str], rollups: Sequence[Sequence[str]] = (),
                  name: str = "histogram") -> Select:
-    """``values`` selects the columns named in ``groups`` and one named ``value`` (nulls are left out).
+    """``values`` selects the columns named in ``groups`` and one named ``value`` (nulls are left out),
+    and may select one named ``weight``: how many times its row's value counts (once without).
 
     Returns rows of (*groups, weighted_middle_sum, middle_weight): the median of a group is
     ``weighted_middle_sum / middle_weight``. Each entry of ``rollups`` names a subset of
@@ -30,8 +31,11 @@ def median_query(values: Select, groups: Sequence[str], rollups: Sequence[Sequen
     left out show as ``'*'``. Everything comes from one histogram, so one pass over the rows.
     """
     source = values.subquery(f"{name}_values")
+    times = func.sum(source.c.weight) if "weight" in source.c else func.count()
+    # Counts as INTEGER: PostgreSQL sums BIGINTs as NUMERIC, which made the running totals and
+    # the middle tests below NUMERIC arithmetic; sums of INTEGERs are BIGINTs.
     histogram = (
-        select(*(source.c[g] for g in groups), source.c.value, func.count().label("c"))
+        select(*(source.c[g] for g in groups), source.c.value, cast(times, Integer).label("c"))
         .where(source.c.value.is_not(None))
         .group_by(*(source.c[g] for g in groups), source.c.value)
         .cte(name)
@@ -46,7 +50,8 @@ def _middle(histogram, groups: Sequence[str], kept: Sequence[str], alias: str) -
     if list(kept) == list(groups):
         counted = select(*by, h.value, h.c).subquery(f"{alias}_counted")
     else:  # a coarser grouping: the histogram summed over the groups left out
-        counted = select(*by, h.value, func.sum(h.c).label("c")).group_by(*by, h.value).subquery(f"{alias}_counted")
+        counted = (select(*by, h.value, cast(func.sum(h.c), Integer).label("c"))
+                   .group_by(*by, h.value).subquery(f"{alias}_counted"))
     partition = [counted.c[g] for g in kept] or None
     running = select(
         *(counted.c[g] for g in kept), counted.c.value, counted.c.c,

@@ -1,7 +1,7 @@
 """``build_metrics``: every figure for one account and period, with the previous period's.
 
-Four aggregate queries over the account's sessions of both periods (the session cube, the
-days, the handle-time medians, the cases); none reads the steps table. Fetch, then shape: the
+Three aggregate queries over the account's sessions of both periods (the session cube, the
+days, the cases with the handle-time medians); none reads the steps table. Fetch, then shape: the
 read functions return raw rows and the shaping functions are pure.
 """
 
@@ -20,7 +20,7 @@ from core.metrics.flows import shape_flows
 from core.metrics.psa import case_totals, shape_psa
 from core.metrics.sessions import fetch_session_cube, totals
 from core.metrics.success import shape_resolution
-from core.metrics.tiers import fetch_handle_medians, shape_tiers
+from core.metrics.tiers import shape_tiers
 from core.metrics.volume import day_lag, fetch_daily, shape_volume
 from core.metrics.window import MetricsFilters, Window
 from core.report_settings import report_settings
@@ -76,8 +76,7 @@ def build_metrics(db: OrmSession, account_id: int, days: int = 30, now: datetime
     with report_settings(db):
         cube = fetch_session_cube(db, window)
         daily = fetch_daily(db, window)
-        handle_medians = fetch_handle_medians(db, window)
-        cases, case_medians = fetch_cases(db, window)
+        cases, case_medians, handle_medians = fetch_cases(db, window)
 
     sessions_now, sessions_before = totals(cube)
     cases_now, cases_before, _, _ = case_totals(cases)

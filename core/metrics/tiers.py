@@ -6,25 +6,22 @@ resolve more, and faster, than ``assisted`` and ``discovery``, the tiers are mis
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy import case, func
 
 from core.metrics.figures import Counts, Group, Section, grouped_counts, pair, ratio, rounded
-from core.metrics.medians import ALL, fetch_medians, median_from_middle
+from core.metrics.medians import ALL, median_from_middle
 from core.metrics.sessions import HANDLED, CubeRow, handle_seconds, outcome_figures, totals
-from core.metrics.window import Window
 from core.models import CONFIDENCE_TIERS, Session
 
 NO_TIER = "(none)"
 TIER_ORDER = (*CONFIDENCE_TIERS, NO_TIER)
 
 
-def fetch_handle_medians(db: OrmSession, window: Window) -> list[tuple]:
-    """(is_current, tier or '*', middle_sum, middle_weight): median handle seconds per tier and overall."""
-    values = select(window.is_current().label("is_current"),
-                    func.coalesce(Session.confidence_tier, NO_TIER).label("tier"),
-                    handle_seconds().label("value")).where(*window.conditions(), HANDLED)
-    return fetch_medians(db, values, ["is_current", "tier"], rollups=[["is_current"]])
+def handle_columns() -> list:
+    """Each session's tier and, when it has one, its handle time in seconds: what the tier medians
+    are taken over (read along with the cases, ``core.metrics.cases.CaseTable``)."""
+    return [func.coalesce(Session.confidence_tier, NO_TIER).label("tier"),
+            case((HANDLED, handle_seconds())).label("handle")]
 
 
 def median_minutes(rows: list[tuple]) -> dict[tuple[int, str], float | None]:

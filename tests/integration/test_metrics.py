@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import count
 
 import pytest
-from sqlalchemy import Column, event, select, text
+from sqlalchemy import Column, case, event, select, text
 from sqlalchemy.sql import visitors
 
 from core.db import unit_of_work
@@ -353,6 +353,19 @@ def test_a_rollup_gives_the_median_across_the_groups_left_out(engine):
 
     medians = {tier: float(s) / w for _, tier, s, w in rows}
     assert medians == {"guided": 2, "assisted": 4.5, "*": 4}
+
+
+def test_a_weight_counts_its_value_that_many_times(engine):
+    account = add_account(engine, "medians")
+    for m in (1, 2, 9):
+        add_session(engine, account, NOW - DAY, "resolved", minutes=m)
+    seconds = handle_seconds()
+    values = select(Session.account_id.label("grp"), seconds.label("value"),
+                    case((seconds > 300, 3), else_=1).label("weight")).where(Session.account_id == account)
+    with unit_of_work(engine) as db:
+        ((_, middle_sum, middle_weight),) = fetch_medians(db, values, ["grp"])
+
+    assert float(middle_sum) / middle_weight == median([60, 120, 540, 540, 540])
 
 
 def _empty(engine) -> None:
