@@ -19,8 +19,13 @@ DEMO_SESSIONS = 20000
 
 def prepare(engine: Engine, settings: Settings, progress: ProgressCallback | None = None) -> Iterator[str]:
     """Bring the database to a usable state, saying what was done, step by step."""
-    require_current_schema(engine, auto_upgrade=settings.uses_embedded_database)
-    yield "Database schema is current."
+    upgraded = require_current_schema(engine, auto_upgrade=settings.uses_embedded_database)
+    if upgraded is None:
+        yield "Database schema is current."
+    elif upgraded.empty:
+        yield f"Created the database schema (revision {upgraded.head})."
+    else:
+        yield f"Upgraded the database schema from revision {upgraded.current} to {upgraded.head}."
 
     with unit_of_work(engine) as db:
         has_sessions = db.scalar(select(func.count()).select_from(select(Session.id).limit(1).subquery())) > 0

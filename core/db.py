@@ -89,14 +89,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def require_current_schema(engine: Engine, *, auto_upgrade: bool = False) -> None:
-    """Refuse to run on an out-of-date schema, or bring the embedded database up to date."""
+def require_current_schema(engine: Engine, *, auto_upgrade: bool = False) -> SchemaStatus | None:
+    """Refuse to run on an out-of-date schema, or bring the embedded database up to date.
+    Returns the status it found when it upgraded, None when there was nothing to do."""
     status = schema_status(engine)
     if status.up_to_date:
-        return
+        return None
     if auto_upgrade:
         upgrade(engine)
-        return
+        return status
     state = "has no schema yet" if status.empty else f"is at revision {status.current}"
     raise SchemaOutOfDate(
         f"The database {state}; this version needs revision {status.head}. "

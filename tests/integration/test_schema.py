@@ -39,10 +39,13 @@ def test_an_empty_database_is_refused_with_the_command_to_run(scratch_database_u
 
 
 @BACKENDS
-def test_the_embedded_database_may_upgrade_itself(scratch_database_url):
+def test_the_embedded_database_may_upgrade_itself_and_says_from_which_revision(scratch_database_url):
     engine = make_engine(scratch_database_url)
-    require_current_schema(engine, auto_upgrade=True)
+    upgrade(engine, "0004")
+    found = require_current_schema(engine, auto_upgrade=True)
+    assert (found.current, found.head) == ("0004", schema_status(engine).head)
     assert schema_status(engine).up_to_date
+    assert require_current_schema(engine, auto_upgrade=True) is None
     engine.dispose()
 
 
