@@ -466,12 +466,21 @@ def knowledge_gaps_page() -> None:
                  border=True)
     high.metric("High severity", f"{severities.get('high', 0):,}", border=True)
     medium.metric("Medium severity", f"{severities.get('medium', 0):,}", border=True)
-    emerging.metric("Emerging", f"{sum(g.emerging for g in shown):,}", border=True,
-                    help="At least twice the previous period's volume.")
+    previous_start = report.period_start - (report.period_end - report.period_start)
+    if report.previous_period_covered:
+        emerging.metric("Emerging", f"{sum(g.emerging for g in shown):,}", border=True,
+                        help="At least twice the previous period's volume.")
+    else:
+        emerging.metric("Emerging", "–", border=True,
+                        help=f"The account's sessions begin after {previous_start:%d %b %Y}, when the previous "
+                             "period starts: there is nothing yet to compare with.")
     period = f"{report.period_start:%d %b %Y} – {report.period_end:%d %b %Y %H:%M} UTC"
     info, download = st.columns([3, 1], vertical_alignment="center")
     info.caption(f"Sessions started {period} · report built {report.generated_at:%H:%M} UTC, kept for up to "
-                 f"{TTL // 60} minutes or until new sessions or flows arrive.")
+                 f"{TTL // 60} minutes or until new sessions or flows arrive."
+                 + ("" if report.previous_period_covered else
+                    f" No gap is marked emerging: the account's sessions begin after the previous period "
+                    f"starts ({previous_start:%d %b %Y})."))
     table = report_table(report, ranks)
     download.download_button(
         "Download CSV", csv_bytes(table.header, table.rows), file_name=f"knowledge-gaps-{account.slug}-{days}d.csv",

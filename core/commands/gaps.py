@@ -51,7 +51,10 @@ def render_table(report: GapReport, width: int | None = None) -> str:
         lines.append("No gaps found in this period.")
         return "\n".join(lines)
     counts = {s: sum(g.severity == s for g in report.gaps) for s in ("high", "medium", "low")}
-    lines.append(f"{len(report.gaps)} gaps: {counts['high']} high, {counts['medium']} medium, {counts['low']} low\n")
+    lines.append(f"{len(report.gaps)} gaps: {counts['high']} high, {counts['medium']} medium, {counts['low']} low"
+                 + ("" if report.previous_period_covered else
+                    " (none marked emerging: the account's sessions begin after the previous period starts)")
+                 + "\n")
     header = f"{'#':>3}  {'severity':<8}  {'type':<19}  {'domain':<12}  title"
     lines += [header, "-" * min(width, len(header) + 60)]
     indent = " " * 5

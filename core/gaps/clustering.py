@@ -41,7 +41,8 @@ _WORD = re.compile(r"(?u)\b[a-z0-9][a-z0-9'.:/-]*[a-z0-9]\b|\b[a-z0-9]\b")
 # paraphrases with no word in common ("S: drive shows a red X at login" / "mapped drive
 # disconnects after reboot") still meet. General IT vocabulary, not tied to any one problem.
 SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
-    (r"\b(?:[a-z]: ?drive|(?:mapped|network|shared) (?:drive|share)s?|drive mappings?|mapped drives?)\b",
+    # A drive letter is a mapped drive, but for C:, the local system disk ("C: drive full").
+    (r"\b(?:[abd-z]: ?drive|(?:mapped|network|shared) (?:drive|share)s?|drive mappings?|mapped drives?)\b",
      " mappeddrive "),
     (r"\b(?:red x|unavailable|not reconnecting|disconnect(?:s|ed|ing)?|lost|missing|drops?)\b", " disconnected "),
     (r"\b(?:re-?boots?|restarts?|rebooted|restarted|start ?up|log ?[io]n|every morning)\b", " atlogon "),

@@ -123,6 +123,11 @@ def read_flows(db: OrmSession, account_id: int) -> dict[str, FlowInfo]:
     return {r.external_id: FlowInfo(r.external_id, r.name, r.domain, r.tree or {}) for r in rows}
 
 
+def read_first_session_start(db: OrmSession, account_id: int) -> datetime | None:
+    """When the account's first session started (the emerging flag needs a previous period with data)."""
+    return db.scalar(select(func.min(Session.created_at)).where(Session.account_id == account_id))
+
+
 # --- steps: one pass for weak_options, failing_action and the reach of dead_end ------------------
 
 

@@ -27,6 +27,9 @@ class GapReport:
     period_end: datetime
     gaps: tuple[Gap, ...]
     thresholds: GapThresholds
+    # False when the account's sessions start after the previous period does: its volumes are then
+    # no yardstick, and no gap is marked emerging.
+    previous_period_covered: bool = True
     # Seconds per read, for the benchmark; not part of the report's JSON.
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
@@ -37,6 +40,7 @@ class GapReport:
             "period_days": self.period_days,
             "period_start": self.period_start.isoformat(),
             "period_end": self.period_end.isoformat(),
+            "previous_period_covered": self.previous_period_covered,
             "gaps": [g.to_dict() for g in self.gaps],
         }
 
@@ -78,12 +82,18 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
         gaps.extend(signals.repeated_patterns(summaries, t))
         timings["clustering"] = time.perf_counter() - started
 
+        first = timed("first_session", queries.read_first_session_start)
+        covered = first is not None and first <= period.previous_start
+        if not covered:
+            gaps = [replace(g, emerging=False) for g in gaps]
+
         started = time.perf_counter()
         ordered = signals.sort_gaps(gaps)
         ids = _session_ids(db, account_id, period, ordered)
         with_ids = [replace(g, evidence={**g.evidence, "session_ids": found}) for g, found in zip(ordered, ids)]
         timings["session_ids"] = time.perf_counter() - started
-    return GapReport(generated_at, account.slug, days, period.start, period.end, tuple(with_ids), t, timings)
+    return GapReport(generated_at, account.slug, days, period.start, period.end, tuple(with_ids), t, covered,
+                     timings)
 
 
 def _session_ids(db: OrmSession, account_id: int, period: queries.Period, gaps: list[Gap]) -> list[list[str]]:

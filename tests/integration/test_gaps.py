@@ -113,6 +113,22 @@ def test_free_text_at_a_question_is_a_weak_options_gap_counting_only_this_accoun
     assert gap.emerging is True  # 12 against 2
 
 
+def test_no_gap_is_emerging_when_the_accounts_sessions_begin_after_the_previous_period_does(engine, accounts):
+    acme, _ = accounts
+    with unit_of_work(engine) as db:
+        for _ in range(12):  # a new account: everything is "new", nothing has risen
+            add_session(db, acme, NOW - 2 * DAY, "resolved", steps=[typed("Only on the terminal server")])
+        for _ in range(8):
+            add_session(db, acme, NOW - 2 * DAY, "resolved", steps=[PICKED])
+    fresh = report(engine, acme)
+    assert gaps_of(fresh, "weak_options") and not any(g.emerging for g in fresh.gaps)
+    assert fresh.to_dict()["previous_period_covered"] is False
+    with unit_of_work(engine) as db:
+        add_session(db, acme, NOW - 61 * DAY, "resolved")  # history reaching back past the previous period
+    older = report(engine, acme)
+    assert older.previous_period_covered and gaps_of(older, "weak_options")[0].emerging
+
+
 def test_a_tiny_sample_of_free_text_is_no_gap(engine, accounts):
     acme, _ = accounts
     with unit_of_work(engine) as db:

@@ -181,6 +181,14 @@ def test_paraphrases_of_one_problem_cluster_together_and_one_offs_stay_alone():
     assert "mapped drive" in by_size[0].terms
 
 
+def test_the_local_c_drive_filling_up_is_not_a_mapped_drive_problem():
+    disk = ["C: drive full", "C: drive full, can't save files", "C: drive nearly full"]
+    items = [TextCount(normalise(t), 3) for t in MAPPED_DRIVE + disk]
+    clusters = cluster_texts(items, T.cluster_distance, min_count=1)
+    groups = sorted(sorted(items[i].text for i in c.members) for c in clusters)
+    assert groups == sorted([sorted(normalise(t) for t in MAPPED_DRIVE), sorted(normalise(t) for t in disk)])
+
+
 def test_texts_without_content_words_are_not_clustered():
     items = [TextCount("help!!", 50), TextCount("please help", 50), TextCount("see ticket", 50)]
     clusters = cluster_texts(items, T.cluster_distance, 1)
