@@ -119,8 +119,9 @@ def session_tables(e: Evidence) -> None:
                  hide_index=True, width="stretch")
     if e.steps:
         st.dataframe(
-            pd.DataFrame([(s.seq, s.step_type, s.context_message, s.response,
-                           "yes" if s.was_free_text else "", s.outcome) for s in e.steps],
+            # Blank, not the grid's grey "None", where a step has no answer or outcome.
+            pd.DataFrame([(s.seq, s.step_type, s.context_message or "", s.response or "",
+                           "yes" if s.was_free_text else "", s.outcome or "") for s in e.steps],
                          columns=["#", "step", "copilot asked / proposed", "engineer answered",
                                   "free text", "outcome"]),
             hide_index=True, width="stretch")

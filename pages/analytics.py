@@ -139,7 +139,7 @@ def _kpis(report: MetricsReport) -> None:
          points(resolution["first_contact_resolution_rate"].change), "normal",
          "Closed-out cases (a PSA ticket, or a session without one) resolved by a single session."),
         ("Median time to resolution", charts.format_hours(ttr.value), shown_change(ttr.change, 1),
-         "" if ttr.change is None else f"{ttr.change:+.1f} h", "inverse",
+         "" if ttr.change is None else f"{round(ttr.change, 1) + 0.0:+.1f} h", "inverse",
          "Per resolved case: from the ticket's opening (else the session's start) to its closing "
          "(else the resolving session's end)."),
         ("SLA breach rate", pct(psa["sla_breach_rate"].value), shown_change(psa["sla_breach_rate"].change),
