@@ -164,7 +164,8 @@ def read_steps(db: OrmSession, account_id: int, period: Period) -> StepPass:
     """The step counts of both periods: the import's per-day counts (``core.step_rollup``) for the
     whole days they still match, the step rows themselves for the rest (the partial days at the
     periods' edges, and days whose sessions were written or changed by other means)."""
-    days = step_rollup.whole_days(period.previous_start, period.start) + step_rollup.whole_days(period.start, period.end)
+    days = [*step_rollup.whole_days(period.previous_start, period.start),
+            *step_rollup.whole_days(period.start, period.end)]
     counted = step_rollup.current_days(db, account_id, days)
     groups = step_rollup.read_rollup(db, account_id, counted, step_rollup.first_whole_day(period.start))
     for start, end in step_rollup.uncovered(period.previous_start, period.end, counted):
