@@ -7,6 +7,12 @@ both shared vocabulary ("mapped drive") and shared spelling ("reconnect"/"discon
 and clustered by average-linkage agglomeration on cosine distance with a distance threshold:
 no preset number of clusters, and a one-off stays alone unless something is close to it.
 
+Words alone miss paraphrases that share none ("One-way audio on calls" / "Caller can't hear
+us"). When the summaries come with the fixes that resolved their sessions, clusters that share a
+*specific* fix are joined (``join_by_shared_fix``): one that resolved a good share of each, is
+worded in several content words, and is not common to many clusters. "Disabled SIP ALG and
+opened the RTP range" joins; "Rebooted the PC" does not.
+
 Up to ``DENSE_LIMIT`` distinct texts the full distance matrix is used. Beyond that (tens of
 thousands of distinct summaries), the most frequent ``DENSE_LIMIT`` are clustered in full and the
 rest join the nearest cluster centre within the threshold, or stay alone (see ``_labels``).
@@ -15,7 +21,8 @@ rest join the nearest cluster centre within the threshold, or stay alone (see ``
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +33,13 @@ import numpy as np
 
 DENSE_LIMIT = 3000
 LABEL_TERMS = 4
+# A fix is one of a cluster's own when it resolved at least this share of the cluster's resolved
+# sessions, and at least this many of them; it is specific when it has at least this many content
+# words and is one of no more than this many clusters' own (else it is generic: "Rebooted the PC").
+FIX_SHARE = 0.25
+FIX_MIN_SESSIONS = 3
+FIX_MIN_WORDS = 4
+FIX_MAX_CLUSTERS = 4
 # Words that say nothing about which problem it is; left in, they pull unrelated tickets together.
 FILLER_WORDS = frozenset({
     "user", "users", "user's", "issue", "issues", "problem", "problems", "working", "work", "works",
@@ -150,8 +164,40 @@ def _labels(matrix, counts: np.ndarray, threshold: float) -> np.ndarray:
     return labels
 
 
-def cluster_texts(items: Sequence[TextCount], distance_threshold: float, min_count: int) -> list[Cluster]:
-    """Clusters of similar texts whose counts add up to at least ``min_count``, biggest first.
+def join_by_shared_fix(labels: np.ndarray, fixes: Sequence[Mapping[str, int]]) -> np.ndarray:
+    """``labels`` with the clusters that share a specific fix joined (see the module's docstring).
+    ``fixes``: per text, its resolved sessions by normalised fix."""
+    per_cluster: dict[int, Counter] = defaultdict(Counter)
+    for label, counts in zip(labels.tolist(), fixes):
+        per_cluster[label].update(counts)
+    owners: dict[str, list[int]] = defaultdict(list)
+    for label in sorted(per_cluster):
+        counts = per_cluster[label]
+        total = sum(counts.values())
+        for fix, n in counts.items():
+            if n >= FIX_MIN_SESSIONS and n >= FIX_SHARE * total:
+                owners[fix].append(label)
+    parent = {label: label for label in per_cluster}
+
+    def root(label: int) -> int:
+        while parent[label] != label:
+            label = parent[label]
+        return label
+
+    for fix in sorted(owners):
+        joined = owners[fix]
+        if 2 <= len(joined) <= FIX_MAX_CLUSTERS and len(content_words(canonical(fix))) >= FIX_MIN_WORDS:
+            first = root(joined[0])
+            for label in joined[1:]:
+                parent[root(label)] = first
+    return np.array([root(label) for label in labels.tolist()], dtype=np.int64)
+
+
+def cluster_texts(items: Sequence[TextCount], distance_threshold: float, min_count: int,
+                  fixes: Sequence[Mapping[str, int]] | None = None) -> list[Cluster]:
+    """Clusters of similar texts whose counts add up to at least ``min_count``, biggest first;
+    ``fixes`` (per item, its resolved sessions by fix) also joins clusters resolved the same
+    specific way.
 
     Texts with no content words ("help!!", "see ticket") say nothing about the problem and are
     left out rather than clustered together on their emptiness.
@@ -163,6 +209,8 @@ def cluster_texts(items: Sequence[TextCount], distance_threshold: float, min_cou
     counts = np.array([items[i].count for i in usable], dtype=np.int64)
     matrix, word_matrix, vocabulary = _vectorise(texts)
     labels = _labels(matrix, counts, distance_threshold) if len(texts) > 1 else np.zeros(1, dtype=int)
+    if fixes is not None:
+        labels = join_by_shared_fix(labels, [fixes[i] for i in usable])
 
     weights = counts / counts.sum()
     background = np.asarray(word_matrix.T @ weights).ravel()

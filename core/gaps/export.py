@@ -41,7 +41,9 @@ def _details(gap: Gap) -> str:
     if gap.gap_type == "weak_options":
         return "; ".join(f"{a['answer']} ({a['count']})" for a in e.get("top_free_text_answers", []))
     if gap.gap_type == "repeated_pattern":
-        return "; ".join(f"{s['summary']} ({s['count']})" for s in e.get("example_summaries", []))
+        fixes = "; ".join(f"{f['fix']} ({f['count']})" for f in e.get("common_fixes", []))
+        return ("; ".join(f"{s['summary']} ({s['count']})" for s in e.get("example_summaries", []))
+                + (f" | resolved by: {fixes}" if fixes else ""))
     if gap.gap_type == "dead_end":
         return f"escalated {e['escalated']}, abandoned {e['abandoned']}"
     if gap.gap_type == "high_escalation":

@@ -274,18 +274,22 @@ class SummaryRow:
     current: bool
     sessions: int
     resolved: int
+    fix: str | None = None  # lower(trim(resolution_summary)) of the resolved ones among them
 
 
 def read_unmatched_summaries(db: OrmSession, account_id: int, period: Period) -> list[SummaryRow]:
     summary = _norm(Session.problem_summary)
     current = _is_current(period)
+    resolved = Session.status == "resolved"
+    fix = case((resolved, _norm(Session.resolution_summary)))
     statement = (
-        select(summary, Session.problem_domain, current, func.count(), _count_if(Session.status == "resolved"))
+        select(summary, Session.problem_domain, current, fix, func.count(), _count_if(resolved))
         .where(Session.account_id == account_id, *_both_periods(period),
                Session.matched_flow.is_(None), Session.problem_summary.is_not(None))
-        .group_by(summary, Session.problem_domain, current)
+        .group_by(summary, Session.problem_domain, current, fix)
     )
-    return [SummaryRow(s, d, bool(c), int(n), int(r)) for s, d, c, n, r in db.execute(statement) if s]
+    return [SummaryRow(s, d, bool(c), int(n), int(r), f or None)
+            for s, d, c, f, n, r in db.execute(statement) if s]
 
 
 # --- the sessions behind a gap -----------------------------------------------------------------------

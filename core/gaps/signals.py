@@ -395,6 +395,8 @@ class _SummaryTally:
     resolved: int = 0
     domains: Counter = field(default_factory=Counter)
     sql_keys: set = field(default_factory=set)
+    fixes: Counter = field(default_factory=Counter)  # resolved sessions by fix, both periods
+    current_fixes: Counter = field(default_factory=Counter)
 
 
 def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds) -> list[Gap]:
@@ -405,17 +407,23 @@ def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds) -> list[Gap]
             continue
         tally = tallies[text]
         tally.sql_keys.add(row.summary)
+        fix = normalise(row.fix) if row.fix and row.resolved else ""
+        if fix:
+            tally.fixes[fix] += row.resolved
         if row.current:
             tally.current += row.sessions
             tally.resolved += row.resolved
             tally.domains[row.domain] += row.sessions
+            if fix:
+                tally.current_fixes[fix] += row.resolved
         else:
             tally.previous += row.sessions
     texts = sorted(tallies)
     # Both periods are clustered together so a pattern's previous volume is measured on the same cluster.
     items = [TextCount(text, tallies[text].current + tallies[text].previous) for text in texts]
+    fixes = [tallies[text].fixes for text in texts]
     gaps = []
-    for cluster in cluster_texts(items, t.cluster_distance, t.pattern_min):
+    for cluster in cluster_texts(items, t.cluster_distance, t.pattern_min, fixes):
         members = [tallies[texts[i]] for i in cluster.members]
         sessions = sum(m.current for m in members)
         severity = count_severity(sessions, t.pattern_min, t.pattern_medium, t.pattern_high)
@@ -424,6 +432,7 @@ def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds) -> list[Gap]
         previous = sum(m.previous for m in members)
         resolved = sum(m.resolved for m in members)
         domains: Counter = sum((m.domains for m in members), Counter())
+        common_fixes: Counter = sum((m.current_fixes for m in members), Counter())
         domain = domains.most_common(1)[0][0] if domains else None
         representative = texts[cluster.representative]
         examples = sorted(((texts[i], tallies[texts[i]].current) for i in cluster.members if tallies[texts[i]].current),
@@ -441,6 +450,8 @@ def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds) -> list[Gap]
             "representative_summary": representative,
             "example_summaries": [{"summary": s, "count": c} for s, c in examples[:TOP_ANSWERS]],
             "domains": {_domain_name(d): c for d, c in domains.most_common()},
+            "common_fixes": [{"fix": f, "count": c} for f, c in
+                             sorted(common_fixes.items(), key=lambda fc: (-fc[1], fc[0]))[:TOP_ANSWERS]],
             "previous_period_sessions": previous,
         }
         gaps.append(Gap(

@@ -189,6 +189,41 @@ def test_the_local_c_drive_filling_up_is_not_a_mapped_drive_problem():
     assert groups == sorted([sorted(normalise(t) for t in MAPPED_DRIVE), sorted(normalise(t) for t in disk)])
 
 
+ONE_WAY_AUDIO = ["One-way audio on calls", "Caller can't hear us", "Desk phone audio only works one way"]
+SIP_FIX = "disabled sip alg and opened the rtp range to the provider"
+
+
+def _clusters(texts, fixes):
+    items = [TextCount(normalise(t), 6) for t in texts]
+    clusters = cluster_texts(items, T.cluster_distance, min_count=1, fixes=fixes)
+    return sorted(sorted(items[i].text for i in c.members) for c in clusters)
+
+
+def test_paraphrases_sharing_no_words_join_when_the_same_specific_fix_resolved_them():
+    assert len(_clusters(ONE_WAY_AUDIO, [{}, {}, {}])) == 3  # words alone cannot tell
+    assert _clusters(ONE_WAY_AUDIO, [{SIP_FIX: 5}, {SIP_FIX: 4, "rebooted the phone": 2}, {SIP_FIX: 3}]) == [
+        sorted(normalise(t) for t in ONE_WAY_AUDIO)]
+
+
+def test_a_generic_short_or_minor_fix_joins_nothing():
+    generic = [{"rebooted the pc": 5}] * 2
+    assert all(len(c) == 1 for c in _clusters(ONE_OFFS[:2], generic))  # too short to be specific
+    specific_everywhere = [{"cleared the cache and restarted the application": 5}] * len(ONE_OFFS)
+    assert all(len(c) == 1 for c in _clusters(ONE_OFFS, specific_everywhere))  # common to too many
+    minor = [{SIP_FIX: 3, "updated the airplay receiver firmware in the boardroom": 12},
+             {SIP_FIX: 3, "recalibrated the label printer media sensor": 12}]  # a quarter is the least
+    assert len(_clusters(ONE_OFFS[:2], minor)) == 2
+
+
+def test_a_repeated_pattern_lists_the_fixes_that_resolved_it():
+    rows = [SummaryRow(t.lower(), "voip", True, 6, 5, SIP_FIX) for t in ONE_WAY_AUDIO]
+    rows.append(SummaryRow(ONE_WAY_AUDIO[0].lower(), "voip", True, 2, 1, "replaced the handset cable"))
+    [gap] = signals.repeated_patterns(rows, T)
+    assert gap.evidence["sessions"] == 20 and gap.evidence["distinct_summaries"] == 3
+    assert gap.evidence["common_fixes"] == [{"fix": SIP_FIX, "count": 15},
+                                            {"fix": "replaced the handset cable", "count": 1}]
+
+
 def test_texts_without_content_words_are_not_clustered():
     items = [TextCount("help!!", 50), TextCount("please help", 50), TextCount("see ticket", 50)]
     clusters = cluster_texts(items, T.cluster_distance, 1)
