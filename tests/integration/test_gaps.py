@@ -12,6 +12,7 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from core import flow_walk
 from core.db import unit_of_work
@@ -184,6 +185,24 @@ def test_discovery_resolutions_are_uncharted_and_paraphrased_problems_form_one_r
     e = pattern.evidence
     assert (e["sessions"], e["distinct_summaries"], pattern.domain) == (16, 4, "server")
     assert len(e["session_ids"]) == 16
+
+
+def test_problems_worded_apart_but_resolved_the_same_specific_way_are_one_pattern(engine, accounts):
+    acme, _ = accounts
+    fix = "Disabled SIP ALG and opened the RTP range to the provider"
+    with unit_of_work(engine) as db:
+        for i, text in enumerate(["One-way audio on calls", "Caller can't hear us",
+                                  "Desk phone audio only works one way"] * 4):
+            add_session(db, acme, NOW - DAY, "resolved" if i < 9 else "escalated", domain="voip", flow=None,
+                        tier="discovery", summary=text)
+        db.flush()
+        for session in db.scalars(select(Session).where(Session.status == "resolved")):
+            session.resolution_summary = fix
+    [pattern] = gaps_of(report(engine, acme), "repeated_pattern")
+    e = pattern.evidence
+    assert (e["sessions"], e["distinct_summaries"], e["resolved"]) == (12, 3, 9)
+    assert e["common_fixes"] == [{"fix": fix.lower(), "count": 9}]
+    assert len(e["session_ids"]) == 12
 
 
 def test_failing_actions_and_dead_ends_are_found_on_flow_steps(engine, accounts):
