@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -403,12 +403,16 @@ def _quoted_counts(counter: Counter, limit: int = 5) -> str:
     return ", ".join(f"“{text}” ({count})" for text, count in counter.most_common(limit))
 
 
+def _typed_label(deviation: Deviation, tallies: Tallies) -> str | None:
+    """The answer a new option is named after: the one engineers typed most, not the first seen."""
+    return tallies.answers.most_common(1)[0][0] if tallies.answers else deviation.label
+
+
 def _enhancement_title(flow: FlowRef, deviation: Deviation, tallies: Tallies) -> str:
     nodes = flow.tree["nodes"]
     anchor = clip(nodes.get(deviation.anchor, {}).get("text", deviation.anchor), 120)
     if deviation.exit_kind == "free":
-        label = tallies.answers.most_common(1)[0][0] if tallies.answers else deviation.label
-        title = f"{flow.name}: add the answer “{clip(label, 80)}” to “{anchor}”"
+        title = f"{flow.name}: add the answer “{clip(_typed_label(deviation, tallies), 80)}” to “{anchor}”"
     elif not deviation.steps and deviation.end.node is None:
         title = f"{flow.name}: new {deviation.end.kind} “{clip(deviation.end.text, 80)}” after “{anchor}”"
     else:
@@ -417,6 +421,8 @@ def _enhancement_title(flow: FlowRef, deviation: Deviation, tallies: Tallies) ->
 
 
 def _enhancement_summary(flow: FlowRef, deviation: Deviation, tallies: Tallies) -> str:
+    if deviation.exit_kind == "free":
+        deviation = replace(deviation, label=_typed_label(deviation, tallies))
     text = deviation.describe(flow.tree["nodes"]) + "."
     if tallies.answers:
         text += f" Engineers typed: {_quoted_counts(tallies.answers)}."

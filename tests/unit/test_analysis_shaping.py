@@ -236,6 +236,7 @@ def test_typed_paraphrases_of_one_missing_option_make_one_enhancement_named_afte
     assert labels == ["Classic Outlook", "Outlook mobile", "New Outlook"]
     assert proposal.diff["options_added"] == [{"node": "q_client", "label": "New Outlook", "next": "a_ost"}]
     assert "add the answer “New Outlook”" in proposal.title
+    assert proposal.summary.startswith("New option “New Outlook” at ")  # as the title, not the first typed
     assert merge.outcomes[4][0] == "conforming"
 
 
