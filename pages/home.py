@@ -57,7 +57,8 @@ def _metrics(h: Headline) -> None:
           f"{h.resolved - before.resolved:+,}", "normal", "Of those, resolved with the copilot.")
     _card(top[2], "Resolution rate", _rate(h.resolution_rate), points,
           "none before" if points is None else f"{points:+.1f} pp", "normal",
-          "Resolved sessions as a share of all sessions started in the period; "
+          "Resolved sessions as a share of all sessions started in the period, those still active "
+          "included (Analytics leaves active sessions out, so its rate is a little higher); "
           "the change is in percentage points.")
     _card(bottom[0], "Escalated", f"{h.escalated:,}", h.escalated - before.escalated,
           f"{h.escalated - before.escalated:+,}", "inverse",
