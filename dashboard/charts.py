@@ -120,7 +120,10 @@ def escalation_by_domain(rows: Sequence[dict], overall: float | None) -> go.Figu
         x=[r["escalation_rate"] for r in shown], y=[_clip(r["domain"]) for r in shown], orientation="h",
         marker_color=OUTCOME_COLOURS["escalated"], name="Escalation rate",
         customdata=[[r["escalated"], r["with_outcome"], r["domain"]] for r in shown],
-        text=[f"{r['escalation_rate']:.1%}" for r in shown], textposition="outside", cliponaxis=False,
+        # Inside the bar's end where it fits: the all-domains line, drawn below the bars, would
+        # otherwise run through the labels of bars that end just short of it.
+        text=[f"{r['escalation_rate']:.1%}" for r in shown], textposition="auto", insidetextanchor="end",
+        constraintext="none", cliponaxis=False,
         hovertemplate="%{customdata[2]}<br>Escalation rate: %{x:.1%}<br>"
                       "%{customdata[0]:,} escalated of %{customdata[1]:,} sessions with an outcome<extra></extra>",
     ))
