@@ -6,7 +6,7 @@ Every query names the account first, then the rest of the WHERE clause, all as b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Actor, authorize
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES, Flow, FlowProposal, FlowVersion, ProposalSession, Session, Step, User
+from core.types import utc_day_start
 
 SORTS = {
     "created": FlowProposal.created_at,
@@ -113,10 +114,6 @@ class ProposalDetail:
     published_as: tuple[str, int] | None = None  # (flow external id, version) once approved or published
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
 def _like_pattern(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -135,9 +132,9 @@ def _conditions(account_id: int, f: QueueFilters, *, with_status: bool = True) -
     if f.max_confidence < 1:
         where.append(FlowProposal.confidence <= f.max_confidence)
     if f.created_from:
-        where.append(FlowProposal.created_at >= _day_start(f.created_from))
+        where.append(FlowProposal.created_at >= utc_day_start(f.created_from))
     if f.created_to:
-        where.append(FlowProposal.created_at < _day_start(f.created_to + timedelta(days=1)))
+        where.append(FlowProposal.created_at < utc_day_start(f.created_to + timedelta(days=1)))
     text = f.text.strip()
     if text:
         pattern = _like_pattern(text)

@@ -25,16 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import (
     Connection, Date, Integer, and_, bindparam, case, delete, false, func, insert, literal, or_, select,
 )
 
 from core.flow_walk import FLOW_STEP_TYPES
-from core.metrics.sql import count_if, utc_day
+from core.metrics.sql import count_if, lower_trim, utc_day
 from core.models import TRIED_STEP_TYPES, Session, Step, StepDayCount, StepDayStamp
 from core.report_settings import local_settings
+from core.types import utc_day_start as day_start
 
 FINISHED = ("resolved", "escalated", "requesting_escalation", "abandoned")
 # Any constant no other advisory lock uses ("Flow" in ASCII), paired with the account id.
@@ -50,14 +51,10 @@ def _days_param():
     return bindparam("days", expanding=True, type_=Date)
 
 
-def _norm(column):
-    return func.lower(func.trim(column))
-
-
 # --- the grouping, shared by the raw read and the rollup -------------------------------------------
 
-TEXT_KEY = case((Step.node_id.is_(None), _norm(Step.context_message)))
-ANSWER = case((Step.was_free_text.is_(True), _norm(Step.response)))
+TEXT_KEY = case((Step.node_id.is_(None), lower_trim(Step.context_message)))
+ANSWER = case((Step.was_free_text.is_(True), lower_trim(Step.response)))
 FREE = Step.was_free_text.is_(True)
 FAILED = Step.outcome == "failed"
 # A question with a response, an action or script that succeeded or failed: the step signals' rows.
@@ -104,9 +101,10 @@ class StepGroup:
         return self.flow_id, self.node_id, self.text_key, self.step_type, self.answer, self.tried, self.current
 
 
-def group_from_row(row, current: bool) -> StepGroup:
-    flow, node, text_key, kind, answer, tried, steps, flagged, free, failed, reached, sample = row
-    return StepGroup(flow, node, text_key, kind, answer, bool(tried), current, int(steps), int(flagged),
+def group_from_row(row) -> StepGroup:
+    """A row laid out as ``GROUP_KEYS``, whether it is of the current period, then ``measures()``."""
+    flow, node, text_key, kind, answer, tried, current, steps, flagged, free, failed, reached, sample = row
+    return StepGroup(flow, node, text_key, kind, answer, bool(tried), bool(current), int(steps), int(flagged),
                      int(free), int(failed), int(reached), sample)
 
 
@@ -130,10 +128,6 @@ def merge_groups(groups: Iterable[StepGroup]) -> list[StepGroup]:
 
 def day_of(moment: datetime) -> date:
     return moment.astimezone(timezone.utc).date()
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 def first_whole_day(moment: datetime) -> date:
@@ -174,40 +168,34 @@ def _stamp_figures():
 Stamp = tuple  # (sessions, failed steps, finished flow sessions)
 
 
-def live_stamps(connection, account_id: int, days: list[date]) -> dict[date, Stamp]:
-    """The stamp each day would get now, straight from the sessions (``ix_sessions_account_created``
-    carries every column it reads)."""
-    if not days:
-        return {}
+def _live_stamps(connection, account_id: int, first: date, last: date) -> dict[date, Stamp]:
+    """The stamp each day from ``first`` to ``last`` would get now, straight from the sessions
+    (``ix_sessions_account_created`` carries every column it reads)."""
     day = utc_day(Session.created_at)
     rows = connection.execute(
         select(day, *_stamp_figures())
-        .where(Session.account_id == account_id, Session.created_at >= day_start(min(days)),
-               Session.created_at < day_start(max(days)) + ONE_DAY)
+        .where(Session.account_id == account_id, Session.created_at >= day_start(first),
+               Session.created_at < day_start(last) + ONE_DAY)
         .group_by(day))
-    wanted = set(days)
-    return {d: (int(n), int(f), int(k)) for d, n, f, k in ((_as_date(r[0]), *r[1:]) for r in rows) if d in wanted}
+    return {_as_date(d): (int(n), int(f), int(k)) for d, n, f, k in rows}
 
 
-def live_stamp_total(connection, account_id: int, start: datetime, end: datetime) -> Stamp:
+def _live_total(connection, account_id: int, first: date, last: date) -> Stamp:
     n, failed, finished = connection.execute(
-        select(*_stamp_figures()).where(Session.account_id == account_id, Session.created_at >= start,
-                                        Session.created_at < end)).one()
+        select(*_stamp_figures()).where(Session.account_id == account_id, Session.created_at >= day_start(first),
+                                        Session.created_at < day_start(last) + ONE_DAY)).one()
     return int(n), int(failed), int(finished)
 
 
-def stored_stamps(connection, account_id: int, days: list[date]) -> dict[date, Stamp]:
-    if not days:
-        return {}
+def _stored_stamps(connection, account_id: int, first: date, last: date) -> dict[date, Stamp]:
     rows = connection.execute(
         select(StepDayStamp.day, StepDayStamp.sessions, StepDayStamp.failed_steps, StepDayStamp.finished_flow)
-        .where(StepDayStamp.account_id == account_id, StepDayStamp.day >= min(days), StepDayStamp.day <= max(days)))
-    wanted = set(days)
-    return {d: (n, f, k) for d, n, f, k in rows if d in wanted}
+        .where(StepDayStamp.account_id == account_id, StepDayStamp.day >= first, StepDayStamp.day <= last))
+    return {d: (n, f, k) for d, n, f, k in rows}
 
 
 def current_days(connection, account_id: int, days: list[date]) -> set[date]:
-    """Of ``days``, those whose stored counts match their sessions now.
+    """Of ``days`` (ascending), those whose stored counts match their sessions now.
 
     First one total over the days' whole span against the stored stamps' sum (one aggregate, no
     grouping: the usual case); only when that differs, day by day. (Changes that leave all three
@@ -215,13 +203,13 @@ def current_days(connection, account_id: int, days: list[date]) -> set[date]:
     would go unseen: nothing but the import writes sessions.)"""
     if not days:
         return set()
-    span = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
-    stored = stored_stamps(connection, account_id, span)
-    empty = (0, 0, 0)
-    stored_total = tuple(sum(s[i] for s in stored.values()) for i in range(3))
-    if stored_total == live_stamp_total(connection, account_id, day_start(span[0]), day_start(span[-1]) + ONE_DAY):
+    first, last = days[0], days[-1]
+    stored = _stored_stamps(connection, account_id, first, last)
+    stored_total = tuple(sum(stamp[i] for stamp in stored.values()) for i in range(3))
+    if stored_total == _live_total(connection, account_id, first, last):
         return set(days)
-    live = live_stamps(connection, account_id, span)
+    live = _live_stamps(connection, account_id, first, last)
+    empty = (0, 0, 0)
     return {d for d in days if live.get(d, empty) == stored.get(d, empty)}
 
 
@@ -244,12 +232,10 @@ def read_rollup(connection, account_id: int, days: Iterable[date], current_from:
     statement = (
         select(*keys, current, func.sum(c.steps), func.sum(c.flagged), func.sum(c.free_text), func.sum(c.failed),
                func.sum(c.reached), func.max(c.sample_text))
-        .where(c.account_id == account_id, c.day >= days[0], c.day <= days[-1],
-               c.day.in_(_days_param()))
+        .where(c.account_id == account_id, c.day.in_(_days_param()))
         .group_by(*keys, current)
     )
-    return [group_from_row((*row[:6], *row[7:]), bool(row[6]))
-            for row in connection.execute(statement, {"days": days})]
+    return [group_from_row(row) for row in connection.execute(statement, {"days": days})]
 
 
 def refresh(connection: Connection, account_days: dict[int, set[date]]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer
 from sqlalchemy.dialects.postgresql import JSONB
@@ -17,6 +17,11 @@ BigID = BigInteger().with_variant(Integer(), "sqlite")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def utc_day_start(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``."""
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):

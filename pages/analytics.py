@@ -67,8 +67,13 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
+def signed(change: float | None, unit: str, scale: float = 1) -> str:
+    """A change to 1 decimal with its sign and unit; "" when there is none."""
+    return "" if change is None else f"{round(change * scale, 1) + 0.0:+.1f} {unit}"  # + 0.0: no "-0.0"
+
+
 def points(change: float | None) -> str:
-    return "" if change is None else f"{round(change * 100, 1) + 0.0:+.1f} pp"  # + 0.0: no "-0.0"
+    return signed(change, "pp", 100)
 
 
 def shown_change(change: float | None, scale: float = 100) -> float | None:
@@ -139,7 +144,7 @@ def _kpis(report: MetricsReport) -> None:
          points(resolution["first_contact_resolution_rate"].change), "normal",
          "Closed-out cases (a PSA ticket, or a session without one) resolved by a single session."),
         ("Median time to resolution", charts.format_hours(ttr.value), shown_change(ttr.change, 1),
-         "" if ttr.change is None else f"{round(ttr.change, 1) + 0.0:+.1f} h", "inverse",
+         signed(ttr.change, "h"), "inverse",
          "Per resolved case: from the ticket's opening (else the session's start) to its closing "
          "(else the resolving session's end)."),
         ("SLA breach rate", pct(psa["sla_breach_rate"].value), shown_change(psa["sla_breach_rate"].change),

@@ -108,7 +108,8 @@ def flows_page() -> None:
         last = numbers["last_used"]
         right.metric("Last used", "never" if pd.isna(last) else f"{last:%d %b %Y}", border=True)
 
-        diagram, history = st.tabs(["Diagram", f"History ({len(detail.versions)} version{'' if len(detail.versions) == 1 else 's'})"])
+        stored = len(detail.versions)
+        diagram, history = st.tabs(["Diagram", f"History ({stored} version{'s' if stored != 1 else ''})"])
         with diagram:
             versions = {v.version: v for v in detail.versions}
             shown = st.selectbox("Version", list(versions), key=f"fl_version_{detail.id}",

@@ -274,7 +274,8 @@ def _related_links(related: tuple[RelatedProposal, ...], account_slug: str, may_
     for p in related:
         kind = "New flow" if p.proposal_type == "new_flow" else "Enhancement"
         label = f"#{p.id} {p.title}"
-        detail = f"{kind} · {p.confidence:.0%} confidence · {p.support_count:,} session{'' if p.support_count == 1 else 's'} · {p.reason}"
+        sessions = f"{p.support_count:,} session{'s' if p.support_count != 1 else ''}"
+        detail = f"{kind} · {p.confidence:.0%} confidence · {sessions} · {p.reason}"
         if may_open_queue:
             from dashboard.navigation import page  # the navigation imports this module
 

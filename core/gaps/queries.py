@@ -19,6 +19,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session as OrmSession
 
 from core import step_rollup
+from core.metrics.sql import count_if, lower_trim
 from core.models import FLAGGED_STEP, Flow, FlowVersion, Session, Step
 
 ESCALATED = ("escalated", "requesting_escalation")
@@ -61,14 +62,6 @@ def _is_current(period: Period):
     # A boolean, not CASE ... 1/0: PostgreSQL estimates two groups for a boolean key, but one
     # group per distinct start time for a CASE over it, and then will not aggregate in parallel.
     return Session.created_at >= period.start
-
-
-def _count_if(condition):
-    return func.count(case((condition, 1)))
-
-
-def _norm(column):
-    return func.lower(func.trim(column))
 
 
 class _SortableTime(FunctionElement):
@@ -193,7 +186,7 @@ def read_raw_step_groups(db: OrmSession, account_id: int, period: Period, start:
                or_(and_(tried, or_(cur, flagged)), and_(cur, step_rollup.REACH)))
         .group_by(*step_rollup.GROUP_KEYS, cur)
     )
-    return [step_rollup.group_from_row((*row[:6], *row[7:]), bool(row[6])) for row in db.execute(statement)]
+    return [step_rollup.group_from_row(row) for row in db.execute(statement)]
 
 
 def step_pass(groups: list[step_rollup.StepGroup]) -> StepPass:
@@ -278,12 +271,12 @@ class SummaryRow:
 
 
 def read_unmatched_summaries(db: OrmSession, account_id: int, period: Period) -> list[SummaryRow]:
-    summary = _norm(Session.problem_summary)
+    summary = lower_trim(Session.problem_summary)
     current = _is_current(period)
     resolved = Session.status == "resolved"
-    fix = case((resolved, _norm(Session.resolution_summary)))
+    fix = case((resolved, lower_trim(Session.resolution_summary)))
     statement = (
-        select(summary, Session.problem_domain, current, fix, func.count(), _count_if(resolved))
+        select(summary, Session.problem_domain, current, fix, func.count(), count_if(resolved))
         .where(Session.account_id == account_id, *_both_periods(period),
                Session.matched_flow.is_(None), Session.problem_summary.is_not(None))
         .group_by(summary, Session.problem_domain, current, fix)
@@ -332,7 +325,7 @@ def _has_flagged_step(node_id: str | None, texts, step_types: tuple[str, ...]):
     if node_id is not None:
         at = Step.node_id == node_id
     else:
-        wordings = [_norm(Step.context_message).in_(sorted(t for t in texts if t is not None))]
+        wordings = [lower_trim(Step.context_message).in_(sorted(t for t in texts if t is not None))]
         if None in texts:
             wordings.append(Step.context_message.is_(None))
         at = and_(Step.node_id.is_(None), or_(*wordings))
@@ -355,13 +348,13 @@ def read_summary_session_ids(db: OrmSession, account_id: int, period: Period,
     """Per ``lower(trim(problem_summary))`` among ``summaries``: its newest 200 unmatched sessions."""
     if not summaries:
         return {}
-    summary = _norm(Session.problem_summary).label("summary")
+    summary = lower_trim(Session.problem_summary).label("summary")
     rank = func.row_number().over(partition_by=summary, order_by=(Session.created_at.desc(), Session.id.desc()))
     ranked = (
         select(summary, _SortableTime(Session.created_at).label("started"), Session.external_id,
                rank.label("rank"))
         .where(Session.account_id == account_id, *_this_period(period), Session.matched_flow.is_(None),
-               _norm(Session.problem_summary).in_(sorted(summaries)))
+               lower_trim(Session.problem_summary).in_(sorted(summaries)))
         .subquery()
     )
     found: dict[tuple, list[SessionTag]] = {}

@@ -55,6 +55,11 @@ def day_key(value) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
+def lower_trim(column: ColumnElement) -> ColumnElement[str]:
+    """The SQL half of text normalisation (both databases do it alike for the texts we group)."""
+    return func.lower(func.trim(column))
+
+
 def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 
