@@ -246,8 +246,8 @@ def _sessions_behind(url: str, actor: Actor, account_id: int, gap: Gap, version:
     shown = f"the {len(sessions)} most recent of {len(ids):,} listed" if len(ids) > len(sessions) else f"{len(ids):,}"
     st.markdown(f"**Sessions behind it** ({shown}; newest first)")
     st.dataframe(
-        pd.DataFrame([(s.external_id, s.created_at, s.engineer, s.status, s.problem_summary, s.resolution_summary)
-                      for s in sessions],
+        pd.DataFrame([(s.external_id, s.created_at, s.engineer or "", s.status, s.problem_summary or "",
+                       s.resolution_summary or "") for s in sessions],
                      columns=["Session", "Started", "Engineer", "Outcome", "Problem", "Resolution"]),
         hide_index=True, width="stretch",
         column_config={"Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
