@@ -11,6 +11,13 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core.models import Flow, FlowVersion
 
+# Versions are stored as 32-bit integers, as the contract bounds them.
+MAX_VERSION = 2_147_483_647
+
+
+class NoVersionLeft(ValueError):
+    """A changed tree without a version for a flow already at the highest version."""
+
 
 @dataclass(frozen=True)
 class FlowUpsert:
@@ -28,12 +35,14 @@ def upsert_imported_flow(
     tree: dict[str, Any],
     version: int | None,
     now: datetime,
+    published_at: datetime | None = None,
 ) -> FlowUpsert:
     """Apply one imported flow record, idempotently.
 
     With a version, that version's tree is set (created or replaced). Without one, the tree
     becomes a new version only when it differs from the current one, so re-importing the same
-    file never adds versions.
+    file never adds versions. The version went live at ``published_at`` when the record says
+    so, else at its import (``now``).
     """
     flow = db.scalars(
         select(Flow).where(Flow.account_id == account_id, Flow.external_id == external_id)
@@ -51,14 +60,20 @@ def upsert_imported_flow(
     if version is None:
         current = versions.get(flow.current_version)
         version = flow.current_version if current is None or current.tree == tree else max(versions) + 1
+        if version > MAX_VERSION:
+            raise NoVersionLeft(f"flow {external_id!r} is at version {MAX_VERSION:,}, the highest there is: "
+                                "give this tree a version to replace")
     existing = versions.get(version)
     created_version = existing is None
     if existing is None:
-        flow.versions.append(FlowVersion(version=version, tree=tree, source="import", published_at=now))
+        flow.versions.append(FlowVersion(version=version, tree=tree, source="import", published_at=published_at or now))
         changed = True
     elif existing.tree != tree:
         existing.tree = tree
-        existing.published_at = now
+        existing.published_at = published_at or now
+        changed = True
+    elif published_at is not None and existing.published_at != published_at:
+        existing.published_at = published_at
         changed = True
     flow.current_version = max(version, *versions) if versions else version
     if changed:

@@ -2,7 +2,9 @@
 
 The JSON Schemas in ``core/schemas`` are copies of the shared contract (a test keeps them equal);
 on top of them come the rules the README states in words: unique step ``seq`` within a session
-and the graph rules for every tree.
+and the graph rules for every tree; and before them the values no column can hold
+(``core.storable``: NUL characters, lone surrogates, deep nesting), which would otherwise reach
+the validator or the database driver and fail there with a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from core.storable import unstorable
 from core.trees import field_path, load_schema, short_message, tree_problems
 
 
@@ -49,7 +52,19 @@ def _schema_errors(validator: jsonschema_rs.Validator, record: Any) -> list[Fiel
     return [FieldError(field_path(e), short_message(e)) for e in validator.iter_errors(record)]
 
 
-def session_errors(record: Any) -> list[FieldError]:
+def _unstorable(record: Any) -> list[FieldError]:
+    problem = unstorable(record)
+    return [FieldError(*problem)] if problem else []
+
+
+def session_errors(record: Any, *, walk: bool = True) -> list[FieldError]:
+    """Every rule the record breaks (the first unstorable value alone, if any).
+
+    ``walk=False`` skips the walk for unstorable values: only for a record parsed from a line
+    that ``core.storable.needs_walk`` cleared."""
+    errors = _unstorable(record) if walk else []
+    if errors:
+        return errors
     errors = _schema_errors(_session_validator(), record)
     if errors:
         return errors
@@ -62,7 +77,7 @@ def session_errors(record: Any) -> list[FieldError]:
 
 
 def flow_errors(record: Any) -> list[FieldError]:
-    errors = _schema_errors(_flow_validator(), record)
+    errors = _unstorable(record) or _schema_errors(_flow_validator(), record)
     if errors:
         return errors
     return [FieldError(f"tree.{p.field}" if p.field else "tree", p.message) for p in tree_problems(record["tree"])]

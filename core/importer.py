@@ -10,22 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Integer, func, literal, select
 
 from core import flow_walk, step_rollup
 from core.db import session_factory
-from core.flows import upsert_imported_flow
+from core.flows import NoVersionLeft, upsert_imported_flow
 from core.formats import FieldError, flow_errors, session_errors
 from core.models import TRIED_STEP_TYPES
 from core.prefetch import prefetch
 from core.session_store import (
     ANALYZE_AFTER_SESSIONS, BatchCounts, SessionRecord, ensure_accounts, refresh_statistics, writer_for,
 )
+from core.storable import needs_walk
 from core.types import utcnow
 
 
@@ -101,13 +102,15 @@ def read_lines(path: Path) -> Iterator[Line]:
             yield number, raw
 
 
-def _parse(raw: bytes | str | dict[str, Any]) -> tuple[Any, FieldError | None]:
+def _parse(raw: bytes | str | dict[str, Any]) -> tuple[Any, FieldError | None, bool]:
+    """(record, error, whether the record needs the walk for unstorable values)."""
     if isinstance(raw, dict):
-        return raw, None
+        return raw, None, True
     try:
-        return orjson.loads(raw), None
+        record = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return None, FieldError("", f"not valid JSON: {exc}")
+        return None, FieldError("", f"not valid JSON: {exc}"), False
+    return record, None, needs_walk(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
 
 
 def _is_blank(raw: bytes | str | dict[str, Any]) -> bool:
@@ -115,16 +118,43 @@ def _is_blank(raw: bytes | str | dict[str, Any]) -> bool:
 
 
 def _ts(value: str | None) -> datetime | None:
+    """The instant in UTC. Raises ValueError for what Python cannot hold: a leap second, or a time
+    that leaves years 1 to 9999 once its offset is applied (``0001-01-01T00:00:00+14:00``)."""
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
-        return datetime.fromisoformat(value.upper())  # RFC 3339 allows a lowercase t and z
+        parsed = datetime.fromisoformat(value.upper())  # RFC 3339 allows a lowercase t and z
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("in UTC it falls outside the years 1 to 9999") from None
 
 
 def _float(value: float | int | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _int(value: float | int | None) -> int | None:
+    """JSON has one number type: the schema takes 3.0 as the integer 3, and so does the database."""
+    return value if value is None or type(value) is int else int(value)
+
+
+# Two imports of overlapping new sessions into PostgreSQL would both COPY the same keys: the later
+# one would wait on the unique index and then fail, rolling back its whole file. So imports of one
+# kind take turns, each holding this lock until it commits; the second then sees the first's rows
+# and updates them in place. One lock for all accounts, not one per account: a file may hold
+# several accounts, met in any order, and two imports taking per-account locks in different
+# orders could deadlock. (SQLite lets one writer in at a time anyway.)
+IMPORT_LOCK = 0x496D706F  # "Impo"
+_LOCK_KINDS = {"sessions": 1, "flows": 2}
+
+
+def _take_import_lock(connection: Connection, kind: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(literal(IMPORT_LOCK, Integer),
+                                                             literal(_LOCK_KINDS[kind], Integer))))
 
 
 class _RecordInvalid(Exception):
@@ -143,7 +173,7 @@ def _timestamp_fields(record: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 def _unstorable_timestamp(record: dict[str, Any]) -> FieldError:
-    """The first timestamp that passed the schema but that Python cannot hold (a leap second)."""
+    """The first timestamp that passed the schema but that Python cannot hold (see ``_ts``)."""
     for field_name, value in _timestamp_fields(record):
         try:
             _ts(value)
@@ -159,13 +189,15 @@ def session_record(record: dict[str, Any]) -> SessionRecord:
     resolution = get("resolution") or {}
     ticket = get("psa_ticket") or {}
     steps = record["steps"]
-    walked = flow_walk.walk([(s["seq"], s["step_type"], node) for s in steps if (node := s.get("node_id")) is not None])
+    walked = flow_walk.walk([(_int(s["seq"]), s["step_type"], node) for s in steps
+                             if (node := s.get("node_id")) is not None])
     try:
         values = (
             record["account"], record["id"], get("engineer"), _ts(record["created_at"]), _ts(get("ended_at")),
             record["status"], get("problem_domain"), get("problem_summary"), get("confidence_tier"),
-            get("matched_flow"), resolution.get("summary"), resolution.get("root_cause"),
-            ticket.get("id"), ticket.get("system"), ticket.get("board"), ticket.get("priority"),
+            get("matched_flow"), _int(get("matched_flow_version")), resolution.get("summary"),
+            resolution.get("root_cause"), ticket.get("id"), ticket.get("system"), ticket.get("company"),
+            ticket.get("board"), ticket.get("priority"),
             _ts(ticket.get("opened_at")), _ts(ticket.get("closed_at")), _ts(ticket.get("sla_due_at")),
             _float(ticket.get("time_spent_minutes")), len(steps),
             sum(1 for s in steps if s.get("outcome") == "failed" and s["step_type"] in TRIED_STEP_TYPES),
@@ -174,11 +206,12 @@ def session_record(record: dict[str, Any]) -> SessionRecord:
         repeated = walked.repeated_seqs
         step_rows = [
             (
-                s["seq"], s["step_type"], s.get("node_id"), s.get("context_message"), s.get("options"),
+                seq, s["step_type"], s.get("node_id"), s.get("context_message"), s.get("options"),
                 s.get("response"), s.get("was_free_text", False), s.get("outcome"),
-                _ts(s["created_at"]), _ts(s.get("responded_at")), s["seq"] in repeated,
+                _ts(s["created_at"]), _ts(s.get("responded_at")), seq in repeated,
             )
             for s in steps
+            for seq in (_int(s["seq"]),)
         ]
     except ValueError:
         raise _RecordInvalid(_unstorable_timestamp(record)) from None
@@ -228,9 +261,9 @@ def _session_batches(
     for line_no, raw in lines:
         if _is_blank(raw):
             continue
-        record, error = _parse(raw)
+        record, error, walk = _parse(raw)
         if error is None:
-            problems = session_errors(record)
+            problems = session_errors(record, walk=walk)
             error = problems[0] if problems else None
         if error is None:
             try:
@@ -272,6 +305,7 @@ def import_sessions(
     now = utcnow()
     counts = BatchCounts()
     with engine.begin() as connection:
+        _take_import_lock(connection, "sessions")
         writer = writer_for(connection)
         for batch in prefetch(_session_batches(lines, checker, batch_size, result.accounts)):
             ensure_accounts(connection, {r.key[0] for r in batch.records}, account_ids, now)
@@ -310,13 +344,19 @@ def import_flows(
     accounts: dict[str, int] = {}
     lines_seen = 0
     with session_factory(engine).begin() as db:
+        _take_import_lock(db.connection(), "flows")
         for lines_seen, raw in lines:
             if _is_blank(raw):
                 continue
-            record, error = _parse(raw)
+            record, error, _ = _parse(raw)
             if error is None:
                 problems = flow_errors(record)
                 error = problems[0] if problems else None
+            if error is None:
+                try:
+                    published_at = _ts(record.get("published_at"))
+                except ValueError as exc:
+                    error = FieldError("published_at", f"timestamp {record['published_at']!r} cannot be stored: {exc}")
             if error is not None:
                 checker.add(lines_seen, error)
                 if checker.full:
@@ -327,10 +367,14 @@ def import_flows(
             if checker.failed:
                 continue
             ensure_accounts(db.connection(), {record["account"]}, accounts, now)
-            outcome = upsert_imported_flow(
-                db, accounts[record["account"]], record["id"], record["name"], record.get("domain"),
-                record["tree"], record.get("version"), now,
-            )
+            try:
+                outcome = upsert_imported_flow(
+                    db, accounts[record["account"]], record["id"], record["name"], record.get("domain"),
+                    record["tree"], _int(record.get("version")), now, published_at,
+                )
+            except NoVersionLeft as exc:
+                checker.add(lines_seen, FieldError("version", str(exc)))
+                continue
             if outcome.created_flow:
                 result.inserted += 1
             elif outcome.changed:

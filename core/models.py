@@ -196,10 +196,14 @@ class Session(Base):
     confidence_tier: Mapped[str | None] = mapped_column(String(16))
     # The flow's id as imported: sessions may arrive before their flow, so no foreign key.
     matched_flow: Mapped[str | None] = mapped_column(String(128))
+    # The version of ``matched_flow`` the copilot followed, when the source system says so.
+    matched_flow_version: Mapped[int | None] = mapped_column(Integer)
     resolution_summary: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
     psa_ticket_id: Mapped[str | None] = mapped_column(String(128))
     psa_system: Mapped[str | None] = mapped_column(String(64))
+    # The MSP's client the ticket is for (ConnectWise company, Autotask account, HaloPSA client).
+    psa_company: Mapped[str | None] = mapped_column(String(256))
     psa_board: Mapped[str | None] = mapped_column(String(128))
     psa_priority: Mapped[str | None] = mapped_column(String(32))
     psa_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,8 +26,8 @@ from core.step_rollup import day_of
 
 SESSION_COLUMNS = (
     "account_id", "external_id", "engineer", "created_at", "ended_at", "status",
-    "problem_domain", "problem_summary", "confidence_tier", "matched_flow",
-    "resolution_summary", "root_cause", "psa_ticket_id", "psa_system", "psa_board",
+    "problem_domain", "problem_summary", "confidence_tier", "matched_flow", "matched_flow_version",
+    "resolution_summary", "root_cause", "psa_ticket_id", "psa_system", "psa_company", "psa_board",
     "psa_priority", "psa_opened_at", "psa_closed_at", "psa_sla_due_at",
     "psa_time_spent_minutes", "step_count", "failed_steps", "stopped_at_node",
 )

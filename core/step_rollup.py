@@ -126,6 +126,11 @@ def merge_groups(groups: Iterable[StepGroup]) -> list[StepGroup]:
 # --- days ------------------------------------------------------------------------------------------
 
 
+def day_end(day: date) -> datetime:
+    """The end of ``day`` (exclusive); the last day Python can hold ends at its last microsecond."""
+    return day_start(day) + ONE_DAY if day < date.max else datetime.max.replace(tzinfo=timezone.utc)
+
+
 def day_of(moment: datetime) -> date:
     return moment.astimezone(timezone.utc).date()
 
@@ -175,7 +180,7 @@ def _live_stamps(connection, account_id: int, first: date, last: date) -> dict[d
     rows = connection.execute(
         select(day, *_stamp_figures())
         .where(Session.account_id == account_id, Session.created_at >= day_start(first),
-               Session.created_at < day_start(last) + ONE_DAY)
+               Session.created_at < day_end(last))
         .group_by(day))
     return {_as_date(d): (int(n), int(f), int(k)) for d, n, f, k in rows}
 
@@ -183,7 +188,7 @@ def _live_stamps(connection, account_id: int, first: date, last: date) -> dict[d
 def _live_total(connection, account_id: int, first: date, last: date) -> Stamp:
     n, failed, finished = connection.execute(
         select(*_stamp_figures()).where(Session.account_id == account_id, Session.created_at >= day_start(first),
-                                        Session.created_at < day_start(last) + ONE_DAY)).one()
+                                        Session.created_at < day_end(last))).one()
     return int(n), int(failed), int(finished)
 
 
@@ -254,7 +259,7 @@ def refresh(connection: Connection, account_days: dict[int, set[date]]) -> None:
     # Whole runs of consecutive days, so every session in these ranges is on a day to count; one
     # statement for all accounts, which share the steps table (one per account read it each time).
     in_days = or_(*(and_(Session.account_id == account_id, Session.created_at >= day_start(first),
-                         Session.created_at < day_start(last) + ONE_DAY)
+                         Session.created_at < day_end(last))
                     for account_id, days in account_days.items() for first, last in runs(days)))
     day = utc_day(Session.created_at)
     counts = (

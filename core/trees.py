@@ -14,6 +14,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from core.storable import unstorable
+
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 MAX_NODES = 500
 MAX_TEXT = 2000
@@ -47,7 +49,13 @@ def _shape_validator() -> jsonschema_rs.Validator:
 
 
 def tree_problems(tree: Any) -> list[TreeProblem]:
-    """Every rule the tree breaks, shape first, then the graph; empty when the tree is valid."""
+    """Every rule the tree breaks, shape first, then the graph; empty when the tree is valid.
+
+    A value no column can hold (``core.storable``) is reported alone: the shape validator would
+    fail on deep nesting, and the database on a NUL character."""
+    problem = unstorable(tree)
+    if problem:
+        return [TreeProblem(*problem)]
     problems = [
         TreeProblem(field_path(error), short_message(error))
         for error in _shape_validator().iter_errors(tree)
