@@ -24,13 +24,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.analysis.evidence import flow_name_from_title
 from core.auth import Actor, NotAllowed, authorize
 from core.db import unit_of_work
+from core.flows import MAX_VERSION
 from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, User
+from core.storable import unstorable
 from core.trees import TreeProblem, tree_problems
 from core.types import utcnow
 
 __all__ = [
     "NotAllowed", "ReviewError", "ProposalNotFound", "ProposalAlreadyReviewed", "ProposalChanged",
-    "InvalidProposalTree", "ApproveNeedsEdit", "ReasonRequired", "FlowChanged", "ReviewOutcome",
+    "InvalidProposalTree", "ApproveNeedsEdit", "ReasonRequired", "UnstorableText", "FlowChanged", "ReviewOutcome",
     "approve", "edit_and_publish", "dismiss", "reject",
 ]
 
@@ -78,6 +80,11 @@ class ReasonRequired(ReviewError):
         super().__init__(f"Say why you {action} this proposal (a reason is required).")
 
 
+class UnstorableText(ReviewError):
+    def __init__(self, what: str, problem: str):
+        super().__init__(f"The {what} {problem}: remove it and try again.")
+
+
 class FlowChanged(ReviewError):
     def __init__(self, what: str):
         super().__init__(f"{what} Nothing was changed; try again.")
@@ -112,7 +119,7 @@ def edit_and_publish(engine: Engine, actor: Actor, account_id: int, proposal_id:
     """Publish the admin's edited tree: a new flow, or the next version of the enhanced flow."""
     def apply(db: OrmSession, proposal: FlowProposal, at: datetime) -> ReviewOutcome:
         _check_tree(tree)
-        name = (flow_name or "").strip() or flow_name_from_title(proposal.title)
+        name = _clean(flow_name, "flow name") or flow_name_from_title(proposal.title)
         return _publish(db, actor, proposal, tree, "edit_publish", "published", "edit", note, name, at)
     return _review(engine, actor, account_id, proposal_id, row_version, now, apply)
 
@@ -187,7 +194,7 @@ def _mark(db: OrmSession, actor: Actor, proposal: FlowProposal, status: str, rea
 
 def _publish(db: OrmSession, actor: Actor, proposal: FlowProposal, tree: dict[str, Any], action: str,
              status: str, source: str, note: str | None, name: str, at: datetime) -> ReviewOutcome:
-    note = _clean(note)
+    note = _clean(note, "note")
     base_version: int | None = None
     tree_before: dict[str, Any] | None = None
     if proposal.proposal_type == "enhancement":
@@ -200,6 +207,9 @@ def _publish(db: OrmSession, actor: Actor, proposal: FlowProposal, tree: dict[st
             raise InvalidProposalTree([TreeProblem("", "the tree is the same as the published version: nothing to publish")])
         base_version = flow.current_version
         version = max((v.version for v in flow.versions), default=0) + 1
+        if version > MAX_VERSION:
+            raise ReviewError(f"Flow {flow.external_id} is at version {MAX_VERSION:,}, the highest there is: "
+                              "nothing more can be published to it.")
     else:
         flow = Flow(account_id=proposal.account_id, external_id=_unique_external_id(db, proposal.account_id, name),
                     name=name[:200], domain=proposal.domain, current_version=1, created_at=at, updated_at=at)
@@ -232,7 +242,7 @@ def _publish(db: OrmSession, actor: Actor, proposal: FlowProposal, tree: dict[st
 
 def _close(engine: Engine, actor: Actor, account_id: int, proposal_id: int, row_version: int, reason: str,
            now: datetime | None, action: str, status: str) -> ReviewOutcome:
-    reason = _clean(reason)
+    reason = _clean(reason, "reason")
 
     def apply(db: OrmSession, proposal: FlowProposal, at: datetime) -> ReviewOutcome:
         if not reason:
@@ -259,8 +269,12 @@ def _audit(db: OrmSession, actor: Actor, proposal: FlowProposal, action: str, re
     return entry
 
 
-def _clean(text: str | None) -> str | None:
+def _clean(text: str | None, what: str) -> str | None:
+    """Typed text as stored: trimmed and bounded; refused when no column could hold it."""
     text = (text or "").strip()
+    problem = unstorable(text)
+    if problem:
+        raise UnstorableText(what, problem[1])
     return text[:MAX_REASON] or None
 
 

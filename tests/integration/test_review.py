@@ -209,6 +209,34 @@ def test_an_invalid_tree_is_refused_and_nothing_changes(engine, world):
         assert db.scalar(select(func.count()).select_from(FlowVersion)) == 1
 
 
+def test_a_tree_with_a_nul_character_or_deep_nesting_is_refused_as_invalid_and_nothing_changes(engine, world):
+    with_nul = copy.deepcopy(make.TREE)
+    with_nul["nodes"]["a1"]["text"] = "Restart\u0000 the spooler"
+    deep = copy.deepcopy(make.TREE)
+    nested = "x"
+    for _ in range(300):
+        nested = [nested]
+    deep["nodes"]["a1"]["text"] = nested
+    with pytest.raises(review.InvalidProposalTree, match="NUL"):
+        review.edit_and_publish(engine, world.admin, world.account, world.new_flow, 1, with_nul)
+    with pytest.raises(review.InvalidProposalTree, match="nested"):
+        review.edit_and_publish(engine, world.admin, world.account, world.new_flow, 1, deep)
+    assert proposal_row(engine, world.new_flow).status == "pending"
+    assert audit_entries(engine) == []
+
+
+@pytest.mark.parametrize("typed", ["reason", "flow_name", "note"])
+def test_typed_text_with_a_nul_character_is_refused_and_nothing_changes(engine, world, typed):
+    text = "because\u0000"
+    with pytest.raises(review.UnstorableText, match="NUL"):
+        if typed == "reason":
+            review.reject(engine, world.admin, world.account, world.new_flow, 1, text)
+        else:
+            review.edit_and_publish(engine, world.admin, world.account, world.new_flow, 1, make.TREE, **{typed: text})
+    assert proposal_row(engine, world.new_flow).status == "pending"
+    assert audit_entries(engine) == []
+
+
 def test_publishing_an_unchanged_enhancement_is_refused(engine, world):
     with pytest.raises(review.InvalidProposalTree, match="same as the published version"):
         review.edit_and_publish(engine, world.admin, world.account, world.enhancement, 1, make.TREE)

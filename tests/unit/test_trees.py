@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.trees import InvalidTree, tree_problems, validate_tree
 
@@ -130,3 +132,33 @@ def test_validate_tree_raises_with_every_problem():
         validate_tree(broken(lambda t: t["nodes"]["a1"].update(next="nowhere")))
     assert caught.value.problems
     assert "nodes.a1.next" in str(caught.value)
+
+
+def _nested(depth: int):
+    value = "x"
+    for _ in range(depth):
+        value = {"root": value} if depth % 2 else [value]
+    return value
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(exclude_categories=()), max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["root", "nodes", "a", "type", "text",
+                                                                              "options", "next", "label"]) | st.text(max_size=3),
+                                                               inner, max_size=4),
+    max_leaves=30,
+) | st.integers(200, 2000).map(_nested)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_values)
+def test_the_validator_never_raises_whatever_it_is_given(value):
+    problems = tree_problems(value)
+    assert isinstance(problems, list)
+    assert problems, "none of these is a valid tree"
+
+
+def test_a_tree_nested_past_the_validators_limit_is_reported_not_raised():
+    tree = {"root": "a", "nodes": {"a": {"type": "resolution", "text": _nested(300)}}}
+    [problem] = tree_problems(tree)
+    assert problem.field.startswith("nodes.a.text[0]") and "nested" in problem.message
