@@ -63,6 +63,34 @@ def test_an_invalid_file_exits_non_zero_naming_file_line_and_field(tmp_path):
         assert db.scalar(select(func.count()).select_from(Session)) == 0
 
 
+HOSTILE = {
+    "seq past 32 bits": (("steps", 0, "seq"), 2_147_483_648, "steps[0].seq"),
+    "NUL in the summary": (("problem_summary",), "a\u0000b", "problem_summary"),
+    "start outside year 1 in UTC": (("created_at",), "0001-01-01T00:00:00+14:00", "created_at"),
+    "nested 300 deep": (("engineer",), json.loads("[" * 300 + "]" * 300), "engineer"),
+}
+
+
+@BACKENDS
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_a_hostile_record_exits_1_naming_line_and_field_without_a_traceback(scratch_database_url, tmp_path, case):
+    path, value, field = HOSTILE[case]
+    run_core(scratch_database_url, "db", "upgrade")
+    record = json.loads((DATA / "sample-sessions.jsonl").read_text().splitlines()[0])
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    bad = tmp_path / "hostile.jsonl"
+    bad.write_text(json.dumps(record) + "\n")
+    result = run_core(scratch_database_url, "import", "--sessions", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}, line 1, field {field}" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    with make_engine(scratch_database_url).connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Session)).scalar() == 0
+
+
 def test_a_missing_file_is_a_clear_usage_error(tmp_path):
     result = run_core(f"sqlite:///{tmp_path / 'cli.db'}", "import", "--sessions", str(tmp_path / "nope.jsonl"))
     assert result.returncode == 2
