@@ -19,17 +19,26 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL. Empty: the embedded SQLite file under ./data/.",
     )
-    import_batch_size: int = Field(default=5000, ge=1, le=100_000)
-    import_max_errors: int = Field(default=20, ge=1)
-    scheduler_interval_seconds: int = Field(default=30, ge=1)
-    analysis_batch_size: int = Field(default=500, ge=1, le=10_000)
-    analysis_lease_seconds: int = Field(default=300, ge=5)
-    analysis_max_attempts: int = Field(default=5, ge=1)
-    analysis_backoff_seconds: int = Field(default=60, ge=0)
-    session_idle_timeout_minutes: int = Field(default=60, ge=1)
-    cache_ttl_seconds: int = Field(default=3600, ge=0)
-    port: int = Field(default=8501, ge=1, le=65535)
-    script_library_dir: str = ""  # extra folder of admin script templates; empty = shipped only
+    import_batch_size: int = Field(default=5000, ge=1, le=100_000,
+                                   description="Sessions per write batch during an import.")
+    import_max_errors: int = Field(default=20, ge=1,
+                                   description="Invalid records an import reports before it stops reading.")
+    scheduler_interval_seconds: int = Field(default=30, ge=1, description="How often the scheduler's jobs run.")
+    analysis_batch_size: int = Field(default=500, ge=1, le=10_000,
+                                     description="Queued sessions one scheduler process claims and analyses at a time.")
+    analysis_lease_seconds: int = Field(default=300, ge=5, description=(
+        "How long a claim lasts: a process that dies mid-batch leaves its sessions to others after this."))
+    analysis_max_attempts: int = Field(default=5, ge=1,
+                                       description="Tries before a session that keeps failing analysis is marked failed.")
+    analysis_backoff_seconds: int = Field(default=60, ge=0,
+                                          description="Wait before a failed session is tried again (doubles each try).")
+    session_idle_timeout_minutes: int = Field(default=60, ge=1,
+                                              description="A dashboard user idle this long is signed out.")
+    cache_ttl_seconds: int = Field(default=3600, ge=0,
+                                   description="How long the dashboard keeps figures before reading them again.")
+    port: int = Field(default=8501, ge=1, le=65535, description="The dashboard's port (`make run`).")
+    script_library_dir: str = Field(default="", description=(
+        "An extra folder of the admins' own script templates; empty: the shipped library only."))
 
     @field_validator("database_url")
     @classmethod
