@@ -7,8 +7,10 @@ skips the navigation still meets a refusal.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,12 +53,26 @@ class SignInFailed(Exception):
         super().__init__(message)
 
 
+def _seconds(wait: float) -> str:
+    # Rounded up: "try again in 0 seconds" would be refused once more.
+    return f"{max(1, math.ceil(wait))} seconds"
+
+
 class SignInThrottled(SignInFailed):
-    def __init__(self, retry_after_seconds: float):
+    """Too many failed sign-ins for this email: refused without trying the password."""
+
+    def __init__(self, retry_after_seconds: float, message: str | None = None):
         self.retry_after_seconds = retry_after_seconds
-        super().__init__(
-            f"Too many failed sign-ins for this email. Try again in {max(1, round(retry_after_seconds))} seconds."
-        )
+        super().__init__(message or f"Too many failed sign-ins for this email. Try again in "
+                                    f"{_seconds(retry_after_seconds)}.")
+
+
+class SignInPaused(SignInThrottled):
+    """Too many failed sign-ins on this server, whatever the email: every sign-in waits."""
+
+    def __init__(self, retry_after_seconds: float):
+        super().__init__(retry_after_seconds,
+                         f"Too many failed sign-ins; try again in {_seconds(retry_after_seconds)}.")
 
 
 @dataclass(frozen=True)
@@ -150,46 +166,96 @@ class _Failures:
 
 @dataclass
 class SignInThrottle:
-    """Slows down guessing: after ``free_attempts`` failures for one email, each further attempt
-    must wait, twice as long as the last, up to ``max_delay`` seconds. In memory, per process:
-    the dashboard is one process, and a restart forgetting the count is acceptable."""
+    """Slows down password guessing, in memory and per process (see docs/security.md).
+
+    Per email: after ``free_attempts`` failures, each further attempt must wait, twice as long as
+    the last, up to ``max_delay`` seconds. Across all emails: once ``global_max_failures`` sign-ins
+    fail within ``global_window`` seconds, every sign-in is refused for ``global_pause`` seconds, so
+    one guess at each of many emails (which the per-email count never sees) is slowed too.
+
+    At most ``max_entries`` emails are remembered. To make room, the email whose last failure is
+    oldest among those not blocked right now is forgotten; an active block is never forgotten
+    (else a flood of failures on made-up emails would lift it). When every remembered email is
+    blocked, sign-ins for emails not yet remembered are refused until the first block ends.
+    """
 
     free_attempts: int = 3
     base_delay: float = 2.0
     max_delay: float = 300.0
-    max_entries: int = 10_000  # emails remembered at once; expired ones go first
+    max_entries: int = 10_000
+    global_max_failures: int = 50
+    global_window: float = 60.0
+    global_pause: float = 60.0
     clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, _Failures] = field(default_factory=dict)
+    # Least recently failed first: the order in which entries are considered for eviction.
+    _failures: OrderedDict[str, _Failures] = field(default_factory=OrderedDict)
+    # Times of the recent failures, all emails together; at most global_max_failures of them.
+    _recent: deque[float] = field(default_factory=deque)
+    _paused_until: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def check(self, email: str) -> None:
-        """Raises SignInThrottled while the email is blocked."""
+        """Raises SignInThrottled while sign-ins are paused, this email is blocked, or there is no
+        room to remember one more email."""
+        key = normalise_email(email)
         with self._lock:
-            entry = self._failures.get(normalise_email(email))
+            now = self.clock()
+            if self._paused_until > now:
+                raise SignInPaused(self._paused_until - now)
+            entry = self._failures.get(key)
             if entry is not None:
-                wait = entry.blocked_until - self.clock()
-                if wait > 0:
-                    raise SignInThrottled(wait)
+                if entry.blocked_until > now:
+                    raise SignInThrottled(entry.blocked_until - now)
+            elif not self._make_room(now):
+                # Refused before the password is tried, so the attempt cannot go unrecorded.
+                raise SignInPaused(self._first_unblock(now) - now)
 
     def failed(self, email: str) -> None:
+        key = normalise_email(email)
         with self._lock:
-            if len(self._failures) >= self.max_entries:
-                self._forget_expired()
-            entry = self._failures.setdefault(normalise_email(email), _Failures())
+            now = self.clock()
+            self._count_globally(now)
+            entry = self._failures.get(key)
+            if entry is None:
+                if not self._make_room(now):
+                    # Only when the table filled between check() and here; the global count has it.
+                    return
+                entry = self._failures[key] = _Failures()
+            else:
+                self._failures.move_to_end(key)
             entry.count += 1
             if entry.count >= self.free_attempts:
                 delay = min(self.max_delay, self.base_delay * 2 ** (entry.count - self.free_attempts))
-                entry.blocked_until = self.clock() + delay
-
-    def _forget_expired(self) -> None:
-        """Bounds the memory a flood of made-up emails can take: entries whose wait is over go."""
-        now = self.clock()
-        for key in [k for k, v in self._failures.items() if v.blocked_until <= now]:
-            del self._failures[key]
+                entry.blocked_until = now + delay
 
     def succeeded(self, email: str) -> None:
         with self._lock:
             self._failures.pop(normalise_email(email), None)
+
+    def _count_globally(self, now: float) -> None:
+        recent = self._recent
+        while recent and recent[0] <= now - self.global_window:
+            recent.popleft()
+        recent.append(now)
+        if len(recent) >= self.global_max_failures:
+            self._paused_until = now + self.global_pause
+            # A fresh count after the pause: the failures that caused it are paid for.
+            recent.clear()
+
+    def _make_room(self, now: float) -> bool:
+        """Room for one more email: forgets the least recently failed email that is not blocked.
+        False when every remembered email is blocked."""
+        if len(self._failures) < self.max_entries:
+            return True
+        # Oldest first, so the scan passes only the blocks older than the first unblocked entry.
+        victim = next((k for k, v in self._failures.items() if v.blocked_until <= now), None)
+        if victim is None:
+            return False
+        del self._failures[victim]
+        return True
+
+    def _first_unblock(self, now: float) -> float:
+        return min((v.blocked_until for v in self._failures.values()), default=now)
 
 
 def sign_in(db: OrmSession, throttle: SignInThrottle, email: str, password: str) -> Actor:
