@@ -11,9 +11,10 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
@@ -122,6 +123,33 @@ def actor_for_email(db: OrmSession, email: str) -> Actor | None:
     """For single sign-on: the identity provider vouched for the email, the users table gives the roles."""
     user_id = db.scalar(select(User.id).where(User.email == normalise_email(email)))
     return None if user_id is None else load_actor(db, user_id)
+
+
+class SingleSignOnRefused(SignInFailed):
+    """The identity provider's answer does not let us trust the email it names."""
+
+
+def verified_sso_email(claims: Mapping[str, Any]) -> str:
+    """The email single sign-on vouches for, from the provider's ID-token claims.
+
+    The email is what maps the identity to a FlowPilot user, so it must be one the provider
+    checked belongs to the person: an unverified email would let anyone who can register it at
+    the provider (or, with some providers, type it into their profile) sign in as that user.
+    Only ``email_verified`` true (the boolean, or the text "true" that some providers send) is
+    accepted. A missing claim is refused too: it is the safe reading, since a provider that
+    leaves it out does not tell us the email was checked. Raises SingleSignOnRefused.
+    """
+    email = claims.get("email")
+    if not isinstance(email, str) or not email.strip():
+        raise SingleSignOnRefused("The identity provider did not give an email address, so single sign-on "
+                                  "cannot tell which FlowPilot Insights user you are.")
+    verified = claims.get("email_verified")
+    if verified is True or (isinstance(verified, str) and verified.strip().lower() == "true"):
+        return email.strip()
+    # The email is left out of the message: it is the provider's text, shown on the sign-in page.
+    reason = "does not say it has verified" if verified is None else "has not verified"
+    raise SingleSignOnRefused(f"The identity provider {reason} your email address, so single sign-on cannot "
+                              "use it. Verify it with the provider, or ask an admin.")
 
 
 def authorize(db: OrmSession, actor: Actor, account_id: int, permission: str) -> str:

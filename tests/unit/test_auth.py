@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.auth import PERMISSIONS, SignInPaused, SignInThrottle, SignInThrottled
+from core.auth import (PERMISSIONS, SignInFailed, SignInPaused, SignInThrottle, SignInThrottled, SingleSignOnRefused,
+                       verified_sso_email)
 
 
 def test_the_throttle_slows_repeated_failures():
@@ -175,3 +176,45 @@ def test_roles():
     assert "view_queue" in PERMISSIONS["manager"] and "view_queue" not in PERMISSIONS["analyst"]
     assert {"analytics", "knowledge_gaps", "exports"} <= PERMISSIONS["analyst"]
     assert "exports" not in PERMISSIONS["manager"]
+
+
+# --- single sign-on: which identities may map to a user -----------------------------------------
+
+@pytest.mark.parametrize("verified", [True, "true", "True", "TRUE"])
+def test_single_sign_on_accepts_an_email_the_provider_verified(verified):
+    claims = {"email": "Manager@Alpha.example", "email_verified": verified, "is_logged_in": True}
+    assert verified_sso_email(claims) == "Manager@Alpha.example"
+
+
+@pytest.mark.parametrize("verified", [False, "false", "False"])
+def test_single_sign_on_refuses_an_email_the_provider_reports_unverified(verified):
+    with pytest.raises(SingleSignOnRefused, match="has not verified your email"):
+        verified_sso_email({"email": "manager@alpha.example", "email_verified": verified})
+
+
+def test_single_sign_on_refuses_an_email_when_the_provider_does_not_say_it_is_verified():
+    with pytest.raises(SingleSignOnRefused, match="does not say it has verified"):
+        verified_sso_email({"email": "manager@alpha.example"})
+
+
+@pytest.mark.parametrize("email", [None, "", "   ", 42, ["a@x.example"]])
+def test_single_sign_on_refuses_an_identity_without_an_email(email):
+    with pytest.raises(SingleSignOnRefused, match="did not give an email"):
+        verified_sso_email({"email": email, "email_verified": True})
+
+
+def test_a_refused_single_sign_on_is_a_sign_in_failure():
+    assert issubclass(SingleSignOnRefused, SignInFailed)
+
+
+@given(st.one_of(st.none(), st.just(False), st.integers(), st.floats(allow_nan=True), st.binary(),
+                 st.lists(st.booleans()), st.dictionaries(st.text(), st.booleans())))
+def test_no_claim_but_true_or_text_counts_as_verified(verified):
+    with pytest.raises(SingleSignOnRefused):
+        verified_sso_email({"email": "a@x.example", "email_verified": verified})
+
+
+@given(st.text().filter(lambda t: t.strip().lower() != "true"))
+def test_no_text_but_true_counts_as_verified(verified):
+    with pytest.raises(SingleSignOnRefused):
+        verified_sso_email({"email": "a@x.example", "email_verified": verified})
