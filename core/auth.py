@@ -8,6 +8,7 @@ skips the navigation still meets a refusal.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -105,6 +106,41 @@ class Actor:
         return role is not None and permission in PERMISSIONS[role]
 
 
+class SystemActor:
+    """The operator at the command line (``python -m core metrics|export``): someone with a shell
+    on the server and its database settings, who could read every table directly anyway.
+
+    The permission checks accept it for the permissions it names and nothing else, so the command
+    line goes through the same checked services as the dashboard instead of around them, and a
+    refusal names it. Only the command-line package may make one (checked here, at construction),
+    so a page cannot pass it by mistake: use ``core.commands.OPERATOR``.
+    """
+
+    __slots__ = ("name", "permissions")
+
+    def __init__(self, name: str, permissions: frozenset[str]):
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller != "core.commands" and not caller.startswith("core.commands."):
+            raise TypeError(f"a SystemActor acts for the command line only, not for {caller or 'this code'}; "
+                            "services called for a signed-in user take their Actor")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "permissions", frozenset(permissions))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a SystemActor cannot be changed")
+
+    def __repr__(self) -> str:
+        return f"SystemActor({self.name!r}, {sorted(self.permissions)!r})"
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+# Who a checked service may act for: a signed-in user, or the operator at the command line.
+Principal = Actor | SystemActor
+
+
 def load_actor(db: OrmSession, user_id: int) -> Actor | None:
     """The active user with their memberships by account name; None when gone or deactivated."""
     user = db.get(User, user_id)
@@ -152,8 +188,16 @@ def verified_sso_email(claims: Mapping[str, Any]) -> str:
                               "use it. Verify it with the provider, or ask an admin.")
 
 
-def authorize(db: OrmSession, actor: Actor, account_id: int, permission: str) -> str:
-    """The actor's role in the account, fresh from the database, if it grants ``permission``."""
+def authorize(db: OrmSession, actor: Principal, account_id: int, permission: str) -> str:
+    """The actor's role in the account, fresh from the database, if it grants ``permission``.
+    The command line's operator has no role: its own list of permissions decides."""
+    if isinstance(actor, SystemActor):
+        if permission not in actor.permissions:
+            raise NotAllowed(f"The {actor.name} may not {PERMISSION_TEXT.get(permission, permission)}.")
+        return "operator"
+    if not isinstance(actor, Actor):
+        # Not an account id or a user id passed by mistake: that must not be read as permission.
+        raise TypeError(f"authorize needs an Actor or SystemActor, not {type(actor).__name__}")
     role = db.scalar(
         select(Membership.role)
         .join(User, User.id == Membership.user_id)
