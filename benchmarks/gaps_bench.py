@@ -138,12 +138,13 @@ def main() -> None:
     for name, seconds in sorted(report.timings.items(), key=lambda kv: -kv[1]):
         print(f"      {name:<24} {seconds:6.2f} s (last run)")
     try:
+        from core.commands import OPERATOR  # a benchmark runs from the shell, as the operator
         from core.metrics import build_metrics
     except ImportError:
         print("  metrics: core.metrics.build_metrics not found; skipped")
         return
     try:
-        metrics = median(lambda db: build_metrics(db, account_id, days=DAYS, now=REPORT_END))
+        metrics = median(lambda db: build_metrics(db, OPERATOR, account_id, days=DAYS, now=REPORT_END))
     except Exception as exc:  # the metrics are another module's: their failure must not hide these figures
         print(f"  metrics: build_metrics failed: {type(exc).__name__}: {exc}")
         return

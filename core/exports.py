@@ -2,8 +2,10 @@
 
 ``EXPORTS`` maps an export's name to the function that builds its table; the command line
 (`python -m core export NAME`) and the dashboard's download buttons both go through it, so a
-new export is one function and one entry. Rows come from server-side cursors
-(``yield_per``), so an export of a million sessions holds one batch at a time.
+new export is one function and one entry. Every export takes the actor and checks the
+"exports" permission itself, before any row is read (a test holds every entry to that). Rows
+come from server-side cursors (``yield_per``), so an export of a million sessions holds one
+batch at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as OrmSession
 
+from core.auth import Principal, authorize
 from core.csv_export import Table, csv_chunks, write_csv
 from core.db import session_factory
 from core.gaps.export import export_gaps
@@ -43,7 +46,7 @@ class ExportRequest:
         return end - timedelta(days=self.days), end
 
 
-Exporter = Callable[[OrmSession, ExportRequest], Table]
+Exporter = Callable[[OrmSession, Principal, ExportRequest], Table]
 
 
 def _streamed(db: OrmSession, statement) -> Iterator:
@@ -77,8 +80,9 @@ def session_row(slug: str, row) -> tuple:
     return (slug, *fields, handle, breached)
 
 
-def export_sessions(db: OrmSession, request: ExportRequest) -> Table:
+def export_sessions(db: OrmSession, actor: Principal, request: ExportRequest) -> Table:
     """One row per session started in the period, oldest first."""
+    authorize(db, actor, request.account_id, "exports")
     start, end = request.window() or (None, None)
     statement = select(*(column for _, column in SESSION_COLUMNS)).where(Session.account_id == request.account_id)
     if start is not None:
@@ -94,8 +98,9 @@ PROPOSAL_HEADER = (
 )
 
 
-def export_proposals(db: OrmSession, request: ExportRequest) -> Table:
+def export_proposals(db: OrmSession, actor: Principal, request: ExportRequest) -> Table:
     """One row per flow proposal (created in the period, when a period is given), newest first."""
+    authorize(db, actor, request.account_id, "exports")
     statement = (
         select(FlowProposal.id, FlowProposal.proposal_type, FlowProposal.status, FlowProposal.domain,
                FlowProposal.title, FlowProposal.summary, FlowProposal.evidence_key, Flow.external_id,
@@ -113,9 +118,10 @@ def export_proposals(db: OrmSession, request: ExportRequest) -> Table:
     return Table(PROPOSAL_HEADER, ((request.account_slug, *row) for row in _streamed(db, statement)))
 
 
-def export_metrics(db: OrmSession, request: ExportRequest) -> Table:
-    """The metrics report flattened: one row per figure."""
-    report = build_metrics(db, request.account_id, days=request.days or DEFAULT_DAYS, now=request.now)
+def export_metrics(db: OrmSession, actor: Principal, request: ExportRequest) -> Table:
+    """The metrics report flattened: one row per figure. Needs "analytics" too (build_metrics checks it)."""
+    authorize(db, actor, request.account_id, "exports")
+    report = build_metrics(db, actor, request.account_id, days=request.days or DEFAULT_DAYS, now=request.now)
     return Table(FLAT_HEADER, report.flat_rows())
 
 
@@ -133,20 +139,23 @@ def account_request(db: OrmSession, slug: str, days: int | None = DEFAULT_DAYS,
     return None if account_id is None else ExportRequest(account_id, slug, days, now)
 
 
-def write_export(db: OrmSession, name: str, request: ExportRequest, out, bom: bool = False) -> int:
-    """Write export ``name`` to a text stream (opened with newline=""); returns the number of rows."""
-    table = EXPORTS[name](db, request)
+def write_export(db: OrmSession, actor: Principal, name: str, request: ExportRequest, out, bom: bool = False) -> int:
+    """Write export ``name`` to a text stream (opened with newline=""); returns the number of rows.
+    Raises core.auth.NotAllowed, before writing anything, unless ``actor`` may export."""
+    table = EXPORTS[name](db, actor, request)
     return write_csv(out, table.header, table.rows, bom=bom)
 
 
-def export_chunks(engine: Engine, name: str, request: ExportRequest, bom: bool = False) -> Iterator[bytes]:
+def export_chunks(engine: Engine, actor: Principal, name: str, request: ExportRequest,
+                  bom: bool = False) -> Iterator[bytes]:
     """Export ``name`` as UTF-8 byte chunks for a download; the database session lives as long
-    as the iteration, so nothing but one chunk is ever held."""
+    as the iteration, so nothing but one chunk is ever held. The permission is checked when the
+    iteration starts, before the first chunk."""
     with session_factory(engine)() as db:
-        table = EXPORTS[name](db, request)
+        table = EXPORTS[name](db, actor, request)
         yield from csv_chunks(table.header, table.rows, bom=bom)
 
 
-def export_bytes(engine: Engine, name: str, request: ExportRequest, bom: bool = False) -> bytes:
+def export_bytes(engine: Engine, actor: Principal, name: str, request: ExportRequest, bom: bool = False) -> bytes:
     """Export ``name`` as one bytes value, for a download button that wants the whole file."""
-    return b"".join(export_chunks(engine, name, request, bom=bom))
+    return b"".join(export_chunks(engine, actor, name, request, bom=bom))

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
+from core.auth import Principal, authorize
 from core.models import Account, Session
 from core.types import utcnow
 
@@ -54,12 +55,15 @@ class Headline(PeriodCounts):
         return self.start - (self.end - self.start)
 
 
-def headline_numbers(db: OrmSession, account_id: int, days: int = 30, now: datetime | None = None) -> Headline:
+def headline_numbers(db: OrmSession, actor: Principal, account_id: int, days: int = 30,
+                     now: datetime | None = None) -> Headline:
     """Counts of the account's sessions started in the last ``days`` days and the ``days`` before.
+    Raises core.auth.NotAllowed unless ``actor`` may open the account's home page.
 
     One pass over both periods with conditional counts; the WHERE clause is the leading
     columns of ``ix_sessions_account_created`` so only this account's rows in range are read.
     """
+    authorize(db, actor, account_id, "home")
     if days < 1:
         raise ValueError(f"days must be at least 1, not {days}")
     end = now or utcnow()

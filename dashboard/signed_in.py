@@ -7,11 +7,13 @@ database again on every run, so a removed membership or a deactivated user takes
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
 
-from core.auth import Actor, SignInThrottle, actor_for_email, load_actor, sign_in
+from core.auth import (Actor, SignInThrottle, SingleSignOnRefused, actor_for_email, load_actor, sign_in,
+                       verified_sso_email)
 from core.db import unit_of_work
 from core.settings import get_settings
 
@@ -40,9 +42,10 @@ def sso_providers() -> list[str | None]:
     return [name for name, value in auth.items() if hasattr(value, "get") and "client_id" in value]
 
 
-def _sso_email() -> str | None:
+def _sso_claims() -> Mapping[str, Any] | None:
+    """The identity provider's claims while signed in with single sign-on, else None."""
     try:
-        return st.user.get("email") if st.user.get("is_logged_in") else None
+        return st.user if st.user.get("is_logged_in") else None
     except Exception:
         return None
 
@@ -61,7 +64,7 @@ def sign_out(notice: str | None = None) -> None:
         del st.session_state[key]
     if notice:
         st.session_state[NOTICE] = notice
-    if _sso_email():
+    if _sso_claims() is not None:
         st.logout()  # clears st.user and sends the browser through the provider's sign-out
 
 
@@ -75,7 +78,13 @@ def signed_in_actor(engine) -> Actor | None:
         return None
 
     user_id = st.session_state.get(_USER)
-    sso_email = _sso_email() if user_id is None else None
+    claims = _sso_claims() if user_id is None else None
+    sso_email = None
+    if claims is not None:
+        try:
+            sso_email = verified_sso_email(claims)  # refuses an email the provider has not verified
+        except SingleSignOnRefused as refusal:
+            st.session_state[NOTICE] = str(refusal)
     with unit_of_work(engine) as db:
         if user_id is not None:
             actor = load_actor(db, user_id)
@@ -102,4 +111,5 @@ def current_actor() -> Actor | None:
 
 
 def signed_in_with_sso() -> bool:
-    return _sso_email() is not None
+    """Signed in at the identity provider, whether or not that let the user in here."""
+    return _sso_claims() is not None

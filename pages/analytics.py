@@ -48,7 +48,7 @@ def _analytics(url: str, actor: Actor, account_id: int, period: Period, filters:
         authorize(db, actor, account_id, "analytics")  # the role, fresh from the database
         now = period.now() or utcnow()
         return Analytics(
-            report=build_metrics(db, account_id, days=period.days, now=now, filters=filters),
+            report=build_metrics(db, actor, account_id, days=period.days, now=now, filters=filters),
             tier_days=tier_mix_by_day(db, account_id, days=period.days, now=now, filters=filters),
             ttr=time_to_resolution_distribution(db, account_id, days=period.days, now=now, filters=filters),
         )

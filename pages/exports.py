@@ -42,7 +42,7 @@ def export_payload(engine: Engine, actor: Actor, account: AccountRef, name: str,
     with unit_of_work(engine) as db:
         authorize(db, actor, account.id, "exports")
     request = ExportRequest(account.id, account.slug, period.days, period.now())
-    return export_bytes(engine, name, request, bom=bom)
+    return export_bytes(engine, actor, name, request, bom=bom)
 
 
 def _builder(engine: Engine, actor: Actor, account: AccountRef, name: str, period: Period,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.auth import Actor
 from core.headline import Headline, headline_numbers
 from core.settings import get_settings
 from dashboard import resources
@@ -26,9 +27,9 @@ LOAD_DATA = (
 
 
 @st.cache_data(ttl=get_settings().cache_ttl_seconds, show_spinner=False)
-def _headline(url: str, account_id: int, days: int) -> Headline:
+def _headline(url: str, actor: Actor, account_id: int, days: int) -> Headline:
     with resources.read_session(url) as db:
-        return headline_numbers(db, account_id, days)
+        return headline_numbers(db, actor, account_id, days)
 
 
 def _rate(value: float | None) -> str:
@@ -73,8 +74,8 @@ def home() -> None:
     st.title("FlowPilot Insights")
     st.markdown(ABOUT)
 
-    _, account = resources.require("home")
-    headline = _headline(resources.database_url(), account.id, PERIOD_DAYS)
+    actor, account = resources.require("home")
+    headline = _headline(resources.database_url(), actor, account.id, PERIOD_DAYS)
     st.subheader(f"{md_escape(account.name)}: last {headline.days} days", anchor=False)
     st.caption(
         f"Sessions started since {headline.start:%d %b %Y %H:%M} UTC, compared with the "

@@ -1,6 +1,6 @@
 """Subcommands of `python -m core`, one module per area; each has `register(subparsers)`.
 
-What they share: engines from the settings, and progress on a terminal.
+What they share: engines from the settings, progress on a terminal, and the operator they act as.
 """
 
 from __future__ import annotations
@@ -9,9 +9,14 @@ import sys
 
 from sqlalchemy import Engine
 
+from core.auth import SystemActor
 from core.db import make_engine, require_current_schema
 from core.importer import Progress, ProgressCallback
 from core.settings import get_settings
+
+# Who the command line acts as: the operator with a shell on the server, who needs no user
+# account. The services still check it; it may read the figures and the exports, nothing more.
+OPERATOR = SystemActor("operator at the command line", frozenset({"analytics", "exports"}))
 
 
 def engine() -> Engine:

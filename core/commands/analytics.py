@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.commands import ready_engine
+from core.commands import OPERATOR, ready_engine
 from core.db import unit_of_work
 from core.exports import DEFAULT_DAYS, EXPORTS, account_request, write_export
 from core.metrics import MetricsFilters, MetricsReport, build_metrics
@@ -55,7 +55,7 @@ def run_metrics(args: argparse.Namespace) -> int:
         if account_id is None:
             print(f"metrics: no account {args.account!r}", file=sys.stderr)
             return 1
-        report = build_metrics(db, account_id, days=args.days, filters=filters)
+        report = build_metrics(db, OPERATOR, account_id, days=args.days, filters=filters)
     text = json.dumps({"account": args.account, **report.to_dict()}, indent=2) if args.json else describe(
         args.account, report)
     return _to_stdout(lambda: print(text))
@@ -69,7 +69,7 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"export: no account {args.account!r}", file=sys.stderr)
             return 1
         if args.out == "-":
-            return _to_stdout(lambda: write_export(db, args.what, request, sys.stdout, bom=args.excel))
+            return _to_stdout(lambda: write_export(db, OPERATOR, args.what, request, sys.stdout, bom=args.excel))
         rows = _write_file(db, args.what, request, Path(args.out), bom=args.excel)
     print(f"Wrote {rows:,} rows to {args.out}.")
     return 0
@@ -91,7 +91,7 @@ def _write_file(db, what: str, request, path: Path, bom: bool) -> int:
     partial = path.with_name(path.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            rows = write_export(db, what, request, out, bom=bom)
+            rows = write_export(db, OPERATOR, what, request, out, bom=bom)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, insert
 
 from core import exports
+from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import unit_of_work
 from core.exports import EXPORTS, ExportRequest, account_request, export_bytes, write_export
 from core.metrics import FLAT_HEADER
@@ -31,7 +32,7 @@ def add_account(engine, slug: str) -> int:
 def export_text(engine, name: str, slug: str, days: int | None = 30) -> str:
     out = io.StringIO(newline="")
     with unit_of_work(engine) as db:
-        write_export(db, name, account_request(db, slug, days, NOW), out)
+        write_export(db, OPERATOR, name, account_request(db, slug, days, NOW), out)
     return out.getvalue()
 
 
@@ -129,7 +130,7 @@ def test_an_account_with_no_proposals_exports_just_the_header(engine, acme):
 def test_the_download_bytes_are_the_same_csv_in_utf8(engine, acme):
     request = ExportRequest(acme, "acme", 30, NOW)
 
-    data = export_bytes(engine, "sessions", request)
+    data = export_bytes(engine, OPERATOR, "sessions", request)
     assert data.decode("utf-8") == export_text(engine, "sessions", "acme")
 
 
@@ -175,7 +176,7 @@ def test_exporting_many_sessions_holds_only_a_batch_in_memory(engine, monkeypatc
         request = account_request(db, "big", 30, NOW)
         tracemalloc.start()
         try:
-            rows = write_export(db, "sessions", request, sink)
+            rows = write_export(db, OPERATOR, "sessions", request, sink)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()

@@ -302,6 +302,7 @@ def test_the_gaps_csv_export_has_one_row_per_gap_with_the_evidence_flattened(eng
     import csv
     import io
 
+    from core.commands import OPERATOR
     from core.exports import account_request, write_export
 
     acme, _ = accounts
@@ -311,7 +312,7 @@ def test_the_gaps_csv_export_has_one_row_per_gap_with_the_evidence_flattened(eng
                         steps=[typed("=cmd|' /C calc'!A0") if i < 10 else PICKED])
     out = io.StringIO(newline="")
     with unit_of_work(engine) as db:
-        rows = write_export(db, "gaps", account_request(db, "acme", 30, NOW), out)
+        rows = write_export(db, OPERATOR, "gaps", account_request(db, "acme", 30, NOW), out)
     assert rows == 1
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert (row["gap_type"], row["node_id"], row["count"], row["sample"]) == ("weak_options", "q_scope", "10", "20")

@@ -7,9 +7,10 @@ from itertools import count
 
 import pytest
 
+from core.auth import Actor, load_actor
 from core.db import unit_of_work
 from core.headline import AccountRef, headline_numbers, list_accounts
-from core.models import Account, Session
+from core.models import Account, Membership, Session, User
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 _ids = count(1)
@@ -29,6 +30,19 @@ def add_sessions(engine, account_id: int, created_at: datetime, *statuses: str) 
             Session(account_id=account_id, external_id=f"s-{next(_ids)}", created_at=created_at, status=status)
             for status in statuses
         )
+
+
+def headline(engine, account_id: int, **kwargs):
+    """The headline as a manager of the account sees it (refusals: test_report_permissions)."""
+    with unit_of_work(engine) as db:
+        user = User(email=f"manager-{next(_ids)}@acme.example", password_hash="-", is_active=True)
+        db.add(user)
+        db.flush()
+        db.add(Membership(user_id=user.id, account_id=account_id, role="manager"))
+        db.flush()
+        reader: Actor = load_actor(db, user.id)
+    with unit_of_work(engine) as db:
+        return headline_numbers(db, reader, account_id, **kwargs)
 
 
 @pytest.fixture
@@ -58,8 +72,7 @@ def two_accounts(engine):
 
 def test_the_headline_counts_this_period_by_status(engine, two_accounts):
     acme, _ = two_accounts
-    with unit_of_work(engine) as db:
-        h = headline_numbers(db, acme, days=30, now=NOW)
+    h = headline(engine, acme, days=30, now=NOW)
 
     assert (h.sessions, h.resolved, h.escalated, h.abandoned, h.active) == (8, 3, 2, 1, 2)
     assert h.resolution_rate == pytest.approx(3 / 8)
@@ -68,8 +81,7 @@ def test_the_headline_counts_this_period_by_status(engine, two_accounts):
 
 def test_the_headline_counts_the_previous_period_of_equal_length(engine, two_accounts):
     acme, _ = two_accounts
-    with unit_of_work(engine) as db:
-        previous = headline_numbers(db, acme, days=30, now=NOW).previous
+    previous = headline(engine, acme, days=30, now=NOW).previous
 
     assert (previous.sessions, previous.resolved, previous.escalated, previous.abandoned, previous.active) == (
         5, 2, 1, 2, 0)
@@ -78,9 +90,8 @@ def test_the_headline_counts_the_previous_period_of_equal_length(engine, two_acc
 
 def test_another_accounts_sessions_are_never_counted(engine, two_accounts):
     acme, other = two_accounts
-    with unit_of_work(engine) as db:
-        theirs = headline_numbers(db, other, days=30, now=NOW)
-        ours = headline_numbers(db, acme, days=30, now=NOW)
+    theirs = headline(engine, other, days=30, now=NOW)
+    ours = headline(engine, acme, days=30, now=NOW)
 
     assert (theirs.sessions, theirs.resolved, theirs.escalated, theirs.abandoned, theirs.active) == (6, 2, 2, 1, 1)
     assert theirs.previous.sessions == 5
@@ -89,8 +100,7 @@ def test_another_accounts_sessions_are_never_counted(engine, two_accounts):
 
 def test_a_shorter_period_moves_both_windows(engine, two_accounts):
     acme, _ = two_accounts
-    with unit_of_work(engine) as db:
-        h = headline_numbers(db, acme, days=7, now=NOW)
+    h = headline(engine, acme, days=7, now=NOW)
 
     assert (h.sessions, h.resolved, h.escalated, h.active) == (4, 2, 1, 1)
     assert h.previous.sessions == 0
@@ -99,8 +109,7 @@ def test_a_shorter_period_moves_both_windows(engine, two_accounts):
 
 def test_an_account_without_sessions_has_zero_counts_and_no_rate(engine):
     empty = add_account(engine, "empty", "Empty")
-    with unit_of_work(engine) as db:
-        h = headline_numbers(db, empty, now=NOW)
+    h = headline(engine, empty, now=NOW)
 
     assert (h.sessions, h.resolved, h.escalated, h.abandoned, h.active) == (0, 0, 0, 0, 0)
     assert h.resolution_rate is None
@@ -110,13 +119,13 @@ def test_an_account_without_sessions_has_zero_counts_and_no_rate(engine):
 def test_now_defaults_to_the_current_time(engine):
     acme = add_account(engine, "acme", "Acme IT")
     add_sessions(engine, acme, datetime.now(timezone.utc) - timedelta(hours=1), "resolved")
-    with unit_of_work(engine) as db:
-        assert headline_numbers(db, acme).sessions == 1
+    assert headline(engine, acme).sessions == 1
 
 
 def test_a_period_shorter_than_a_day_is_refused(engine):
-    with unit_of_work(engine) as db, pytest.raises(ValueError, match="at least 1"):
-        headline_numbers(db, 1, days=0, now=NOW)
+    acme = add_account(engine, "acme", "Acme IT")
+    with pytest.raises(ValueError, match="at least 1"):
+        headline(engine, acme, days=0, now=NOW)
 
 
 def test_the_account_list_holds_every_account_by_name(engine):

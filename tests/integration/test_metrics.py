@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Column, case, event, select, text
 from sqlalchemy.sql import visitors
 
+from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import unit_of_work
 from core.demo import run_demo
 from core.metrics import MetricsFilters, build_metrics
@@ -117,7 +118,7 @@ def acme(engine) -> int:
 
 def report(engine, account_id: int, **kwargs):
     with unit_of_work(engine) as db:
-        return build_metrics(db, account_id, days=30, now=NOW, **kwargs)
+        return build_metrics(db, OPERATOR, account_id, days=30, now=NOW, **kwargs)
 
 
 def test_volume_counts_the_period_by_outcome_and_shares_only_sessions_with_an_outcome(engine, acme):
@@ -385,7 +386,7 @@ def test_sqlite_and_postgresql_give_the_very_same_report_for_the_same_data(_sqli
         run_demo(engine, accounts=2, sessions=3000, seed=11, anchor=NOW)
         with unit_of_work(engine) as db:
             account_id = db.scalar(select(Account.id).where(Account.slug == "northwind-it"))
-            reports.append(build_metrics(db, account_id, days=30, now=NOW).to_dict())
+            reports.append(build_metrics(db, OPERATOR, account_id, days=30, now=NOW).to_dict())
         _empty(engine)
 
     sqlite_report, postgresql_report = reports

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import unit_of_work
 from core.metrics import build_metrics
 from core.metrics.series import TTR_BUCKETS, period_for_dates, tier_mix_by_day, time_to_resolution_distribution
@@ -15,7 +16,7 @@ from tests.integration.test_metrics import NOW, acme  # noqa: F401  (the fixture
 def test_time_to_resolution_is_bucketed_in_sql_for_both_periods(engine, acme):  # noqa: F811
     with unit_of_work(engine) as db:
         buckets = time_to_resolution_distribution(db, acme, days=30, now=NOW)
-        report = build_metrics(db, acme, days=30, now=NOW)
+        report = build_metrics(db, OPERATOR, acme, days=30, now=NOW)
     assert [b.label for b in buckets] == [label for label, _, _ in TTR_BUCKETS]
     # This period, hours: T9 0.5 | ticketless 1, T1 1.5, T3 3 | T2 5.
     assert [b.cases for b in buckets] == [1, 3, 1, 0, 0, 0, 0]
@@ -35,7 +36,7 @@ def test_time_to_resolution_honours_the_filters(engine, acme):  # noqa: F811
 def test_the_tier_mix_has_every_day_and_tier(engine, acme):  # noqa: F811
     with unit_of_work(engine) as db:
         rows = tier_mix_by_day(db, acme, days=30, now=NOW)
-        tiers = build_metrics(db, acme, days=30, now=NOW)["tiers"].breakdown("tier")
+        tiers = build_metrics(db, OPERATOR, acme, days=30, now=NOW)["tiers"].breakdown("tier")
     assert len(rows) == 31 * len(TIER_ORDER)
     assert (rows[0].day, rows[0].tier, rows[-1].day, rows[-1].tier) == ("2026-05-02", "guided", "2026-06-01", "(none)")
     for tier in TIER_ORDER:

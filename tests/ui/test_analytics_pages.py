@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.auth import NotAllowed, load_actor
+from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import make_engine, unit_of_work, upgrade
 from core.headline import AccountRef
 from core.metrics import build_metrics
@@ -71,7 +72,7 @@ def core_report(url: str, days: int):
     engine = make_engine(url)
     with unit_of_work(engine) as db:
         account_id = db.scalar(select(Account.id).where(Account.slug == "alpha-it"))
-        report = build_metrics(db, account_id, days=days)
+        report = build_metrics(db, OPERATOR, account_id, days=days)
     engine.dispose()
     return report
 

@@ -122,7 +122,7 @@ def test_the_sign_in_records_the_time(seeded):
     engine.dispose()
 
 
-def _sso_app(email: str):
+def _sso_app(email: str, **claims):
     from streamlit.testing.v1 import AppTest
 
     from tests.ui.conftest import APP
@@ -131,7 +131,7 @@ def _sso_app(email: str):
     app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
                            "client_id": "id", "client_secret": "secret",
                            "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
-    app.user = {"is_logged_in": True, "email": email}
+    app.user = {"is_logged_in": True, "email": email, "email_verified": True, **claims}
     return no_exception(app.run())
 
 
@@ -145,6 +145,14 @@ def test_single_sign_on_matches_the_user_by_email(seeded):
 def test_single_sign_on_without_a_flowpilot_user_is_refused(seeded):
     app = _sso_app("stranger@elsewhere.example")
     assert "has no FlowPilot Insights user" in app.info[0].value
+    assert "Sign out of single sign-on" in buttons(app)
+    assert not app.metric and not app.text_input
+
+
+@pytest.mark.parametrize("claims", [{"email_verified": False}, {"email_verified": "false"}, {"email_verified": None}])
+def test_single_sign_on_with_an_unverified_email_is_refused(seeded, claims):
+    app = _sso_app("manager@alpha.example", **claims)
+    assert "verified your email address" in app.info[0].value
     assert "Sign out of single sign-on" in buttons(app)
     assert not app.metric and not app.text_input
 
