@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session as OrmSession
 from core.models import Account, Membership, User
 from core.passwords import hash_password, verify_password
 from core.types import utcnow
+from core.storable import findable
 from core.users import normalise_email
 
 # What each role may do. A later page names its permission here and in the dashboard's page list.
@@ -157,6 +158,8 @@ def load_actor(db: OrmSession, user_id: int) -> Actor | None:
 
 def actor_for_email(db: OrmSession, email: str) -> Actor | None:
     """For single sign-on: the identity provider vouched for the email, the users table gives the roles."""
+    if not findable(email):
+        return None
     user_id = db.scalar(select(User.id).where(User.email == normalise_email(email)))
     return None if user_id is None else load_actor(db, user_id)
 
@@ -217,7 +220,9 @@ _DUMMY_HASH = hash_password("no user has this password")
 
 def authenticate(db: OrmSession, email: str, password: str, now: datetime | None = None) -> Actor:
     """The user whose password this is; records the sign-in time. Raises SignInFailed otherwise."""
-    user = db.scalars(select(User).where(User.email == normalise_email(email))).one_or_none()
+    user = None
+    if findable(email):
+        user = db.scalars(select(User).where(User.email == normalise_email(email))).one_or_none()
     if user is None:
         verify_password(_DUMMY_HASH, password)
         raise SignInFailed()

@@ -10,11 +10,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Actor, authorize
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES, Flow, FlowProposal, FlowVersion, ProposalSession, Session, Step, User
+from core.storable import findable
 from core.types import utc_day_start
 
 SORTS = {
@@ -136,7 +137,9 @@ def _conditions(account_id: int, f: QueueFilters, *, with_status: bool = True) -
     if f.created_to:
         where.append(FlowProposal.created_at < utc_day_start(f.created_to + timedelta(days=1)))
     text = f.text.strip()
-    if text:
+    if text and not findable(text):
+        where.append(false())  # no title or summary holds a NUL: nothing matches
+    elif text:
         pattern = _like_pattern(text)
         where.append(or_(func.lower(FlowProposal.title).like(pattern, escape="\\"),
                          func.lower(func.coalesce(FlowProposal.summary, "")).like(pattern, escape="\\")))

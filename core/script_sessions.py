@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as OrmSession
 from core.auth import Actor, authorize
 from core.models import Session, Step
 from core.review_queue import EvidenceStep
+from core.storable import findable
 
 MAX_STEPS = 200  # the steps' texts feed the ranking; a longer session adds nothing but work
 MAX_EXTERNAL_ID = 128  # the column's length: a longer id cannot exist
@@ -41,7 +42,7 @@ def session_for_scripts(db: OrmSession, actor: Actor, account_id: int, external_
     """The account's session with this id as imported, with its first steps; None if there is none."""
     authorize(db, actor, account_id, "scripts")
     external_id = (external_id or "").strip()
-    if not external_id or len(external_id) > MAX_EXTERNAL_ID:
+    if not external_id or len(external_id) > MAX_EXTERNAL_ID or not findable(external_id):
         return None
     s = db.scalars(select(Session).where(Session.account_id == account_id,
                                          Session.external_id == external_id)).one_or_none()

@@ -70,3 +70,9 @@ def _text_problem(text: str) -> str | None:
     except UnicodeEncodeError:
         return "contains a lone surrogate, which is not valid Unicode"
     return None
+
+
+def findable(text: str) -> bool:
+    """Whether a stored value could equal ``text``: a lookup by anything else finds nothing (and
+    would fail in the database driver, which refuses a NUL even as a query parameter)."""
+    return _text_problem(text) is None

@@ -13,6 +13,7 @@ from core.auth import NotAllowed, SignInFailed, authenticate, authorize, load_ac
 from core.db import unit_of_work
 from core.flow_catalog import flow_detail, flow_list
 from core.review_queue import QueueFilters, proposal_detail, queue_domains, review_queue
+from core.script_sessions import session_for_scripts
 from tests import factories as make
 
 
@@ -69,6 +70,16 @@ def test_each_filter(engine, data):
     assert titles(engine, data, statuses=()) == ["Old idea", "Printer: one user", "Outlook password prompts",
                                                  "VPN drops"]
     assert titles(engine, data, statuses=("rejected",)) == ["Old idea"]
+
+
+def test_a_search_for_text_no_proposal_can_hold_finds_nothing_instead_of_failing(engine, data):
+    assert titles(engine, data, text="VPN\x00") == []
+    assert titles(engine, data, text="\ud800") == []
+
+
+def test_a_script_session_id_no_session_can_have_finds_nothing_instead_of_failing(engine, data):
+    with unit_of_work(engine) as db:
+        assert session_for_scripts(db, data["admin"], data["alpha"], "s-1\x00") is None
 
 
 def test_sorting(engine, data):

@@ -61,3 +61,10 @@ def test_a_spray_across_emails_pauses_sign_in_for_everyone(users):
         attempt(users, throttle, "manager@alpha.example", make.PASSWORD)
     clock.now += 20
     assert attempt(users, throttle, "manager@alpha.example", make.PASSWORD).email == "manager@alpha.example"
+
+
+@pytest.mark.parametrize("email", ["admin@alpha.example\x00", "\x00", "admin\ud800@alpha.example"])
+def test_an_email_no_user_can_have_is_a_wrong_email_not_a_database_error(users, email):
+    throttle = SignInThrottle(clock=Clock())
+    with pytest.raises(SignInFailed, match="Wrong email or password"):
+        attempt(users, throttle, email, make.PASSWORD)
