@@ -49,7 +49,7 @@ def acme(engine) -> int:
             Session(account_id=acme, external_id="fp-1", created_at=NOW - DAY, ended_at=NOW - DAY + timedelta(minutes=12),
                     status="resolved", engineer="ann@acme.example", problem_domain="email",
                     problem_summary='=HYPERLINK("http://evil.example","open me")', confidence_tier="guided",
-                    matched_flow="fl-mail", resolution_summary='Reset "the" profile,\nthen restarted',
+                    matched_flow="fl-mail", matched_flow_version=3, psa_company="=Harbor Dental", resolution_summary='Reset "the" profile,\nthen restarted',
                     step_count=4, psa_ticket_id="T-1", psa_board="Service Desk", psa_priority="P1",
                     psa_opened_at=NOW - DAY, psa_closed_at=NOW - DAY + timedelta(hours=5),
                     psa_sla_due_at=NOW - DAY + timedelta(hours=4), psa_time_spent_minutes=30.0),
@@ -68,6 +68,8 @@ def test_the_sessions_export_has_one_row_per_session_of_the_period_oldest_first(
     first = rows[1]
     assert first["account"] == "acme"
     assert first["psa_ticket_id"] == "T-1" and first["psa_board"] == "Service Desk"
+    assert first["psa_company"] == "'=Harbor Dental"  # a client's name is typed text too
+    assert first["matched_flow_version"] == "3"
     assert first["step_count"] == "4"
     assert first["psa_time_spent_minutes"] == "30.0"
     assert first["handle_minutes"] == "12.0"
