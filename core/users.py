@@ -30,6 +30,10 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def has_users(db: OrmSession) -> bool:
+    return db.scalar(select(User.id).limit(1)) is not None
+
+
 def user_exists(db: OrmSession, email: str) -> bool:
     return db.scalars(select(User.id).where(User.email == normalise_email(email))).first() is not None
 

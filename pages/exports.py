@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
-from sqlalchemy import Engine
 
-from core.auth import Actor, authorize
-from core.db import unit_of_work
+from core.auth import Actor
 from core.exports import EXPORTS, ExportRequest, export_bytes
 from core.headline import AccountRef
 from dashboard import resources
@@ -36,23 +34,18 @@ DESCRIPTIONS = {
 }
 
 
-def export_payload(engine: Engine, actor: Actor, account: AccountRef, name: str, period: Period,
-                   bom: bool = False) -> bytes:
-    """The CSV file of export ``name`` for the account and period, after checking the role again."""
-    with unit_of_work(engine) as db:
-        authorize(db, actor, account.id, "exports")
+def export_payload(actor: Actor, account: AccountRef, name: str, period: Period, bom: bool = False) -> bytes:
+    """The CSV file of export ``name`` for the account and period (the export checks the role again)."""
     request = ExportRequest(account.id, account.slug, period.days, period.now())
-    return export_bytes(engine, actor, name, request, bom=bom)
+    return export_bytes(resources.engine(), actor, name, request, bom=bom)
 
 
-def _builder(engine: Engine, actor: Actor, account: AccountRef, name: str, period: Period,
-             bom: bool) -> Callable[[], bytes]:
-    return lambda: export_payload(engine, actor, account, name, period, bom)
+def _builder(actor: Actor, account: AccountRef, name: str, period: Period, bom: bool) -> Callable[[], bytes]:
+    return lambda: export_payload(actor, account, name, period, bom)
 
 
 def exports_page() -> None:
     actor, account = resources.require("exports")
-    engine = resources.engine()
     st.title("Exports")
     st.caption("Full CSV files of this account's data for a period: UTF-8, RFC 4180 and formula-safe (text "
                "that a spreadsheet would run as a formula, such as `=HYPERLINK(…)`, gets an apostrophe in front "
@@ -75,7 +68,7 @@ def exports_page() -> None:
             if text:
                 about.caption(text)
             button.download_button(
-                f"Download {title.lower()}", _builder(engine, actor, account, name, period, bom),
+                f"Download {title.lower()}", _builder(actor, account, name, period, bom),
                 file_name=f"{account.slug}-{name}-{period.slug()}.csv", mime="text/csv",
                 icon=":material/download:", key=f"ex_download_{name}", on_click="ignore", width="stretch",
             )

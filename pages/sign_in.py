@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import func, select
 
 from core.auth import SignInFailed
 from core.db import unit_of_work
-from core.models import User
+from core.users import has_users
 from dashboard import resources, signed_in
 
 NO_USERS = (
@@ -19,7 +18,7 @@ NO_USERS = (
 
 def _no_users() -> bool:
     with unit_of_work(resources.engine()) as db:
-        return db.scalar(select(func.count()).select_from(User)) == 0
+        return not has_users(db)
 
 
 def sign_in_page() -> None:

@@ -11,11 +11,9 @@ from sqlalchemy import select
 from core.auth import NotAllowed, load_actor
 from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import make_engine, unit_of_work, upgrade
-from core.headline import AccountRef
+from core.exports import ExportRequest, export_bytes
 from core.metrics import build_metrics
 from core.models import Account, Session, User
-from dashboard.periods import Period
-from pages.exports import export_payload
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
 
@@ -109,7 +107,7 @@ def test_the_exports_are_refused_server_side_to_a_manager(seeded):
         manager = load_actor(db, db.scalar(select(User.id).where(User.email == "manager@alpha.example")))
         alpha = db.scalars(select(Account).where(Account.slug == "alpha-it")).one()
     with pytest.raises(NotAllowed):
-        export_payload(engine, manager, AccountRef(alpha.id, alpha.slug, alpha.name), "sessions", Period("30"))
+        export_bytes(engine, manager, "sessions", ExportRequest(alpha.id, alpha.slug, 30))
     engine.dispose()
 
 
@@ -227,7 +225,7 @@ def test_the_sessions_export_is_formula_safe_and_only_this_account(seeded):
     with unit_of_work(engine) as db:
         analyst = load_actor(db, db.scalar(select(User.id).where(User.email == "analyst@alpha.example")))
         alpha = db.scalars(select(Account).where(Account.slug == "alpha-it")).one()
-    payload = export_payload(engine, analyst, AccountRef(alpha.id, alpha.slug, alpha.name), "sessions", Period("7"))
+    payload = export_bytes(engine, analyst, "sessions", ExportRequest(alpha.id, alpha.slug, 7))
     engine.dispose()
     text = payload.decode("utf-8")
     assert text.startswith("account,id,")
