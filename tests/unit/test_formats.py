@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,10 @@ def fields(errors) -> list[str]:
 @pytest.mark.parametrize("name", ["session.schema.json", "flow.schema.json", "tree.schema.json"])
 def test_the_bundled_schemas_are_the_shared_contract(name):
     if not SHARED_FORMATS.is_dir():
-        pytest.skip(f"no shared formats folder beside the repository ({SHARED_FORMATS})")
+        reason = f"no shared formats folder beside the repository ({SHARED_FORMATS})"
+        if os.environ.get("REQUIRE_SHARED_FORMATS", "") not in ("", "0", "false", "False"):
+            pytest.fail(f"REQUIRE_SHARED_FORMATS=1 but {reason}")
+        pytest.skip(reason)
     assert json.loads((SCHEMA_DIR / name).read_text()) == json.loads((SHARED_FORMATS / name).read_text())
 
 
