@@ -34,7 +34,7 @@ with st.sidebar:
     st.markdown("### :material/insights: FlowPilot Insights")
 account = resources.select_account(actor)
 with st.sidebar:
-    role = f" · {resources.current_role()}" if account else ""
+    role = f" · {md_escape(resources.current_role())}" if account else ""
     who = md_escape(actor.label) if actor.display_name is None else f"{md_escape(actor.label)} ({md_escape(actor.email)})"
     st.caption(f":material/person: {who}{role}")
     if account is not None and len(actor.accounts) == 1:

@@ -17,6 +17,7 @@ from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, pr
 from core.settings import get_settings
 from dashboard import proposal_panel, resources
 from dashboard.periods import url_date
+from dashboard.text import md_escape
 
 TTL = get_settings().cache_ttl_seconds
 SORT_LABEL = {"created": "Created", "confidence": "Confidence", "support": "Supporting sessions",
@@ -182,7 +183,7 @@ def review_queue_page() -> None:
     filters = _filters(_domains(url, actor, account.id))
     counts = _queue(url, actor, account.id, filters).status_counts
     st.pills("Status", PROPOSAL_STATUSES, selection_mode="multi", key="rq_status",
-             format_func=lambda s: f"{s.title()} · {counts.get(s, 0):,}",
+             format_func=lambda s: f"{md_escape(s.title())} · {counts.get(s, 0):,}",
              help="No status selected: every status.")
     filters = replace(filters, statuses=tuple(st.session_state.get("rq_status") or ()))
     page = _queue(url, actor, account.id, filters)
@@ -207,7 +208,7 @@ def review_queue_page() -> None:
         return
     detail = _detail(url, actor, account.id, selected)
     if detail is None:
-        st.warning(f"Proposal {selected} does not exist in this account.", icon=":material/search_off:")
+        st.warning(f"Proposal {selected:d} does not exist in this account.", icon=":material/search_off:")
         st.session_state[_SELECTED] = None
         return
 
@@ -218,7 +219,7 @@ def review_queue_page() -> None:
         clear_flow_caches()
 
     header, close = st.columns([6, 1])
-    header.markdown(f"##### Proposal #{detail.id}")
+    header.markdown(f"##### Proposal #{detail.id:d}")
     if close.button("Close", icon=":material/close:", key="rq_close", width="stretch"):
         st.session_state[_SELECTED] = None
         st.rerun()

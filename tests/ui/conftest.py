@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,11 @@ def _fresh_throttle():
     throttle.clear()
     yield
     throttle.clear()
+
+
+def plain(markdown: str) -> str:
+    """Escaped Markdown (dashboard.text.md_escape) as the reader sees it: no backslashes, no joiners."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def no_exception(app: AppTest) -> AppTest:
