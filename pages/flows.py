@@ -12,7 +12,7 @@ from core.flow_catalog import FlowDetail, flow_detail, flow_list
 from core.settings import get_settings
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
-from dashboard import resources
+from dashboard import resources, url_params
 from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
@@ -82,10 +82,7 @@ def flows_page() -> None:
                 "or approve a proposal in the review queue.", icon=":material/inbox:")
         return
     picked = _table(frame)
-    try:
-        linked = int(st.query_params.get("flow", ""))
-    except ValueError:
-        linked = None
+    linked = url_params.url_int("flow", what="a flow number")
     selected = picked or st.session_state.get(_SELECTED) or linked
     if selected not in set(frame["id"]):
         return

@@ -28,7 +28,7 @@ from core.gaps.thresholds import SEVERITIES, save_account_thresholds
 from core.review_queue import Evidence
 from core.settings import get_settings
 from core.types import utcnow
-from dashboard import resources
+from dashboard import resources, url_params
 from dashboard.proposal_panel import session_tables
 from dashboard.text import md_escape, trusted
 
@@ -128,11 +128,7 @@ def _load_url_state() -> None:
     """Seed the widgets from the link on the page's first run in this browser session."""
     if "kg_days" in st.session_state:
         return
-    try:
-        days = int(st.query_params.get("days", "30"))
-    except ValueError:
-        days = 30
-    st.session_state["kg_days"] = days if days in PERIODS else 30
+    st.session_state["kg_days"] = url_params.url_choice("days", PERIODS) or 30
     st.session_state["kg_types"] = _listed("type")
     st.session_state["kg_severities"] = _listed("severity")
     st.session_state["kg_domains"] = _listed("domain")
@@ -325,6 +321,13 @@ def _seed_threshold_inputs(stored: GapThresholds, force: bool = False) -> None:
     st.session_state[_LOADED] = marker
 
 
+def _discard(stored: GapThresholds) -> None:
+    """Discard changes: an on_click callback, because a widget's value may only be set before the
+    widget is drawn in a run (setting it after the form raised StreamlitAPIException)."""
+    st.session_state.pop(PREVIEW, None)
+    _seed_threshold_inputs(stored, force=True)
+
+
 def _load_defaults() -> None:
     _seed_threshold_inputs(DEFAULT_THRESHOLDS, force=True)
     st.session_state[_LOADED] = None  # the inputs no longer show what is stored
@@ -375,11 +378,8 @@ def _thresholds_panel(actor: Actor, account_id: int, stored: GapThresholds, save
             preview, save, discard = st.columns([1, 1, 4])
             do_preview = preview.form_submit_button("Preview", icon=":material/visibility:", width="stretch")
             do_save = save.form_submit_button("Save", type="primary", icon=":material/save:", width="stretch")
-            do_discard = discard.form_submit_button("Discard changes", disabled=previewed is None)
-        if do_discard:
-            st.session_state.pop(PREVIEW, None)
-            _seed_threshold_inputs(stored, force=True)
-            st.rerun()
+            discard.form_submit_button("Discard changes", disabled=previewed is None,
+                                       on_click=_discard, args=(stored,))
         if do_preview or do_save:
             try:
                 edited = _edited()

@@ -16,6 +16,7 @@ from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
 from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
 from dashboard import proposal_panel, resources
+from dashboard import url_params
 from dashboard.periods import url_date
 from dashboard.text import md_escape
 
@@ -67,21 +68,15 @@ def _load_url_state() -> None:
         if statuses else ["pending"]
     st.session_state["rq_types"] = _listed("type", PROPOSAL_TYPES)
     st.session_state["rq_domains"] = [d for d in st.query_params.get("domain", "").split(",") if d]
-    try:
-        low, high = (float(x) for x in st.query_params.get("confidence", "0-1").split("-"))
-        st.session_state["rq_confidence"] = (max(0, round(min(low, high) * 100)), min(100, round(max(low, high) * 100)))
-    except ValueError:
-        st.session_state["rq_confidence"] = (0, 100)
+    low, high = url_params.url_range("confidence", 0, 1) or (0, 1)
+    st.session_state["rq_confidence"] = (round(low * 100), round(high * 100))
     st.session_state["rq_from"] = url_date("from")
     st.session_state["rq_to"] = url_date("to")
     st.session_state["rq_text"] = st.query_params.get("q", "")
     sort = st.query_params.get("sort", "created")
     st.session_state["rq_sort"] = sort if sort in SORTS else "created"
     st.session_state["rq_ascending"] = st.query_params.get("order") == "asc"
-    try:
-        st.session_state[_SELECTED] = int(st.query_params.get("proposal", ""))
-    except ValueError:
-        st.session_state[_SELECTED] = None
+    st.session_state[_SELECTED] = url_params.url_int("proposal", what="a proposal number")
 
 
 def _save_url_state(f: QueueFilters, selected: int | None) -> None:

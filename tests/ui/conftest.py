@@ -72,5 +72,7 @@ def go_to(app: AppTest, url_path: str) -> AppTest:
 
 
 def navigation_titles(app: AppTest) -> list[str]:
-    """The titles of the pages the sidebar navigation offers."""
-    return [info.get("page_name") for info in app._registered_pages.values()]
+    """The titles of the pages the sidebar navigation offers (not the hidden "not available" notices)."""
+    from dashboard.navigation import REFUSED_HELP
+
+    return [info.get("page_name") for info in app._registered_pages.values() if info.get("help") != REFUSED_HELP]
