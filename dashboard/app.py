@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import streamlit as st  # noqa: E402
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException  # noqa: E402
 
 from core.settings import get_settings  # noqa: E402
 from dashboard import resources, signed_in  # noqa: E402
@@ -34,7 +36,7 @@ with st.sidebar:
     st.markdown("### :material/insights: FlowPilot Insights")
 account = resources.select_account(actor)
 with st.sidebar:
-    role = f" · {resources.current_role()}" if account else ""
+    role = f" · {md_escape(resources.current_role())}" if account else ""
     who = md_escape(actor.label) if actor.display_name is None else f"{md_escape(actor.label)} ({md_escape(actor.email)})"
     st.caption(f":material/person: {who}{role}")
     if account is not None and len(actor.accounts) == 1:
@@ -49,4 +51,16 @@ if account is None:
                "(`python -m core user add EMAIL --account SLUG --role ROLE`).", icon=":material/group_off:")
     st.stop()
 
-st.navigation(pages_for(actor, account.id)).run()
+logger = logging.getLogger("dashboard")
+PAGE_FAILED = ("Something went wrong on this page; it was logged for the administrators. "
+               "Try again, or open another page.")
+
+page = st.navigation(pages_for(actor, account.id))
+try:
+    page.run()
+except ScriptControlException:
+    raise  # st.rerun, st.stop, st.switch_page: control flow, not failures
+except Exception:
+    # The traceback (server paths, SQL) goes to the server log, never to the browser.
+    logger.exception("Page %s failed for user %s", page.url_path, actor.user_id)
+    st.error(PAGE_FAILED, icon=":material/error:")

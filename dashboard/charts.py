@@ -1,7 +1,8 @@
 """Plotly figures for the Analytics page: pure functions from core's figures to a figure, one
 colour per outcome and per confidence tier everywhere, titles, axis labels and hover text with
-units. Labels that come from session data (domains, flows) go into Plotly as data, which
-renders them as text, never as HTML we wrote."""
+units. Plotly renders a subset of HTML (``<a href>``, ``<b>``, ``<br>``...) in tick labels and in
+text substituted into hover templates, so every label that comes from session data (domains,
+flows, tiers) goes through ``dashboard.text.html_escape`` first: shown as text, never as markup."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from datetime import date
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from dashboard.text import html_escape
 
 OUTCOME_COLOURS = {"resolved": "#16a34a", "escalated": "#dc2626", "abandoned": "#9ca3af", "active": "#60a5fa"}
 OUTCOME_LABELS = {"resolved": "Resolved", "escalated": "Escalated", "abandoned": "Abandoned", "active": "Still active"}
@@ -43,7 +46,8 @@ def _counts_axis(values, title: str) -> dict:
 
 
 def _clip(label: str, limit: int = 40) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+    """A data label for an axis: cut to ``limit`` characters, HTML-escaped."""
+    return html_escape(label, limit)
 
 
 def period_axis_title(weekly: bool) -> str:
@@ -94,7 +98,7 @@ def tier_mix_over_time(rows: Sequence[dict], weekly: bool) -> go.Figure:
 def tier_calibration(rows: Sequence[dict]) -> go.Figure:
     """Resolution and escalation rate per tier. ``rows``: tier, sessions, with_outcome (of the
     sessions), resolution_rate, escalation_rate (None: no outcome yet)."""
-    labels = [TIER_LABELS.get(r["tier"], r["tier"]) for r in rows]
+    labels = [TIER_LABELS.get(r["tier"], html_escape(r["tier"])) for r in rows]
     fig = go.Figure()
     for outcome, name in (("resolved", "resolution_rate"), ("escalated", "escalation_rate")):
         title = "Resolution rate" if outcome == "resolved" else "Escalation rate"
@@ -119,7 +123,7 @@ def escalation_by_domain(rows: Sequence[dict], overall: float | None) -> go.Figu
     fig = go.Figure(go.Bar(
         x=[r["escalation_rate"] for r in shown], y=[_clip(r["domain"]) for r in shown], orientation="h",
         marker_color=OUTCOME_COLOURS["escalated"], name="Escalation rate",
-        customdata=[[r["escalated"], r["with_outcome"], r["domain"]] for r in shown],
+        customdata=[[r["escalated"], r["with_outcome"], html_escape(r["domain"])] for r in shown],
         # Inside the bar's end where it fits: the all-domains line, drawn below the bars, would
         # otherwise run through the labels of bars that end just short of it.
         text=[f"{r['escalation_rate']:.1%}" for r in shown], textposition="auto", insidetextanchor="end",
@@ -167,11 +171,11 @@ def flow_usage(rows: Sequence[dict]) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=("Sessions", "Resolution rate"))
     fig.add_bar(x=[r["sessions"] for r in shown], y=names, orientation="h", marker_color=CURRENT_COLOUR,
-                name="Sessions", customdata=[[r["flow"]] for r in shown],
+                name="Sessions", customdata=[[html_escape(r["flow"])] for r in shown],
                 hovertemplate="%{customdata[0]}<br>%{x:,} sessions<extra></extra>", row=1, col=1)
     fig.add_bar(x=[r["resolution_rate"] for r in shown], y=names, orientation="h",
                 marker_color=OUTCOME_COLOURS["resolved"], name="Resolution rate",
-                customdata=[[r["flow"], r["resolved"], r["with_outcome"]] for r in shown],
+                customdata=[[html_escape(r["flow"]), r["resolved"], r["with_outcome"]] for r in shown],
                 text=[None if r["resolution_rate"] is None else f"{r['resolution_rate']:.1%}" for r in shown],
                 textposition="outside", cliponaxis=False,
                 hovertemplate="%{customdata[0]}<br>Resolution rate: %{x:.1%}<br>"

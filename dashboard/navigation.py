@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.auth import Actor
+from dashboard.text import md_escape
 from pages.analytics import analytics_page
 from pages.exports import exports_page
 from pages.flows import flows_page
@@ -46,9 +47,31 @@ def _pages(specs: list[PageSpec]) -> list[st.Page]:
             for index, spec in enumerate(specs)]
 
 
+# Marks the hidden stand-ins of pages a role may not open (tests tell the menu's pages by it).
+REFUSED_HELP = "Not available to your role in this account."
+
+
+def _refusal(spec: PageSpec, role: str | None) -> Callable[[], None]:
+    def refused() -> None:
+        # Filters and ids in the link belong to the page that is not shown: drop them.
+        for name in [n for n in st.query_params if n != "account"]:
+            del st.query_params[name]
+        who = f"{md_escape(role)}s" if role else "your role"
+        st.warning(f"{md_escape(spec.title)} is not available to {who} in this account. "
+                   "Choose a page in the menu.", icon=":material/block:")
+    return refused
+
+
 def pages_for(actor: Actor, account_id: int) -> list[st.Page]:
-    """The pages the actor's role in the account may open, in menu order."""
-    return _pages([spec for spec in PAGES if actor.may(account_id, spec.permission)])
+    """The pages the actor's role in the account may open, in menu order; every other page stays
+    registered, hidden, as a notice that says it is not available (a link to it must not land
+    silently on Home). The notice never runs the page: each page checks the role again anyway."""
+    role = actor.role_in(account_id)
+    allowed = [spec for spec in PAGES if actor.may(account_id, spec.permission)]
+    refused = [st.Page(_refusal(spec, role), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                       visibility="hidden", help=REFUSED_HELP)
+               for spec in PAGES if spec not in allowed]
+    return _pages(allowed) + refused
 
 
 def all_pages() -> list[st.Page]:

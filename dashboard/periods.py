@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 import streamlit as st
 
 from core.metrics.series import period_for_dates
+from dashboard import url_params
 
 PRESETS = ("7", "30", "90")
 CUSTOM = "custom"
@@ -52,18 +53,18 @@ def today() -> date:
 
 
 def url_date(name: str) -> date | None:
-    """A date from the query string; None when it is missing or unreadable."""
-    try:
-        return date.fromisoformat(st.query_params.get(name, ""))
-    except ValueError:
-        return None
+    """A date from the query string, from 2000 to today; None (with a notice) when it is unreadable."""
+    return url_params.url_date(name, latest=today())
 
 
 def from_url() -> Period:
-    """The period a link names; anything unreadable falls back to the default."""
+    """The period a link names; anything unreadable falls back to the default, with a notice."""
     preset = st.query_params.get("period", DEFAULT)
     if preset in PRESETS:
         return Period(preset)
+    if preset != CUSTOM:
+        url_params.ignored("period", preset, "not 7, 30, 90 or custom")
+        return Period()
     first, last = url_date("start"), url_date("end")
     if preset == CUSTOM and first and last:
         first, last = min(first, last), max(first, last)

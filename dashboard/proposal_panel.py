@@ -6,7 +6,10 @@ that changed under the admin's eyes cannot move a decision onto another proposal
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -18,9 +21,16 @@ from core.review_queue import Evidence, ProposalDetail
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
 from dashboard import resources, signed_in, tree_editor
-from dashboard.text import md_escape
+from dashboard.text import md_escape, trusted
+
+logger = logging.getLogger(__name__)
 
 FLASH = "_review_flash"
+# The last refused action: which proposal, the message, and what the admin typed (label -> text),
+# kept until they close it or act again, so a refusal never costs them their reason or their edits.
+REFUSAL = "_review_refusal"
+UNEXPECTED = ("The action could not be completed because of an unexpected error; it was logged for the "
+              "administrators. Nothing was changed. Your input is kept below.")
 TYPE_LABEL = {"new_flow": "New flow", "enhancement": "Enhancement"}
 STATUS_ICON = {"pending": ":material/hourglass_empty:", "approved": ":material/check_circle:",
                "published": ":material/publish:", "dismissed": ":material/snooze:",
@@ -32,33 +42,61 @@ def show_flash() -> None:
     flash = st.session_state.pop(FLASH, None)
     if flash:
         message, ok = flash
-        st.toast(message, icon=":material/check_circle:" if ok else ":material/error:")
+        # The message names the proposal by its title, which comes from session text.
+        st.toast(md_escape(message), icon=":material/check_circle:" if ok else ":material/error:")
 
 
-def _act(action: Callable[[], review.ReviewOutcome], on_done: Callable[[bool], None]) -> None:
+def _act(action: Callable[[], review.ReviewOutcome], on_done: Callable[[bool], None], proposal_id: int,
+         typed: dict[str, Any]) -> None:
+    """Run a review action. A refusal (domain error) shows its message; anything unexpected is
+    logged with its traceback and shown as a short message. Either way what the admin typed stays."""
     try:
         outcome = action()
     except (review.ReviewError, review.NotAllowed) as refused:
-        st.session_state[FLASH] = (str(refused), False)
-        on_done(False)
+        message, ok = str(refused), False
+    except Exception:  # st.rerun/st.stop are BaseExceptions and pass through
+        logger.exception("Review action on proposal %s failed", proposal_id)
+        message, ok = UNEXPECTED, False
     else:
-        st.session_state[FLASH] = (outcome.message, True)
-        on_done(True)
+        message, ok = outcome.message, True
+    st.session_state[FLASH] = (message, ok)
+    if ok:
+        st.session_state.pop(REFUSAL, None)
+    else:
+        st.session_state[REFUSAL] = {"proposal": proposal_id, "message": message,
+                                     "typed": {k: v for k, v in typed.items() if v not in (None, "")}}
+    on_done(ok)
     st.rerun()
+
+
+def _refusal(d: ProposalDetail) -> None:
+    """The last refused action on this proposal, and what the admin had typed, until they close it."""
+    refusal = st.session_state.get(REFUSAL)
+    if not refusal or refusal.get("proposal") != d.id:
+        return
+    st.error(md_escape(refusal["message"]), icon=":material/error:")
+    if d.status == "pending":
+        return  # the form and the editor are still there, holding what the admin typed
+    for label, value in refusal["typed"].items():
+        text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+        st.caption(md_escape(f"Your {label.lower()} (not saved):"))
+        st.code(text, language="json" if not isinstance(value, str) else None, wrap_lines=True)
+    st.button("Close this message", key=f"rq_refusal_close_{d.id}", icon=":material/close:",
+              on_click=lambda: st.session_state.pop(REFUSAL, None))
 
 
 def _header(d: ProposalDetail) -> None:
     st.subheader(md_escape(d.title), anchor=False)
     st.markdown(
-        f":blue-badge[{TYPE_LABEL[d.proposal_type]}] "
-        f":gray-badge[{STATUS_ICON.get(d.status, '')} {d.status}] "
+        f":blue-badge[{TYPE_LABEL.get(d.proposal_type, md_escape(d.proposal_type))}] "
+        f":gray-badge[{STATUS_ICON.get(d.status, '')} {md_escape(d.status)}] "
         + (f":violet-badge[{md_escape(d.domain)}]" if d.domain else "")
     )
     left, middle, right = st.columns(3)
     left.metric("Confidence", f"{d.confidence:.0%}", border=True)
     middle.metric("Supporting sessions", f"{d.support_count:,}", border=True)
     right.metric("Proposed", f"{d.created_at:%d %b %Y}", border=True,
-                 help=f"Updated {d.updated_at:%d %b %Y %H:%M} UTC · proposal #{d.id}, version {d.row_version}")
+                 help=f"Updated {d.updated_at:%d %b %Y %H:%M} UTC · proposal #{d.id:d}, version {d.row_version:d}")
     if d.confidence_rationale:
         st.markdown(f"**Why this confidence:** {md_escape(d.confidence_rationale)}")
     if d.summary:
@@ -69,14 +107,14 @@ def _header(d: ProposalDetail) -> None:
         else:
             moved = (d.target_flow_version is not None and d.target_flow_current_version != d.target_flow_version)
             st.caption(f"Enhances **{md_escape(d.target_flow_name)}** ({md_escape(d.target_flow_external_id)}), "
-                       f"published version {d.target_flow_current_version}."
-                       + (f" The analysis compared against version {d.target_flow_version}: the flow has changed "
+                       f"published version {d.target_flow_current_version:d}."
+                       + (f" The analysis compared against version {d.target_flow_version:d}: the flow has changed "
                           "since, so check the changes below against the current version." if moved else ""))
     if d.status != "pending":
         when = f"{d.reviewed_at:%d %b %Y %H:%M} UTC" if d.reviewed_at else "an unknown time"
-        published = (f" Published as **{md_escape(d.published_as[0])}** version {d.published_as[1]} "
+        published = (f" Published as **{md_escape(d.published_as[0])}** version {d.published_as[1]:d} "
                      "(see Flows)." if d.published_as else "")
-        st.info(f"**{d.status.title()}** by {md_escape(d.reviewed_by or 'a removed user')} at {when}.{published}"
+        st.info(f"**{md_escape(d.status.title())}** by {md_escape(d.reviewed_by or 'a removed user')} at {when}.{published}"
                 + (f"\n\nReason: {md_escape(d.review_reason)}" if d.review_reason else ""),
                 icon=STATUS_ICON.get(d.status))
 
@@ -131,11 +169,12 @@ def _diagrams(d: ProposalDetail) -> None:
     # Once decided, the flow's current version may be this very proposal: comparing would mislead.
     if d.proposal_type == "enhancement" and d.target_tree is not None and d.status == "pending":
         changes = diff_trees(d.target_tree, d.tree)
-        st.caption(f"Changes against the published version: {changes.describe()}. "
+        # describe() is counts and fixed words only.
+        st.caption(f"Changes against the published version: {trusted(changes.describe())}. "
                    "New nodes and answers are drawn green, changed nodes amber.")
         before, after = st.columns(2)
         with before:
-            st.markdown(f"**Published (v{d.target_flow_current_version})**")
+            st.markdown(f"**Published (v{d.target_flow_current_version:d})**")
             st.graphviz_chart(tree_to_dot(d.target_tree))
         with after:
             st.markdown("**Proposed**")
@@ -149,13 +188,14 @@ def _diagrams(d: ProposalDetail) -> None:
 
 def _reason_action(label: str, verb: str, help_text: str, d: ProposalDetail,
                    run: Callable[[str], review.ReviewOutcome], on_done: Callable[[bool], None]) -> None:
-    with st.popover(label, width="stretch"):
+    # label and help_text are the code's own words (Dismiss, Reject and their explanations).
+    with st.popover(trusted(label), width="stretch"):
         # A form sends the typed reason with the click; a bare text area only sends it on blur.
         with st.form(f"rq_{verb}_form_{d.id}", border=False):
-            st.caption(help_text)
+            st.caption(trusted(help_text))
             reason = st.text_area("Reason", key=f"rq_{verb}_reason_{d.id}", max_chars=review.MAX_REASON)
-            if st.form_submit_button(f"{label} proposal", key=f"rq_{verb}_{d.id}", type="primary"):
-                _act(lambda: run(reason), on_done)
+            if st.form_submit_button(trusted(f"{label} proposal"), key=f"rq_{verb}_{d.id}", type="primary"):
+                _act(lambda: run(reason), on_done, d.id, {"Reason": reason})
 
 
 def _actions(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Callable[[bool], None]) -> None:
@@ -168,7 +208,8 @@ def _actions(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Call
             st.caption("Publishes the proposed tree, as it stands, as a new flow.")
             note = st.text_input("Note (optional)", key=f"rq_approve_note_{d.id}")
             if st.form_submit_button("Approve and publish", key=f"rq_approve_{d.id}", type="primary"):
-                _act(lambda: review.approve(engine, actor, account.id, d.id, d.row_version, note=note), on_done)
+                _act(lambda: review.approve(engine, actor, account.id, d.id, d.row_version, note=note), on_done,
+                     d.id, {"Note": note})
     else:
         columns[0].caption("An enhancement is published through edit & publish, as the next version of its flow.")
     if columns[1].button("Edit & publish", key=f"rq_edit_{d.id}", icon=":material/edit:", width="stretch",
@@ -190,7 +231,7 @@ def _editor(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Calla
     engine = resources.engine()
     key = f"rq_tree_{d.id}_{d.row_version}"
     with st.container(border=True):
-        target = (f"the next version (v{(d.target_flow_current_version or 0) + 1}) of "
+        target = (f"the next version (v{(d.target_flow_current_version or 0) + 1:d}) of "
                   f"{md_escape(d.target_flow_external_id)}" if d.proposal_type == "enhancement" else "a new flow")
         st.markdown(f"#### Edit & publish\nPublishes the edited tree as {target}.")
         name = None
@@ -207,7 +248,8 @@ def _editor(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Calla
                     st.session_state.pop(f"rq_editing_{d.id}", None)
                 on_done(ok)
             _act(lambda: review.edit_and_publish(engine, actor, account.id, d.id, d.row_version, draft,
-                                                 flow_name=name, note=note), done)
+                                                 flow_name=name, note=note), done,
+                 d.id, {"Flow name": name, "Note": note, "Edited tree": draft})
         if reset.button("Start over", key=f"rq_reset_{d.id}", width="stretch"):
             tree_editor.reset(key)
             st.rerun()
@@ -221,6 +263,7 @@ def proposal_panel(actor: Actor, account: AccountRef, d: ProposalDetail, can_rev
                    on_done: Callable[[bool], None]) -> None:
     with st.container(border=True):
         _header(d)
+        _refusal(d)
         if d.status == "pending":
             if can_review:
                 _actions(actor, account, d, on_done)

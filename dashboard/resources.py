@@ -18,6 +18,7 @@ from core.db import SchemaOutOfDate, make_engine, require_current_schema, unit_o
 from core.headline import AccountRef
 from core.settings import get_settings
 from dashboard import signed_in
+from dashboard.text import md_escape, trusted
 
 ACCOUNT_KEY = "account"
 _CURRENT = "_current_account"
@@ -46,7 +47,8 @@ def engine() -> Engine:
     try:
         return _engine_for(settings.effective_database_url, settings.uses_embedded_database)
     except SchemaOutOfDate as exc:
-        st.error(str(exc), icon=":material/database:")
+        # core's own message: revision ids and the command to run, in Markdown code.
+        st.error(trusted(str(exc)), icon=":material/database:")
         st.stop()
 
 
@@ -103,7 +105,7 @@ def require(permission: str) -> tuple[Actor, AccountRef]:
     actor = signed_in.current_actor()
     account = current_account()
     if actor is None or account is None or not actor.may(account.id, permission):
-        st.error(f"You may not {PERMISSION_TEXT.get(permission, permission)} in this account.",
+        st.error(f"You may not {PERMISSION_TEXT.get(permission, md_escape(permission))} in this account.",
                  icon=":material/block:")
         st.stop()
     return actor, account

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import re
 from typing import Any
 
 import streamlit as st
@@ -29,7 +28,7 @@ from core.scripts import (
 )
 from core.scripts.validation import EXPECTED
 from core.settings import get_settings
-from dashboard.text import md_escape
+from dashboard.text import md_escape, md_label, trusted
 
 TTL = get_settings().cache_ttl_seconds
 LANGUAGE_LABEL = {"powershell": "PowerShell", "bash": "Bash"}
@@ -138,7 +137,7 @@ def pick_match(matches: list[Match], key: str) -> Template | None:
     def label(template_id: str) -> str:
         m = by_id[template_id]
         return (f"**{md_escape(m.template.title)}** · {LANGUAGE_LABEL.get(m.template.language, '')} · "
-                f"{m.template.risk_label} · score {m.score:.2f}")
+                f"{md_escape(m.template.risk_label)} · score {m.score:.2f}")
 
     chosen = st.radio("Best matches", ids, key=f"{key}_match_{_digest(ids)}", format_func=label,
                       captions=[md_escape(" · ".join(m.why)) or "–" for m in matches],
@@ -168,18 +167,8 @@ def _help(parameter: Parameter) -> str:
     return md_escape(" ".join(parts)) if parts else ""
 
 
-def _label(text: str) -> str:
-    """A widget label from a template file: Markdown-escaped, except for the characters that mean
-    nothing on their own in a one-line label (the label is also the field's accessible name, which
-    a screen reader would otherwise read with every backslash)."""
-    return _HARMLESS.sub(r"\1", md_escape(text))
-
-
-_HARMLESS = re.compile(r"\\([().\-/])")
-
-
 def _widget(parameter: Parameter, key: str) -> Any:
-    label = _label(parameter.label) + ("" if parameter.required else " (optional)")
+    label = md_label(parameter.label) + ("" if parameter.required else " (optional)")
     help_text = _help(parameter) or None
     if parameter.type in NUMBER_TYPES:
         # No min/max on the widget: the core's check names the allowed range in its message,
@@ -206,7 +195,7 @@ def parameter_form(template: Template, key: str, submit_label: str,
         for parameter in template.parameters:
             values[parameter.name] = _widget(parameter, f"{key}_{template.id}_{parameter.name}")
             slots[parameter.name] = st.empty()
-        submitted = st.form_submit_button(submit_label, icon=submit_icon, type="primary")
+        submitted = st.form_submit_button(trusted(submit_label), icon=submit_icon, type="primary")  # the caller's words
         summary = st.empty()
     if not submitted:
         return False, None
@@ -260,7 +249,7 @@ def script_node_inserter(key: str, tree: Any) -> dict[str, Any] | None:
                      expanded=notice_key in st.session_state):
         notice = st.session_state.pop(notice_key, None)
         if notice:
-            st.success(notice, icon=":material/check_circle:")
+            st.success(md_escape(notice), icon=":material/check_circle:")
         nodes = tree.get("nodes") if isinstance(tree, dict) else None
         if not isinstance(nodes, dict) or not nodes:
             st.caption("The tree must have nodes before a script can be inserted.")
@@ -288,7 +277,7 @@ def script_node_inserter(key: str, tree: Any) -> dict[str, Any] | None:
             format_func=lambda n: _node_label(n, nodes[n]),
             help="The node that follows the script; by default the one that followed the chosen node.")
         node_id = _new_node_id(template, nodes)
-        st.caption(f"New node id: `{node_id}`")
+        st.caption(f"New node id: {md_escape(node_id)}")
         rendered = parameter_form(template, f"{key}_sp", "Insert script node", ":material/add:")[1]
         if rendered is None:
             return None
@@ -297,7 +286,7 @@ def script_node_inserter(key: str, tree: Any) -> dict[str, Any] | None:
         except ValueError as too_long:
             st.error(md_escape(str(too_long)), icon=":material/error:")
             return None
-        st.session_state[notice_key] = f"Inserted script node {md_escape(node_id)} after {md_escape(after)}."
+        st.session_state[notice_key] = f"Inserted script node {node_id} after {after}."  # escaped when shown
         for stale in [k for k in st.session_state if k == f"{key}_sp_after" or str(k).startswith(f"{key}_sp_next_")]:
             del st.session_state[stale]  # the chosen node now leads to the script: choose afresh
         return new_tree

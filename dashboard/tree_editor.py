@@ -18,7 +18,7 @@ from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
 from core.trees import TreeProblem, tree_problems
 from dashboard import script_picker
-from dashboard.text import md_escape
+from dashboard.text import md_escape, trusted
 
 NODE_TYPES = ["question", "action", "script", "resolution", "escalation"]
 COLUMNS = ["id", "type", "text", "next", "options"]
@@ -153,7 +153,8 @@ def tree_editor(key: str, tree: dict[str, Any], compare_to: dict[str, Any] | Non
                                                                    for p in problems[:20]),
                  icon=":material/rule:")
     else:
-        changes = diff_trees(compare_to, draft).describe() if compare_to is not None else None
+        # describe() is counts and fixed words only.
+        changes = trusted(diff_trees(compare_to, draft).describe()) if compare_to is not None else None
         st.success("The tree is valid." + (f" Compared with the published version: {changes}." if changes else ""),
                    icon=":material/check_circle:")
         st.graphviz_chart(tree_to_dot(draft, diff_trees(compare_to, draft) if compare_to else None))

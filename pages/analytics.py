@@ -27,7 +27,7 @@ from core.settings import get_settings
 from core.types import utcnow
 from dashboard import charts, resources
 from dashboard.periods import Period, period_picker, to_url
-from dashboard.text import md_escape
+from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
 FILTERS = ("domain", "board", "engineer")
@@ -69,7 +69,7 @@ def pct(value: float | None) -> str:
 
 def signed(change: float | None, unit: str, scale: float = 1) -> str:
     """A change to 1 decimal with its sign and unit; "" when there is none."""
-    return "" if change is None else f"{round(change * scale, 1) + 0.0:+.1f} {unit}"  # + 0.0: no "-0.0"
+    return "" if change is None else f"{round(change * scale, 1) + 0.0:+.1f} {trusted(unit)}"  # + 0.0: no "-0.0"
 
 
 def points(change: float | None) -> str:
@@ -113,7 +113,7 @@ def _slug(text: str) -> str:
 def download(label: str, header: Sequence[str], rows: Sequence[Sequence[Any]], what: str, key: str) -> None:
     """A CSV download of a chart's or table's data, written by core's formula-safe writer."""
     name = st.session_state["_an_file_stem"]
-    st.download_button(f"{label} (CSV)", csv_bytes(header, rows), file_name=f"{name}-{what}.csv",
+    st.download_button(trusted(f"{label} (CSV)"), csv_bytes(header, rows), file_name=f"{name}-{what}.csv",
                        mime="text/csv", icon=":material/download:", key=key, type="tertiary")
 
 
@@ -121,7 +121,8 @@ def download(label: str, header: Sequence[str], rows: Sequence[Sequence[Any]], w
 
 def _card(column, label: str, value: str, change: float | None, change_text: str, colour: str, help_text: str) -> None:
     unchanged = change is None or change == 0
-    column.metric(label, value, change_text or "none before", help=help_text, border=True,
+    # label and help_text are the code's own words (the cards below).
+    column.metric(trusted(label), value, change_text or "none before", help=trusted(help_text), border=True,
                   delta_color="off" if unchanged else colour, delta_arrow="off" if unchanged else "auto")
 
 
@@ -264,7 +265,7 @@ def _flows(report: MetricsReport) -> None:
             if len(used) > charts.MAX_BARS else "")
     st.caption(f"{pct(flows['flow_match_share'].value)} of sessions matched a flow "
                f"({points(flows['flow_match_share'].change) or 'none before'}); "
-               f"{flows['flows_used'].value:,} flows used.{more}")
+               f"{flows['flows_used'].value:,} flows used.{trusted(more)}")
     if groups:
         frame = pd.DataFrame([{"flow": g.key, **{n: g[n].value for n in FLOW_COLUMNS},
                                "previous_sessions": g["sessions"].previous,
@@ -313,24 +314,24 @@ def analytics_page() -> None:
             filters = _filters(url, actor, account.id, period, filter_columns)
             data = _analytics(url, actor, account.id, period, filters)
         except NotAllowed as refusal:
-            st.error(str(refusal), icon=":material/block:")
+            st.error(md_escape(str(refusal)), icon=":material/block:")
             st.stop()
     report = data.report
     st.session_state["_an_file_stem"] = "-".join(
         [account.slug, period.slug(), *(f"{n}-{_slug(v)}" for n, v in filters.to_dict().items() if v)])
     narrowed = [f"{FILTER_LABELS[n].lower()} **{md_escape(v)}**" for n, v in filters.to_dict().items() if v]
     st.caption(
-        f"{md_escape(account.name)}: sessions started {period.describe()} "
+        f"{md_escape(account.name)}: sessions started {trusted(period.describe())} "
         f"({report.start:%d %b %Y %H:%M} – {report.end:%d %b %Y %H:%M} UTC)"
         + (f", {' and '.join(narrowed)} only" if narrowed else "")
-        + f"; changes against the {report.days} days before ({report.previous_start:%d %b} – {report.start:%d %b %Y})."
+        + f"; changes against the {report.days:d} days before ({report.previous_start:%d %b} – {report.start:%d %b %Y})."
     )
 
     volume = report["volume"]
     if volume["sessions"].value == 0:
         before = volume["sessions"].previous
         st.info(f"**No sessions in this period{' with these filters' if narrowed else ''}**"
-                + (f" ({before:,} in the {report.days} days before)" if before else "")
+                + (f" ({before:,} in the {report.days:d} days before)" if before else "")
                 + ". Choose another period" + (" or clear the filters" if narrowed else "") + ".",
                 icon=":material/inbox:")
         return

@@ -17,6 +17,7 @@ from core.exports import EXPORTS, ExportRequest, export_bytes
 from core.headline import AccountRef
 from dashboard import resources
 from dashboard.periods import Period, period_picker, to_url
+from dashboard.text import trusted
 
 DESCRIPTIONS = {
     "sessions": ("Sessions", ":material/forum:",
@@ -57,7 +58,7 @@ def exports_page() -> None:
     bom = options.toggle("For Excel", key="ex_excel",
                          help="Starts each file with a UTF-8 byte-order mark, without which Excel reads it in the "
                               "local code page and garbles accents.")
-    st.caption(f"Every file covers what was created {period.describe()} (UTC). Each file is built when you "
+    st.caption(f"Every file covers what was created {trusted(period.describe())} (UTC). Each file is built when you "
                "press its button, which can take a few seconds for a long period.")
 
     for name in [n for n in DESCRIPTIONS if n in EXPORTS] + [n for n in EXPORTS if n not in DESCRIPTIONS]:

@@ -12,8 +12,8 @@ from core.flow_catalog import FlowDetail, flow_detail, flow_list
 from core.settings import get_settings
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
-from dashboard import resources
-from dashboard.text import md_escape
+from dashboard import resources, url_params
+from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
 SOURCE_LABEL = {"import": "imported", "proposal": "approved proposal", "edit": "edited proposal"}
@@ -82,10 +82,7 @@ def flows_page() -> None:
                 "or approve a proposal in the review queue.", icon=":material/inbox:")
         return
     picked = _table(frame)
-    try:
-        linked = int(st.query_params.get("flow", ""))
-    except ValueError:
-        linked = None
+    linked = url_params.url_int("flow", what="a flow number")
     selected = picked or st.session_state.get(_SELECTED) or linked
     if selected not in set(frame["id"]):
         return
@@ -98,7 +95,7 @@ def flows_page() -> None:
     with st.container(border=True):
         st.subheader(md_escape(detail.name), anchor=False)
         st.caption(f"{md_escape(detail.external_id)} · {md_escape(detail.domain or 'no domain')} · "
-                   f"current version v{detail.current_version} · {len(detail.versions)} "
+                   f"current version v{detail.current_version:d} · {len(detail.versions)} "
                    f"version{'s' if len(detail.versions) != 1 else ''} stored")
         numbers = frame.loc[frame["id"] == selected].iloc[0]
         left, middle, right = st.columns(3)
@@ -117,7 +114,8 @@ def flows_page() -> None:
             earlier = versions.get(max((n for n in versions if n < shown), default=-1))
             changes = diff_trees(earlier.tree, versions[shown].tree) if earlier else None
             if changes is not None:
-                st.caption(f"Against v{earlier.version}: {changes.describe()} (new nodes and answers green, changed nodes amber).")
+                # describe() is counts and fixed words only.
+                st.caption(f"Against v{earlier.version:d}: {trusted(changes.describe())} (new nodes and answers green, changed nodes amber).")
             st.graphviz_chart(tree_to_dot(versions[shown].tree, changes))
         with history:
             _history(detail)

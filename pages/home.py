@@ -8,7 +8,7 @@ from core.auth import Actor
 from core.headline import Headline, headline_numbers
 from core.settings import get_settings
 from dashboard import resources
-from dashboard.text import md_escape
+from dashboard.text import md_escape, trusted
 
 PERIOD_DAYS = 30
 
@@ -41,7 +41,8 @@ def _card(column, label: str, value: str, change: float | None, change_text: str
     # A string delta gets its arrow and colour from its first character, so "+0" would show
     # a coloured up arrow; no change (or nothing to compare with) is grey and has no arrow.
     unchanged = change is None or change == 0
-    column.metric(label, value, change_text, help=help_text, border=True,
+    # label and help_text are the code's own words (the cards below).
+    column.metric(trusted(label), value, change_text, help=trusted(help_text), border=True,
                   delta_color="off" if unchanged else colour, delta_arrow="off" if unchanged else "auto")
 
 
@@ -76,15 +77,15 @@ def home() -> None:
 
     actor, account = resources.require("home")
     headline = _headline(resources.database_url(), actor, account.id, PERIOD_DAYS)
-    st.subheader(f"{md_escape(account.name)}: last {headline.days} days", anchor=False)
+    st.subheader(f"{md_escape(account.name)}: last {headline.days:d} days", anchor=False)
     st.caption(
         f"Sessions started since {headline.start:%d %b %Y %H:%M} UTC, compared with the "
-        f"{headline.days} days before ({headline.previous_start:%d %b} – {headline.start:%d %b %Y})."
+        f"{headline.days:d} days before ({headline.previous_start:%d %b} – {headline.start:%d %b %Y})."
     )
     if headline.sessions == 0:
-        earlier = (f" ({headline.previous.sessions:,} in the {headline.days} days before)"
+        earlier = (f" ({headline.previous.sessions:,} in the {headline.days:d} days before)"
                    if headline.previous.sessions else "")
-        st.info(f"**This account has no sessions in the last {headline.days} days**{earlier}.\n\n{LOAD_DATA}",
+        st.info(f"**This account has no sessions in the last {headline.days:d} days**{earlier}.\n\n{LOAD_DATA}",
                 icon=":material/inbox:")
         return
     _metrics(headline)

@@ -28,9 +28,9 @@ from core.gaps.thresholds import SEVERITIES, save_account_thresholds
 from core.review_queue import Evidence
 from core.settings import get_settings
 from core.types import utcnow
-from dashboard import resources
+from dashboard import resources, url_params
 from dashboard.proposal_panel import session_tables
-from dashboard.text import md_escape
+from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
 PERIODS = (7, 30, 90)
@@ -128,11 +128,7 @@ def _load_url_state() -> None:
     """Seed the widgets from the link on the page's first run in this browser session."""
     if "kg_days" in st.session_state:
         return
-    try:
-        days = int(st.query_params.get("days", "30"))
-    except ValueError:
-        days = 30
-    st.session_state["kg_days"] = days if days in PERIODS else 30
+    st.session_state["kg_days"] = url_params.url_choice("days", PERIODS) or 30
     st.session_state["kg_types"] = _listed("type")
     st.session_state["kg_severities"] = _listed("severity")
     st.session_state["kg_domains"] = _listed("domain")
@@ -280,7 +276,7 @@ def _related_links(related: tuple[RelatedProposal, ...], account_slug: str, may_
             from dashboard.navigation import page  # the navigation imports this module
 
             st.page_link(page("review-queue"), label=md_escape(label, limit=120), icon=":material/rule:",
-                         query_params={"proposal": str(p.id), "account": account_slug}, help=detail)
+                         query_params={"proposal": str(p.id), "account": account_slug}, help=md_escape(detail))
             st.caption(md_escape(detail))
         else:
             st.markdown(f":material/rule: {md_escape(label, limit=120)}")
@@ -295,7 +291,7 @@ def gap_card(url: str, actor: Actor, account_slug: str, account_id: int, rank: i
         if gap.emerging:
             badges.append(":orange-badge[:material/trending_up: Emerging]")
         st.markdown(" ".join(badges))
-        st.markdown(f"##### {rank}. {md_escape(gap.title)}")
+        st.markdown(f"##### {rank:d}. {md_escape(gap.title)}")
         st.markdown(md_escape(gap.description))
         st.markdown(f":material/lightbulb: **Suggested action:** {md_escape(gap.suggested_action)}")
         _related_links(related, account_slug, may_open_queue)
@@ -323,6 +319,13 @@ def _seed_threshold_inputs(stored: GapThresholds, force: bool = False) -> None:
             value = getattr(stored, name)
             st.session_state[f"kg_t_{name}"] = round(value * 100, 2) if kind == "share" else value
     st.session_state[_LOADED] = marker
+
+
+def _discard(stored: GapThresholds) -> None:
+    """Discard changes: an on_click callback, because a widget's value may only be set before the
+    widget is drawn in a run (setting it after the form raised StreamlitAPIException)."""
+    st.session_state.pop(PREVIEW, None)
+    _seed_threshold_inputs(stored, force=True)
 
 
 def _load_defaults() -> None:
@@ -375,16 +378,13 @@ def _thresholds_panel(actor: Actor, account_id: int, stored: GapThresholds, save
             preview, save, discard = st.columns([1, 1, 4])
             do_preview = preview.form_submit_button("Preview", icon=":material/visibility:", width="stretch")
             do_save = save.form_submit_button("Save", type="primary", icon=":material/save:", width="stretch")
-            do_discard = discard.form_submit_button("Discard changes", disabled=previewed is None)
-        if do_discard:
-            st.session_state.pop(PREVIEW, None)
-            _seed_threshold_inputs(stored, force=True)
-            st.rerun()
+            discard.form_submit_button("Discard changes", disabled=previewed is None,
+                                       on_click=_discard, args=(stored,))
         if do_preview or do_save:
             try:
                 edited = _edited()
             except ThresholdError as problem:
-                st.error(f"These thresholds cannot be used: {problem}", icon=":material/error:")
+                st.error(f"These thresholds cannot be used: {md_escape(problem)}", icon=":material/error:")
                 if do_save:
                     st.toast("Not saved: fix the thresholds first.", icon=":material/error:")
                 return
@@ -403,13 +403,13 @@ def _thresholds_panel(actor: Actor, account_id: int, stored: GapThresholds, save
         if previewed is not None:
             appear, disappear, moved = _changes(saved, previewed)
             st.info(f"With these thresholds: **{len(previewed.gaps)}** gaps instead of **{len(saved.gaps)}**: "
-                    f"**{len(appear)}** appear, **{len(disappear)}** disappear, **{moved}** change severity. "
+                    f"**{len(appear)}** appear, **{len(disappear)}** disappear, **{moved:d}** change severity. "
                     "The cards below show the preview; nothing is saved yet.", icon=":material/visibility:")
-            for title, items in (("Appear", appear), ("Disappear", disappear)):
-                if items:
-                    st.markdown(f"**{title}:**\n" + "\n".join(f"- {severity_badge(g.severity)} {md_escape(g.title)}"
-                                                             for g in items[:10])
-                                + (f"\n- … and {len(items) - 10} more" if len(items) > 10 else ""))
+            for title, listed in (("Appear", appear), ("Disappear", disappear)):
+                if listed:
+                    st.markdown(f"**{trusted(title)}:**\n" + "\n".join(f"- {severity_badge(g.severity)} {md_escape(g.title)}"
+                                                             for g in listed[:10])
+                                + (f"\n- … and {len(listed) - 10} more" if len(listed) > 10 else ""))
 
 
 def _show_flash() -> None:
@@ -435,7 +435,7 @@ def knowledge_gaps_page() -> None:
     st.title("Knowledge gaps")
     st.caption("Where the published flows fail your engineers: missing options, dead ends, failing steps, "
                "escalation hot spots and problems no flow covers, most severe first.")
-    st.segmented_control("Period", PERIODS, key="kg_days", required=True, format_func=lambda d: f"Last {d} days")
+    st.segmented_control("Period", PERIODS, key="kg_days", required=True, format_func=lambda d: f"Last {d:d} days")
     days = st.session_state["kg_days"]
 
     with resources.read_session(url) as db:
@@ -493,7 +493,7 @@ def knowledge_gaps_page() -> None:
     )
 
     if not report.gaps:
-        st.info(f"No knowledge gaps in the last {days} days: either the flows cover what the engineers met, "
+        st.info(f"No knowledge gaps in the last {days:d} days: either the flows cover what the engineers met, "
                 "or there are too few sessions in the period to judge. Try a longer period.",
                 icon=":material/task_alt:")
         return

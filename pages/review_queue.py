@@ -16,7 +16,9 @@ from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
 from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
 from dashboard import proposal_panel, resources
+from dashboard import url_params
 from dashboard.periods import url_date
+from dashboard.text import md_escape
 
 TTL = get_settings().cache_ttl_seconds
 SORT_LABEL = {"created": "Created", "confidence": "Confidence", "support": "Supporting sessions",
@@ -66,21 +68,15 @@ def _load_url_state() -> None:
         if statuses else ["pending"]
     st.session_state["rq_types"] = _listed("type", PROPOSAL_TYPES)
     st.session_state["rq_domains"] = [d for d in st.query_params.get("domain", "").split(",") if d]
-    try:
-        low, high = (float(x) for x in st.query_params.get("confidence", "0-1").split("-"))
-        st.session_state["rq_confidence"] = (max(0, round(min(low, high) * 100)), min(100, round(max(low, high) * 100)))
-    except ValueError:
-        st.session_state["rq_confidence"] = (0, 100)
+    low, high = url_params.url_range("confidence", 0, 1) or (0, 1)
+    st.session_state["rq_confidence"] = (round(low * 100), round(high * 100))
     st.session_state["rq_from"] = url_date("from")
     st.session_state["rq_to"] = url_date("to")
     st.session_state["rq_text"] = st.query_params.get("q", "")
     sort = st.query_params.get("sort", "created")
     st.session_state["rq_sort"] = sort if sort in SORTS else "created"
     st.session_state["rq_ascending"] = st.query_params.get("order") == "asc"
-    try:
-        st.session_state[_SELECTED] = int(st.query_params.get("proposal", ""))
-    except ValueError:
-        st.session_state[_SELECTED] = None
+    st.session_state[_SELECTED] = url_params.url_int("proposal", what="a proposal number")
 
 
 def _save_url_state(f: QueueFilters, selected: int | None) -> None:
@@ -182,7 +178,7 @@ def review_queue_page() -> None:
     filters = _filters(_domains(url, actor, account.id))
     counts = _queue(url, actor, account.id, filters).status_counts
     st.pills("Status", PROPOSAL_STATUSES, selection_mode="multi", key="rq_status",
-             format_func=lambda s: f"{s.title()} · {counts.get(s, 0):,}",
+             format_func=lambda s: f"{md_escape(s.title())} · {counts.get(s, 0):,}",
              help="No status selected: every status.")
     filters = replace(filters, statuses=tuple(st.session_state.get("rq_status") or ()))
     page = _queue(url, actor, account.id, filters)
@@ -207,7 +203,7 @@ def review_queue_page() -> None:
         return
     detail = _detail(url, actor, account.id, selected)
     if detail is None:
-        st.warning(f"Proposal {selected} does not exist in this account.", icon=":material/search_off:")
+        st.warning(f"Proposal {selected:d} does not exist in this account.", icon=":material/search_off:")
         st.session_state[_SELECTED] = None
         return
 
@@ -218,7 +214,7 @@ def review_queue_page() -> None:
         clear_flow_caches()
 
     header, close = st.columns([6, 1])
-    header.markdown(f"##### Proposal #{detail.id}")
+    header.markdown(f"##### Proposal #{detail.id:d}")
     if close.button("Close", icon=":material/close:", key="rq_close", width="stretch"):
         st.session_state[_SELECTED] = None
         st.rerun()

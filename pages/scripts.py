@@ -14,7 +14,7 @@ from core.script_sessions import ScriptSession, session_for_scripts
 from core.scripts import RenderedScript, Template, session_query
 from core.settings import get_settings
 from dashboard import resources, script_picker
-from dashboard.text import md_escape
+from dashboard.text import md_escape, md_label
 
 TTL = get_settings().cache_ttl_seconds
 DESCRIPTION, SESSION = "A problem description", "A session"
@@ -75,7 +75,7 @@ def _query(actor: Actor, account_id: int, url: str) -> tuple[str, str | None]:
             try:
                 found = _session(url, actor, account_id, session_id.strip())
             except NotAllowed as refused:
-                st.error(str(refused), icon=":material/block:")
+                st.error(md_escape(str(refused)), icon=":material/block:")
                 st.stop()
             if found is None:
                 st.warning(f"There is no session {md_escape(session_id, limit=128)} in this account.",
@@ -113,7 +113,7 @@ def _result(rendered: RenderedScript) -> None:
     st.subheader("Generated script", anchor=False)
     st.markdown(f"{script_picker.risk_badge(rendered.risk)} :gray-badge[:material/description: {md_escape(rendered.filename)}]")
     st.code(rendered.body, language=rendered.language, line_numbers=True)
-    st.download_button(f"Download {rendered.filename}", rendered.body.encode("utf-8"), file_name=rendered.filename,
+    st.download_button(f"Download {md_label(rendered.filename)}", rendered.body.encode("utf-8"), file_name=rendered.filename,
                        mime="text/plain", icon=":material/download:", on_click="ignore", key="sg_download")
     st.caption(":material/info: Copy it with the icon at the code's top right, or download it. Review it, then run it "
                "yourself on the machine it is meant for: the dashboard never runs scripts.")

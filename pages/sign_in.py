@@ -8,6 +8,7 @@ from core.auth import SignInFailed
 from core.db import unit_of_work
 from core.users import has_users
 from dashboard import resources, signed_in
+from dashboard.text import md_escape, md_label
 
 NO_USERS = (
     "**There are no users yet.** Add one in the project folder, then sign in:\n\n"
@@ -27,7 +28,7 @@ def sign_in_page() -> None:
         st.title("FlowPilot Insights")
         notice = st.session_state.pop(signed_in.NOTICE, None)
         if notice:
-            st.info(notice, icon=":material/info:")
+            st.info(md_escape(notice), icon=":material/info:")  # it names the SSO email
         if signed_in.signed_in_with_sso():
             st.button("Sign out of single sign-on", on_click=st.logout, icon=":material/logout:")
             return
@@ -43,7 +44,7 @@ def sign_in_page() -> None:
             try:
                 signed_in.password_sign_in(resources.engine(), email, password)
             except SignInFailed as failure:
-                st.error(str(failure), icon=":material/lock:")
+                st.error(md_escape(str(failure)), icon=":material/lock:")
             else:
                 st.rerun()
 
@@ -51,9 +52,10 @@ def sign_in_page() -> None:
         if providers:
             st.caption("or")
             for provider in providers:
-                label = "Sign in with single sign-on" if provider is None else f"Sign in with {provider.title()}"
+                label = ("Sign in with single sign-on" if provider is None
+                         else f"Sign in with {md_label(provider.title())}")
                 if st.button(label, key=f"sso_{provider}", icon=":material/key:", width="stretch"):
                     try:
                         st.login(provider) if provider else st.login()
                     except Exception as exc:  # e.g. Authlib missing: say so instead of a traceback
-                        st.error(f"Single sign-on is not available: {exc}", icon=":material/error:")
+                        st.error(f"Single sign-on is not available: {md_escape(exc)}", icon=":material/error:")

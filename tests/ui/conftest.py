@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,11 @@ def _fresh_throttle():
     throttle.clear()
 
 
+def plain(markdown: str) -> str:
+    """Escaped Markdown (dashboard.text.md_escape) as the reader sees it: no backslashes, no joiners."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
 def no_exception(app: AppTest) -> AppTest:
     assert not app.exception, [e.message for e in app.exception]
     return app
@@ -66,5 +72,7 @@ def go_to(app: AppTest, url_path: str) -> AppTest:
 
 
 def navigation_titles(app: AppTest) -> list[str]:
-    """The titles of the pages the sidebar navigation offers."""
-    return [info.get("page_name") for info in app._registered_pages.values()]
+    """The titles of the pages the sidebar navigation offers (not the hidden "not available" notices)."""
+    from dashboard.navigation import REFUSED_HELP
+
+    return [info.get("page_name") for info in app._registered_pages.values() if info.get("help") != REFUSED_HELP]

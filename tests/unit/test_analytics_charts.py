@@ -56,3 +56,20 @@ def test_small_counts_get_whole_number_ticks_and_empty_days_no_share():
 def test_hours_read_naturally():
     assert [charts.format_hours(h) for h in (None, 0.25, 1.54, 30, 100)] == ["–", "15 min", "1.5 h", "30.0 h",
                                                                             "4.2 days"]
+
+
+HOSTILE = '<a href="http://127.0.0.1:9/x">click</a> & <img src=http://127.0.0.1:9/p.png>'
+
+
+def test_session_labels_reach_plotly_html_escaped():
+    domain = charts.escalation_by_domain([{"domain": HOSTILE, "escalated": 1, "with_outcome": 2,
+                                           "escalation_rate": 0.5}], 0.5)
+    flows = charts.flow_usage([{"flow": HOSTILE, "sessions": 3, "resolved": 1, "with_outcome": 2,
+                                "resolution_rate": 0.5}])
+    tiers = charts.tier_calibration([{"tier": HOSTILE, "sessions": 1, "resolution_rate": 0.5,
+                                      "escalation_rate": 0.5}])
+    shown = [str(v) for fig in (domain, flows, tiers) for trace in fig.data
+             for v in [*(trace.x or ()), *(trace.y or ()), *(c for row in (trace.customdata or ()) for c in row)]]
+    labels = [v for v in shown if "click" in v]
+    assert labels and all("<" not in v and ">" not in v for v in labels)
+    assert any("&lt;a href" in v and "&amp;" in v for v in labels)
