@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.auth import Actor
+from dashboard import page_links as address
+from dashboard.page_links import PageAddress
 from dashboard.text import md_escape
 from pages.analytics import analytics_page
 from pages.exports import exports_page
@@ -25,20 +27,33 @@ from pages.scripts import scripts_page
 @dataclass(frozen=True)
 class PageSpec:
     render: Callable[[], None]
-    title: str
-    icon: str
-    url_path: str
-    permission: str
+    address: PageAddress
+
+    @property
+    def title(self) -> str:
+        return self.address.title
+
+    @property
+    def icon(self) -> str:
+        return self.address.icon
+
+    @property
+    def url_path(self) -> str:
+        return self.address.url_path
+
+    @property
+    def permission(self) -> str:
+        return self.address.permission
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec(home, "Home", ":material/home:", "home", "home"),
-    PageSpec(review_queue_page, "Review queue", ":material/rule:", "review-queue", "view_queue"),
-    PageSpec(flows_page, "Flows", ":material/account_tree:", "flows", "view_flows"),
-    PageSpec(knowledge_gaps_page, "Knowledge gaps", ":material/troubleshoot:", "knowledge-gaps", "knowledge_gaps"),
-    PageSpec(analytics_page, "Analytics", ":material/monitoring:", "analytics", "analytics"),
-    PageSpec(exports_page, "Exports", ":material/download:", "exports", "exports"),
-    PageSpec(scripts_page, "Script generator", ":material/terminal:", "scripts", "scripts"),
+    PageSpec(home, address.HOME),
+    PageSpec(review_queue_page, address.REVIEW_QUEUE),
+    PageSpec(flows_page, address.FLOWS),
+    PageSpec(knowledge_gaps_page, address.KNOWLEDGE_GAPS),
+    PageSpec(analytics_page, address.ANALYTICS),
+    PageSpec(exports_page, address.EXPORTS),
+    PageSpec(scripts_page, address.SCRIPTS),
 )
 
 
@@ -77,10 +92,3 @@ def pages_for(actor: Actor, account_id: int) -> list[st.Page]:
 def all_pages() -> list[st.Page]:
     """Every page, for the signed-out navigation: it only keeps the address, it never runs them."""
     return _pages(list(PAGES))
-
-
-def page(url_path: str) -> st.Page:
-    """The registered page with this url_path, for ``st.page_link`` / ``st.switch_page`` (which,
-    for pages that are callables, need the page object, not a file path)."""
-    spec = next(spec for spec in PAGES if spec.url_path == url_path)
-    return st.Page(spec.render, title=spec.title, icon=spec.icon, url_path=spec.url_path)

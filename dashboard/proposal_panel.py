@@ -20,7 +20,7 @@ from core.headline import AccountRef
 from core.review_queue import Evidence, ProposalDetail
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
-from dashboard import resources, signed_in, tree_editor
+from dashboard import page_links, resources, signed_in, tree_editor
 from dashboard.text import md_escape, trusted
 
 logger = logging.getLogger(__name__)
@@ -139,9 +139,7 @@ def _script_link(e: Evidence) -> None:
     actor, account = signed_in.current_actor(), resources.current_account()
     if actor is None or account is None or not actor.may(account.id, "scripts"):
         return
-    from dashboard.navigation import page  # the navigation imports the pages, which import this panel
-
-    st.page_link(page("scripts"), label="Script for this session", icon=":material/terminal:",
+    st.page_link(page_links.link_to(page_links.SCRIPTS), label="Script for this session", icon=":material/terminal:",
                  query_params={"session": e.external_id},
                  help="Rank the script library for this session's problem and steps.")
 

@@ -28,7 +28,7 @@ from core.gaps.thresholds import SEVERITIES, save_account_thresholds
 from core.review_queue import Evidence
 from core.settings import get_settings
 from core.types import utcnow
-from dashboard import resources, url_params
+from dashboard import page_links, resources, url_params
 from dashboard.proposal_panel import session_tables
 from dashboard.text import md_escape, trusted
 
@@ -273,9 +273,7 @@ def _related_links(related: tuple[RelatedProposal, ...], account_slug: str, may_
         sessions = f"{p.support_count:,} session{'s' if p.support_count != 1 else ''}"
         detail = f"{kind} · {p.confidence:.0%} confidence · {sessions} · {p.reason}"
         if may_open_queue:
-            from dashboard.navigation import page  # the navigation imports this module
-
-            st.page_link(page("review-queue"), label=md_escape(label, limit=120), icon=":material/rule:",
+            st.page_link(page_links.link_to(page_links.REVIEW_QUEUE), label=md_escape(label, limit=120), icon=":material/rule:",
                          query_params={"proposal": str(p.id), "account": account_slug}, help=md_escape(detail))
             st.caption(md_escape(detail))
         else:

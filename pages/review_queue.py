@@ -15,10 +15,10 @@ from core.auth import Actor
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
 from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
-from dashboard import proposal_panel, resources
-from dashboard import url_params
+from dashboard import proposal_panel, resources, url_params
 from dashboard.periods import url_date
 from dashboard.text import md_escape
+from pages.flows import clear_caches as clear_flow_caches
 
 TTL = get_settings().cache_ttl_seconds
 SORT_LABEL = {"created": "Created", "confidence": "Confidence", "support": "Supporting sessions",
@@ -210,7 +210,6 @@ def review_queue_page() -> None:
     def done(_ok: bool) -> None:
         # Every outcome may have changed something (or found it changed): read it all again.
         clear_caches()
-        from pages.flows import clear_caches as clear_flow_caches
         clear_flow_caches()
 
     header, close = st.columns([6, 1])
