@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
 
 from core.settings import get_settings
 from tests import factories as make
+from tests.ui.streamlit_internals import open_page, registered_pages
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -65,9 +65,8 @@ def signed_in_app(email: str, **query: str) -> AppTest:
 
 
 def go_to(app: AppTest, url_path: str) -> AppTest:
-    """AppTest.switch_page only knows file pages; our pages are callables registered by url_path,
-    which Streamlit identifies by the hash of that path."""
-    app._page_hash = calc_hash(url_path)
+    """Open a page by its url path, as a link does."""
+    open_page(app, url_path)
     return no_exception(app.run())
 
 
@@ -75,4 +74,4 @@ def navigation_titles(app: AppTest) -> list[str]:
     """The titles of the pages the sidebar navigation offers (not the hidden "not available" notices)."""
     from dashboard.navigation import REFUSED_HELP
 
-    return [info.get("page_name") for info in app._registered_pages.values() if info.get("help") != REFUSED_HELP]
+    return [info.get("page_name") for info in registered_pages(app) if info.get("help") != REFUSED_HELP]

@@ -16,6 +16,7 @@ from core.metrics import build_metrics
 from core.models import Account, Session, User
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
+from tests.ui.streamlit_internals import record_downloads
 
 EVIL = '=HYPERLINK("http://evil.example","click me")'
 
@@ -170,20 +171,8 @@ def test_a_custom_range_from_the_link(seeded):
 
 @pytest.fixture
 def downloads(monkeypatch) -> dict[str, bytes]:
-    """The files the page hands to its download buttons, by file name (AppTest keeps them in a
-    media store it throws away after each run)."""
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def recording(self, path_or_data, mimetype, kind, filename=None):
-        if filename and isinstance(path_or_data, bytes):
-            files[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
-    return files
+    """The files the page hands to its download buttons, by file name."""
+    return record_downloads(monkeypatch)
 
 
 def test_the_chart_downloads_are_cores_formula_safe_csv(seeded, downloads):

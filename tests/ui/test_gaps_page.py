@@ -16,6 +16,7 @@ from core.gaps import build_gap_report, load_thresholds
 from core.models import Account, Session, User
 from tests.gap_data import GapSeed, seed_gaps
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
+from tests.ui.streamlit_internals import form_submit, link_of
 
 
 @pytest.fixture
@@ -93,12 +94,12 @@ def test_related_pending_proposals_link_to_the_review_queue(gaps_db):
     _, seed = gaps_db
     app = open_gaps()
     links = app.get("page_link")
-    targets = [(link.proto.label, link.proto.page) for link in links]
+    targets = [link_of(link)[:2] for link in links]
     assert any(label.startswith(f"\\#{seed.enhancement} ") for label, _ in targets)
     assert any(label.startswith(f"\\#{seed.new_flow} ") for label, _ in targets)
     assert not any(label.startswith(f"\\#{seed.rejected} ") for label, _ in targets)
     assert {page for _, page in targets} == {"review-queue"}
-    assert any(f"proposal={seed.enhancement}" in link.proto.query_string for link in links)
+    assert any(link_of(link)[2].get("proposal") == [str(seed.enhancement)] for link in links)
 
 
 def test_an_analyst_sees_the_proposals_without_links_and_cannot_tune(gaps_db):
@@ -161,14 +162,14 @@ def test_an_admin_previews_then_saves_thresholds(gaps_db):
     assert len(card_titles(app)) == 3
     app.number_input(key="kg_t_pattern_min").set_value(10)
     app.number_input(key="kg_t_uncharted_min").set_value(10)
-    app.button(key="FormSubmitter:kg_thresholds-Preview").click()
+    form_submit(app, "kg_thresholds", "Preview").click()
     app = no_exception(app.run())
     assert len(card_titles(app)) == 1  # the preview: both 6-session gaps are gone
     assert "**2** disappear" in "\n".join(i.value for i in app.info)
     engine = make_engine(url)
     with unit_of_work(engine) as db:
         assert load_thresholds(db, seed.account_id).pattern_min == 5  # nothing saved yet
-    app.button(key="FormSubmitter:kg_thresholds-Save").click()
+    form_submit(app, "kg_thresholds", "Save").click()
     app = no_exception(app.run())
     assert "Thresholds saved" in app.toast[0].value
     with unit_of_work(engine) as db:
@@ -181,7 +182,7 @@ def test_an_admin_previews_then_saves_thresholds(gaps_db):
 def test_invalid_thresholds_are_refused_clearly(gaps_db):
     app = open_gaps()
     app.number_input(key="kg_t_free_text_low").set_value(50.0)  # above medium (15%)
-    app.button(key="FormSubmitter:kg_thresholds-Save").click()
+    form_submit(app, "kg_thresholds", "Save").click()
     app = no_exception(app.run())
     assert "free\\_text bands must satisfy" in app.error[0].value  # escaped Markdown, shown as free_text
     assert "Not saved" in app.toast[0].value

@@ -17,6 +17,7 @@ from core.models import Account, FlowProposal, User
 from tests import factories as make
 from tests.gap_data import seed_gaps
 from tests.ui.conftest import go_to, no_exception, plain, signed_in_app, use_database
+from tests.ui.streamlit_internals import form_submit
 
 
 @pytest.fixture
@@ -201,11 +202,11 @@ def test_discarding_previewed_thresholds_restores_them_and_keeps_the_gap_list(tm
     cards = [m.value for m in app.markdown if m.value.startswith("##### ")]
     assert len(cards) == 3
     app.number_input(key="kg_t_pattern_min").set_value(10)
-    app.button(key="FormSubmitter:kg_thresholds-Preview").click()
+    form_submit(app, "kg_thresholds", "Preview").click()
     app = no_exception(app.run())
     assert app.number_input(key="kg_t_pattern_min").value == 10
 
-    app.button(key="FormSubmitter:kg_thresholds-Discard changes").click()
+    form_submit(app, "kg_thresholds", "Discard changes").click()
     app = no_exception(app.run())
     assert app.number_input(key="kg_t_pattern_min").value == 5  # the stored value again
     assert [m.value for m in app.markdown if m.value.startswith("##### ")] == cards

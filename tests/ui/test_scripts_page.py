@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from core.trees import tree_problems
 from dashboard.script_picker import insert_script_node
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
+from tests.ui.streamlit_internals import captions_of, label_of, link_of
 
 MALFORMED = """\
 templates:
@@ -179,7 +179,7 @@ def test_a_description_ranks_templates_and_generates_the_script(seeded):
     assert app.code[0].language == "powershell"
     assert ":red-badge[:material/warning: Disruptive: restarts services / deletes files]" in markdown_text(app)
     [download] = app.get("download_button")
-    assert download.proto.label == "Download clear-print-queue.ps1"
+    assert label_of(download) == "Download clear-print-queue.ps1"
     assert any("never runs scripts" in c.value for c in app.caption)
 
 
@@ -263,7 +263,7 @@ def test_a_session_link_preselects_the_session(seeded):
     assert "Printer offline, print jobs stuck in the queue" in markdown_text(app).replace("\\", "")
     [matches] = app.radio
     assert matches.value in {"clear-print-queue", "list-printers-and-jobs"}
-    assert "domain\\: printing" in matches.proto.captions[0]  # the session's domain counted
+    assert "domain\\: printing" in captions_of(matches)[0]  # the session's domain counted
     assert app.query_params["session"] == seeded.session
 
 
@@ -277,9 +277,7 @@ def test_another_accounts_session_is_not_found(seeded):
 def test_the_review_panel_links_each_session_to_the_script_page(seeded):
     app = go_to(signed_in_app("admin@alpha.example", proposal=str(seeded.proposal)), "review-queue")
     [link] = app.get("page_link")
-    assert link.proto.label == "Script for this session"
-    assert link.proto.page == "scripts"
-    assert parse_qs(link.proto.query_string) == {"session": [seeded.session]}
+    assert link_of(link) == ("Script for this session", "scripts", {"session": [seeded.session]})
 
 
 # --- the tree editor ---------------------------------------------------------------------------
