@@ -43,3 +43,11 @@ def test_roles():
     assert "view_queue" in PERMISSIONS["manager"] and "view_queue" not in PERMISSIONS["analyst"]
     assert {"analytics", "knowledge_gaps", "exports"} <= PERMISSIONS["analyst"]
     assert "exports" not in PERMISSIONS["manager"]
+
+
+def test_the_unknown_email_check_verifies_against_a_hash_of_the_hashers_own_cost():
+    # Cheaper parameters would let the response time tell unknown emails from wrong passwords.
+    from core import auth, passwords
+
+    assert not passwords._hasher.check_needs_rehash(auth._DUMMY_HASH)
+    assert not passwords.verify_password(auth._DUMMY_HASH, "")
