@@ -1,6 +1,6 @@
 """Import benchmark: the project's import against a plain COPY loader, on the same file.
 
-    .venv/bin/python benchmarks/import_bench.py [--sessions 200000] [--reimport]
+    .venv/bin/python benchmarks/import_bench.py [--sessions 200000] [--repeat 3] [--reimport]
 
 Generates N demo sessions to a JSON Lines file, then loads it twice into a fresh database
 (`flowpilot_bench` on the local server unless --database-url says otherwise; dropped and
@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=200_000)
     parser.add_argument("--accounts", type=int, default=3)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--repeat", type=int, default=1, help="load the file this many times; report the best")
     parser.add_argument("--reimport", action="store_true", help="import the same file again (update path)")
     parser.add_argument("--workdir", type=Path, default=None, help="where to write the files (default: a temp dir)")
     parser.add_argument("--plain-load", type=Path, help=argparse.SUPPRESS)  # the plain loader's child process
@@ -168,32 +169,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         flows_path, sessions_path, gen_seconds = write_files(Path(tmp), args.sessions, args.accounts)
         size_mb = sessions_path.stat().st_size / 1e6
-        print(f"generated {args.sessions:,} sessions ({size_mb:,.0f} MB) in {gen_seconds:.1f}s; 2 loaders follow, "
-              f"one at a time, on {os.cpu_count()} cores")
-        engine = recreate_database(args.database_url)
-        create_plain_tables(engine)
-        engine.dispose()
+        print(f"generated {args.sessions:,} sessions ({size_mb:,.0f} MB) in {gen_seconds:.1f}s; the two loaders "
+              f"follow, one at a time, {args.repeat} time(s), on {os.cpu_count()} cores")
+        best_plain = best_import = 0.0
+        peak = 0.0
+        for _ in range(args.repeat):
+            engine = recreate_database(args.database_url)
+            create_plain_tables(engine)
+            engine.dispose()
+            plain_seconds, plain_mb, _ = run_child(
+                args.database_url, [str(Path(__file__).resolve()), "--plain-load", str(sessions_path),
+                                    "--database-url", args.database_url])
+            plain_rate = args.sessions / plain_seconds
+            print(f"plain COPY loader: {plain_rate:,.0f} sessions/s ({plain_seconds:.1f}s wall), "
+                  f"peak memory {plain_mb:,.0f} MB")
 
-        plain_seconds, plain_mb, _ = run_child(
-            args.database_url, [str(Path(__file__).resolve()), "--plain-load", str(sessions_path),
-                                "--database-url", args.database_url])
-        plain_rate = args.sessions / plain_seconds
-        print(f"plain COPY loader: {plain_rate:,.0f} sessions/s ({plain_seconds:.1f}s wall), "
-              f"peak memory {plain_mb:,.0f} MB")
-
-        run_import(args.database_url, "--flows", str(flows_path))
-        seconds, peak_mb, report = run_import(args.database_url, "--sessions", str(sessions_path))
-        rate = args.sessions / seconds
-        print(report)
-        print(f"import: {rate:,.0f} sessions/s ({seconds:.1f}s wall, process included), "
-              f"peak memory {peak_mb:,.0f} MB")
-        print(f"import / plain loader: {rate / plain_rate:.2f} (target at least 0.50)")
+            run_import(args.database_url, "--flows", str(flows_path))
+            seconds, peak_mb, report = run_import(args.database_url, "--sessions", str(sessions_path))
+            rate = args.sessions / seconds
+            print(report)
+            print(f"import: {rate:,.0f} sessions/s ({seconds:.1f}s wall, process included), "
+                  f"peak memory {peak_mb:,.0f} MB; import / plain loader: {rate / plain_rate:.2f}")
+            best_plain, best_import, peak = max(best_plain, plain_rate), max(best_import, rate), max(peak, peak_mb)
+        if args.repeat > 1:
+            # Best of each: on a shared machine the least disturbed run is the nearest to the code's own speed.
+            print(f"best of {args.repeat}: import {best_import:,.0f} sessions/s, plain loader {best_plain:,.0f} "
+                  f"sessions/s, peak memory {peak:,.0f} MB")
+        print(f"import / plain loader: {best_import / best_plain:.2f} (target at least 0.50)")
         if args.reimport:
             seconds, peak_mb, report = run_import(args.database_url, "--sessions", str(sessions_path))
             print(report)
             print(f"re-import (all updates): {args.sessions / seconds:,.0f} sessions/s ({seconds:.1f}s wall), "
                   f"peak memory {peak_mb:,.0f} MB")
-
 
 if __name__ == "__main__":
     main()
