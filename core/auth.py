@@ -125,7 +125,7 @@ def authorize(db: OrmSession, actor: Actor, account_id: int, permission: str) ->
 # Verified against when the email is unknown, so an unknown email costs the same time as a
 # wrong password and the response time does not tell which emails have accounts. Written out,
 # not hashed at import: every command-line run imports this module, and hashing cost it 0.3 s.
-# (A test keeps its parameters those of the hasher, so both verifications cost the same.)
+# A test checks that its parameters are the hasher's, so that both checks cost the same.
 _DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$Tosls4dkCWjM6mCyRsvE8Q$Kkj3HvBftpKY5fsHTuCDOWOgR8qyciVmRqMj6OoGFnQ"
 
 
