@@ -2,9 +2,9 @@
 
 Every parsed record is a handful of dicts and lists, and a batch of them lives long enough to
 survive the youngest generation, so with the default thresholds the collector walks the same
-batch again and again: measured, reading and checking 200,000 sessions took 10.1 s instead of 5.5 s. The
-objects are freed by reference counting anyway (parsed JSON has no cycles); the collector
-still runs, just less often, so any cycle made meanwhile is still reclaimed.
+batch again and again: measured, reading and checking 200,000 sessions took 10.1 s instead of
+5.5 s. The objects are freed by reference counting anyway (parsed JSON has no cycles); the
+collector still runs, just less often, so any cycle made meanwhile is still reclaimed.
 """
 
 from __future__ import annotations
