@@ -32,13 +32,19 @@ class FlowWalk:
 
 
 _NO_REPEATS: frozenset[int] = frozenset()
+_NOWHERE = FlowWalk(None, _NO_REPEATS)
+_IS_NODE_STEP = frozenset(NODE_STEP_TYPES).__contains__
+_IS_FLOW_STEP = frozenset(FLOW_STEP_TYPES).__contains__
 
 
 def walk(steps: Iterable[tuple[int, str, str | None]]) -> FlowWalk:
     """``steps``: (seq, step_type, node_id) of one session, in any order (usually in order: then
     no sort, since the import walks every session)."""
-    flow_steps = [s for s in steps if s[2] is not None and s[1] in NODE_STEP_TYPES]
-    if any(a[0] > b[0] for a, b in zip(flow_steps, flow_steps[1:])):
+    flow_steps = [s for s in steps if s[2] is not None and _IS_NODE_STEP(s[1])]
+    if not flow_steps:
+        return _NOWHERE
+    seqs = [s[0] for s in flow_steps]
+    if seqs != sorted(seqs):
         flow_steps.sort()
     previous_node = last_type = None
     repeated = None
@@ -47,7 +53,9 @@ def walk(steps: Iterable[tuple[int, str, str | None]]) -> FlowWalk:
             repeated = repeated or set()
             repeated.add(seq)
         previous_node, last_type = node_id, step_type
-    stopped = previous_node if last_type in FLOW_STEP_TYPES else None
+    stopped = previous_node if _IS_FLOW_STEP(last_type) else None
+    if stopped is None and repeated is None:
+        return _NOWHERE
     return FlowWalk(stopped, frozenset(repeated) if repeated else _NO_REPEATS)
 
 

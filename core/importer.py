@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Integer, func, literal, select
 
 from core import flow_walk, step_rollup
+from core.collector import fewer_collections
 from core.db import session_factory
 from core.flows import NoVersionLeft, upsert_imported_flow
 from core.formats import FieldError, flow_errors, session_errors
@@ -304,7 +305,7 @@ def import_sessions(
     account_ids: dict[str, int] = {}
     now = utcnow()
     counts = BatchCounts()
-    with engine.begin() as connection:
+    with engine.begin() as connection, fewer_collections():
         _take_import_lock(connection, "sessions")
         writer = writer_for(connection)
         for batch in prefetch(_session_batches(lines, checker, batch_size, result.accounts)):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core.db import unit_of_work
 from core.importer import ImportRejected, import_flows, import_sessions, read_lines
@@ -230,3 +230,27 @@ def test_the_import_records_where_a_session_stopped_in_its_flow_and_which_steps_
     import_sessions(engine, numbered([record]), "walk again")
     with unit_of_work(engine) as db:
         assert db.scalar(select(Session.stopped_at_node)) is None
+
+
+def _statistics_runs(engine) -> dict[str, tuple[int, int]]:
+    """(vacuums, analyses) so far of each table the import writes."""
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT relname, vacuum_count, analyze_count FROM pg_stat_user_tables "
+            "WHERE relname IN ('sessions', 'steps', 'analysis_queue', 'step_day_counts', 'step_day_stamps')"))
+        return {name: (vacuums, analyses) for name, vacuums, analyses in rows}
+
+
+def test_a_large_import_refreshes_the_planner_statistics_of_every_table_it_wrote(engine, monkeypatch):
+    import core.importer
+
+    monkeypatch.setattr(core.importer, "ANALYZE_AFTER_SESSIONS", 2)
+    if engine.dialect.name != "postgresql":
+        # PRAGMA optimize keeps no record to look at: that the import finishes is the check.
+        import_sessions(engine, numbered([make_session(n) for n in range(3)]), "large")
+        return
+    before = _statistics_runs(engine)
+    import_sessions(engine, numbered([make_session(n) for n in range(3)]), "large")
+    after = _statistics_runs(engine)
+    assert after["sessions"] == (before["sessions"][0] + 1, before["sessions"][1] + 1)
+    assert all(after[name][1] == before[name][1] + 1 for name in after) and len(after) == 5

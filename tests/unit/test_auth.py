@@ -218,3 +218,11 @@ def test_no_claim_but_true_or_text_counts_as_verified(verified):
 def test_no_text_but_true_counts_as_verified(verified):
     with pytest.raises(SingleSignOnRefused):
         verified_sso_email({"email": "a@x.example", "email_verified": verified})
+
+
+def test_the_unknown_email_check_verifies_against_a_hash_of_the_hashers_own_cost():
+    # Cheaper parameters would let the response time tell unknown emails from wrong passwords.
+    from core import auth, passwords
+
+    assert not passwords._hasher.check_needs_rehash(auth._DUMMY_HASH)
+    assert not passwords.verify_password(auth._DUMMY_HASH, "")
