@@ -127,6 +127,8 @@ def _ts(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         parsed = datetime.fromisoformat(value.upper())  # RFC 3339 allows a lowercase t and z
+    if parsed.tzinfo is timezone.utc:  # "Z" and "+00:00", most timestamps: nothing to convert
+        return parsed
     try:
         return parsed.astimezone(timezone.utc)
     except OverflowError:
