@@ -186,8 +186,10 @@ def _assert_refused_cleanly(rejected: ImportRejected, source: Path, before: tupl
 
 # --- the properties ------------------------------------------------------------------------------------------
 
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# Every health check off: the database is meant to outlive the examples, and a large mutated
+# record is the point, not a slow strategy to warn about.
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+                    print_blob=True)
 
 
 @PROPERTY
