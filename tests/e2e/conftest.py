@@ -181,3 +181,10 @@ def sign_in(page, email: str, password: str | None = None) -> None:
     page.get_by_label("Password", exact=True).fill(password or make.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").wait_for(timeout=30_000)
+
+
+def wait_until_idle(page, timeout: float = 30_000) -> None:
+    """Wait until the app has finished its current run (Streamlit shows its running indicator
+    meanwhile): a button pressed mid-run may belong to a page that is being replaced."""
+    page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]') \
+        .first.wait_for(state="hidden", timeout=timeout)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from core.db import make_engine, unit_of_work, upgrade
 from core.models import Account, Session
-from tests.e2e.conftest import add_user, sign_in
+from tests.e2e.conftest import add_user, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +105,7 @@ def test_an_analyst_downloads_the_sessions_export(page, streamlit_server, analyt
     expect(page).to_have_url(re.compile(r"[?&]period=7"), timeout=15_000)
     page.screenshot(path=screenshots / "exports.png", full_page=True)
 
+    wait_until_idle(page)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download sessions").click()
     download = info.value

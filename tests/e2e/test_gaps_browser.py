@@ -45,10 +45,12 @@ def pick_session(page, session_id: str) -> None:
         page.keyboard.press("ArrowDown")
         try:
             option.wait_for(timeout=5_000)
+            # A rerun of the page can rebuild the list under the pointer: then the option is
+            # detached and the click times out; open the list again.
+            option.click(timeout=5_000)
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
             continue
-        option.click()
         return
     pytest.fail(f"the session picker never offered {session_id}")
 
