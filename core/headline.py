@@ -9,10 +9,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Principal, authorize
-from core.models import Account, Session
+from core.models import ESCALATED_STATUSES, Account, Session
 from core.types import utcnow
 
-ESCALATED_STATUSES = ("escalated", "requesting_escalation")
 
 
 @dataclass(frozen=True)

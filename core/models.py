@@ -32,6 +32,10 @@ from core.types import BigID, JSONDoc, UTCDateTime, utcnow
 
 ROLES = ("admin", "manager", "analyst")
 SESSION_STATUSES = ("active", "resolved", "escalated", "requesting_escalation", "abandoned")
+# The outcomes every report counts the same way: a session requesting escalation has escalated;
+# an active one has no outcome yet.
+ESCALATED_STATUSES = ("escalated", "requesting_escalation")
+FINISHED_STATUSES = ("resolved", *ESCALATED_STATUSES, "abandoned")
 CONFIDENCE_TIERS = ("guided", "assisted", "discovery")
 STEP_TYPES = ("question", "action", "script", "note", "resolution", "escalation")
 STEP_OUTCOMES = ("succeeded", "failed", "skipped")

@@ -33,11 +33,11 @@ from sqlalchemy import (
 
 from core.flow_walk import FLOW_STEP_TYPES
 from core.metrics.sql import count_if, lower_trim, utc_day
-from core.models import TRIED_STEP_TYPES, Session, Step, StepDayCount, StepDayStamp
+from core.models import FINISHED_STATUSES, TRIED_STEP_TYPES, Session, Step, StepDayCount, StepDayStamp
 from core.report_settings import local_settings
 from core.types import utc_day_start as day_start
 
-FINISHED = ("resolved", "escalated", "requesting_escalation", "abandoned")
+FINISHED = FINISHED_STATUSES
 # Any constant no other advisory lock uses ("Flow" in ASCII), paired with the account id.
 ROLLUP_LOCK = 0x466C6F77
 ONE_DAY = timedelta(days=1)

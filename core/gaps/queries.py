@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core import step_rollup
 from core.metrics.sql import count_if, lower_trim
-from core.models import FLAGGED_STEP, Flow, FlowVersion, Session, Step
+from core.models import ESCALATED_STATUSES, FINISHED_STATUSES, FLAGGED_STEP, Flow, FlowVersion, Session, Step
 
-ESCALATED = ("escalated", "requesting_escalation")
-FINISHED = step_rollup.FINISHED
-DEAD_END_STATUSES = ("escalated", "requesting_escalation", "abandoned")
+ESCALATED = ESCALATED_STATUSES
+FINISHED = FINISHED_STATUSES
+DEAD_END_STATUSES = (*ESCALATED_STATUSES, "abandoned")
 MAX_SESSION_IDS = 200
 
 

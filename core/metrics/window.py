@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.sql.expression import ColumnElement
 
-from core.models import Session
+from core.models import ESCALATED_STATUSES, Session
 from core.types import utcnow
 
-ESCALATED_STATUSES = ("escalated", "requesting_escalation")
 
 RESOLVED = Session.status == "resolved"
 ESCALATED = Session.status.in_(ESCALATED_STATUSES)
