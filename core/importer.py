@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Integer, func, literal, select
 
-from core import flow_walk, step_rollup
+from core import flow_walk, session_versions, step_rollup
 from core.db import session_factory
 from core.flows import NoVersionLeft, upsert_imported_flow
 from core.formats import FieldError, flow_errors, session_errors
@@ -317,6 +317,9 @@ def import_sessions(
         # In the same transaction: the counts commit with the rows they count. (Counted after the
         # commit instead, the first read of the new rows set their hint bits: 40% slower.)
         step_rollup.refresh(connection, counts.days)
+        # After the rows are written, one UPDATE per account resolves their versions
+        # (core.session_versions): the writers' hot path stays as it was.
+        session_versions.resolve_imported(connection, counts.days, now)
     result.records = checker.valid
     result.inserted, result.updated, result.queued, result.steps = (
         counts.inserted, counts.updated, counts.queued, counts.steps)
@@ -343,6 +346,7 @@ def import_flows(
     now = utcnow()
     accounts: dict[str, int] = {}
     lines_seen = 0
+    redated: set[tuple[int, str]] = set()  # flows whose versions this import created or changed
     with session_factory(engine).begin() as db:
         _take_import_lock(db.connection(), "flows")
         for lines_seen, raw in lines:
@@ -375,6 +379,8 @@ def import_flows(
             except NoVersionLeft as exc:
                 checker.add(lines_seen, FieldError("version", str(exc)))
                 continue
+            if outcome.changed:
+                redated.add((accounts[record["account"]], record["id"]))
             if outcome.created_flow:
                 result.inserted += 1
             elif outcome.changed:
@@ -386,5 +392,8 @@ def import_flows(
                 progress(Progress(source, lines_seen, result.records, time.perf_counter() - started))
         if checker.failed:
             raise ImportRejected(source, checker.errors, lines_seen, checker.truncated)
+        db.flush()
+        for account_id, external_id in sorted(redated):
+            session_versions.resolve_flow(db.connection(), account_id, external_id)
     result.seconds = time.perf_counter() - started
     return result
