@@ -13,6 +13,7 @@ from core.auth import NotAllowed, load_actor
 from core.commands import OPERATOR
 from core.db import unit_of_work
 from core.impact import build_impact
+from core.impact.detail import flow_impact
 from core.importer import import_flows, import_sessions
 from core.models import Account
 from tests import factories as make
@@ -162,3 +163,52 @@ def test_a_user_of_another_account_may_not_read_the_impact(engine):
         stranger = load_actor(db, make.user(db, "x@other.example", {other: "admin"}).id)
         with pytest.raises(NotAllowed):
             build_impact(db, stranger, account_id(engine, "acme"), now=NOW)
+
+
+def with_question(record: dict, typed: bool) -> dict:
+    """The record with a first step at question q1, answered by typing or by picking an option."""
+    first = {"seq": 1, "step_type": "question", "node_id": "q1", "context_message": "Does the printer show as offline?",
+             "options": ["Yes", "No"], "response": "only one user" if typed else "Only for one user",
+             "was_free_text": typed, "created_at": record["created_at"]}
+    record["steps"] = [first, *({**step, "seq": step["seq"] + 1} for step in record["steps"])]
+    return record
+
+
+def test_the_flow_detail_measures_first_contact_time_to_resolution_and_typed_answers(engine):
+    with unit_of_work(engine) as db:
+        acme = make.account(db, "acme")
+        admin_id = make.user(db, "admin@acme.example", {acme: "admin"}).id
+        printer = make.flow(db, acme, "fl-print")
+        printer.versions[0].published_at = PUBLISHED - timedelta(days=90)
+        proposal = make.proposal(db, acme, proposal_type="enhancement", title="One user only",
+                                 tree=make.enhanced_tree(), target=printer,
+                                 diff={"options_added": [{"node": "q1", "label": "Only for one user", "next": "a2"}]})
+        ids = (proposal.id, proposal.row_version, printer.id, load_actor(db, admin_id))
+    proposal_id, row_version, flow_pk, admin = ids
+    before = sessions("acme", 1, PUBLISHED - timedelta(days=10), {"escalated": 10, "resolved": 10})
+    after = sessions("acme", 100, PUBLISHED + timedelta(days=1), {"resolved": 20})
+    # Before: every answer at q1 typed; each escalated session followed up on its ticket by a resolved
+    # one: 10 tickets of two sessions, none resolved at the first contact.
+    for i, record in enumerate(before):
+        with_question(record, typed=True)
+        record["psa_ticket"]["id"] = f"T-{i % 10}"
+    # After: 5 of 20 typed; each ticket once; resolved in 10 minutes instead of 20.
+    for i, record in enumerate(after):
+        with_question(record, typed=i < 5)
+        record["ended_at"] = (datetime.fromisoformat(record["created_at"]) + timedelta(minutes=10)).isoformat()
+    import_sessions(engine, numbered(before + after), "s")
+    review.edit_and_publish(engine, admin, acme.id, proposal_id, row_version, make.enhanced_tree(), now=PUBLISHED)
+
+    with unit_of_work(engine) as db:
+        detail = flow_impact(db, OPERATOR, acme.id, flow_pk, now=NOW)
+
+    [d] = detail.details
+    # 10 tickets before, each with an escalated then a resolved session: none resolved first time.
+    assert (d.first_contact.before, d.first_contact.after) == (0.0, 1.0)
+    assert (d.time_to_resolution.before, d.time_to_resolution.after, d.time_to_resolution.delta) == (20.0, 10.0, -10.0)
+    [(node, typed)] = d.free_text
+    assert (node, typed.before, typed.after) == ("q1", 1.0, 0.25)
+    assert typed.interval[1] < 0
+    assert [v for v, _ in detail.publications] == [1, 2]
+    # The chart's 26 weeks hold every finished session: 10 escalated, 30 resolved.
+    assert (len(detail.weeks), sum(w.finished for w in detail.weeks), sum(w.escalated for w in detail.weeks)) == (26, 40, 10)
