@@ -235,3 +235,9 @@ def build_impact(db: OrmSession, actor: Principal, account_id: int, window_days:
     changes = [shape_change(plan, counts, i, now) for i, plan in enumerate(plans)]
     changes.sort(key=lambda c: (c.published_at, c.flow_id, c.version), reverse=True)
     return ImpactReport(account_id, window_days, now, tuple(changes))
+
+
+def published_changes(db: OrmSession, actor: Principal, account_id: int, limit: int = 5,
+                      now: datetime | None = None) -> tuple[ImpactChange, ...]:
+    """The account's latest published changes with their verdicts (Home)."""
+    return build_impact(db, actor, account_id, now=now).changes[:limit]
