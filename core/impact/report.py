@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Principal, authorize
@@ -18,6 +19,7 @@ from core.impact.verdicts import (
     Change, Outcomes, abandonment_change, escalation_change, outcomes_from_statuses, rate_change,
     resolution_change, verdict,
 )
+from core.models import Flow, FlowVersion
 from core.types import utcnow
 
 DEFAULT_WINDOW_DAYS = 30
@@ -241,3 +243,16 @@ def published_changes(db: OrmSession, actor: Principal, account_id: int, limit: 
                       now: datetime | None = None) -> tuple[ImpactChange, ...]:
     """The account's latest published changes with their verdicts (Home)."""
     return build_impact(db, actor, account_id, now=now).changes[:limit]
+
+
+def proposal_impact(db: OrmSession, actor: Principal, account_id: int, proposal_id: int,
+                    now: datetime | None = None) -> ImpactChange | None:
+    """The measured impact of the version a proposal published; None when it published none (or is
+    another account's)."""
+    flow_pk = db.scalar(select(Flow.id).join(FlowVersion, FlowVersion.flow_id == Flow.id)
+                        .where(Flow.account_id == account_id, FlowVersion.source_proposal_id == proposal_id))
+    if flow_pk is None:
+        authorize(db, actor, account_id, "analytics")
+        return None
+    changes = build_impact(db, actor, account_id, now=now, flow_pk=flow_pk).changes
+    return next((c for c in changes if c.proposal_id == proposal_id), None)
