@@ -147,7 +147,7 @@ def _impact_tab(impact: FlowImpact) -> None:
                       else " (imported)")
             st.markdown(f"**{was}** · published {c.published_at:%d %b %Y}{origin} {VERDICT_BADGE[c.verdict]}")
             st.caption(f"{c.before.finished:,} finished sessions before, {c.after.finished:,} after "
-                       f"({c.window_start:%d %b} – {c.published_at:%d %b} against {c.published_at:%d %b} – "
+                       f"(from {c.window_start:%d %b} until {c.split_at:%d %b}, against from {c.split_at:%d %b} until "
                        f"{c.window_end:%d %b %Y})")
             st.dataframe(_figures(d), hide_index=True, width="stretch")
             if c.prediction:

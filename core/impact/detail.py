@@ -71,11 +71,11 @@ def _window(flow_id: str, version: int, start: datetime, end: datetime):
 def _sides(change: ImpactChange):
     """(condition before, condition after) for the sessions the change compares."""
     if change.compared == "flow":
-        return (_window(change.flow_id, change.previous_version, change.window_start, change.published_at),
-                _window(change.flow_id, change.version, change.published_at, change.window_end))
+        return (_window(change.flow_id, change.previous_version, change.window_start, change.split_at),
+                _window(change.flow_id, change.version, change.split_at, change.window_end))
     return (and_(Session.problem_domain == change.domain, Session.created_at >= change.window_start,
-                 Session.created_at < change.published_at),
-            and_(Session.problem_domain == change.domain, Session.created_at >= change.published_at,
+                 Session.created_at < change.split_at),
+            and_(Session.problem_domain == change.domain, Session.created_at >= change.split_at,
                  Session.created_at < change.window_end))
 
 

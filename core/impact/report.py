@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Principal, authorize
-from core.impact.queries import CountWindow, VersionRow, count_windows, fetch_versions
+from core.impact.queries import CountWindow, VersionRow, count_account_days, count_windows, fetch_versions
 from core.impact.verdicts import (
     Change, Outcomes, abandonment_change, escalation_change, outcomes_from_statuses, rate_change,
     resolution_change, verdict,
@@ -54,6 +54,7 @@ class ImpactChange:
     proposal_title: str | None
     compared: str  # "flow": its sessions on each version; "domain": a new flow's domain
     window_start: datetime
+    split_at: datetime  # the start of the publication's UTC day: the before window ends, the after starts
     window_end: datetime
     before: Outcomes
     after: Outcomes
@@ -85,7 +86,8 @@ class ImpactChange:
             # The contract's two kinds; published_as keeps whether the admin edited it first.
             "source": "import" if self.source == "import" else "proposal", "published_as": self.source,
             "proposal_id": self.proposal_id, "proposal_title": self.proposal_title, "compared": self.compared,
-            "window": {"start": self.window_start.isoformat(), "end": self.window_end.isoformat()},
+            "window": {"start": self.window_start.isoformat(), "split": self.split_at.isoformat(),
+                       "end": self.window_end.isoformat()},
             "before": short(self.before), "after": short(self.after),
             "escalation_rate_change": change(self.escalation), "resolution_rate_change": change(self.resolution),
             "abandonment_rate_change": change(self.abandonment),
@@ -158,16 +160,23 @@ def plan_changes(versions: list[VersionRow], window_days: int, now: datetime) ->
     version compared through its domain). An imported first version is the baseline, not a change."""
     plans = []
     width = timedelta(days=window_days)
+    # Windows start on whole UTC days, so the account-wide counts, kept per day, cover exactly the
+    # same sessions as the flow's (the rest of the account is their difference).
     previous: dict[int, int] = {}
     for row in versions:  # ordered by flow, then version
         before = previous.get(row.flow_pk)
         previous[row.flow_pk] = row.version
         if before is None and (row.source == "import" or row.domain is None):
             continue
-        start, published = row.published_at - width, row.published_at
+        published = _day(row.published_at)
+        start = published - width
         end = max(published, min(published + width, now))
         plans.append(Plan(row, before, "flow" if before is not None else "domain", start, published, end))
     return plans
+
+
+def _day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def windows_for(plans: list[Plan]) -> list[CountWindow]:
@@ -180,15 +189,43 @@ def windows_for(plans: list[Plan]) -> list[CountWindow]:
         else:
             windows.append(CountWindow(f"{i}:b", plan.start, plan.published_at, domain=row.domain))
             windows.append(CountWindow(f"{i}:a", plan.published_at, plan.end, domain=row.domain))
-        windows.append(CountWindow(f"{i}:B", plan.start, plan.published_at))
-        windows.append(CountWindow(f"{i}:A", plan.published_at, plan.end))
     return windows
 
 
+def account_windows(plans: list[Plan], days: list[tuple[str, str, int]]) -> dict[str, dict[tuple[str, bool], int]]:
+    """The account-wide counts of each plan's two windows (keys ``i:B`` and ``i:A``), summed from
+    per-day counts: days sorted once, each window a slice found by bisection. A window ending
+    mid-day (now) takes its whole last day: no session starts after now."""
+    from bisect import bisect_left
+    from itertools import accumulate
+
+    keys = sorted({d for d, _, _ in days})
+    statuses = sorted({s for _, s, _ in days})
+    per_status = {s: [0] * len(keys) for s in statuses}
+    index = {d: i for i, d in enumerate(keys)}
+    for d, status, n in days:
+        per_status[status][index[d]] += n
+    prefix = {s: [0, *accumulate(values)] for s, values in per_status.items()}
+
+    def window(start: datetime, end: datetime) -> dict[tuple[str, bool], int]:
+        last = end.date() if end == _day(end) else end.date() + timedelta(days=1)
+        lo, hi = bisect_left(keys, start.date().isoformat()), bisect_left(keys, last.isoformat())
+        return {(s, False): prefix[s][hi] - prefix[s][lo] for s in statuses if prefix[s][hi] - prefix[s][lo]}
+
+    counts = {}
+    for i, plan in enumerate(plans):
+        counts[f"{i}:B"] = window(plan.start, plan.published_at)
+        counts[f"{i}:A"] = window(plan.published_at, plan.end)
+    return counts
+
+
 def _by_status(counts: dict[tuple[str, bool], int], minus: dict[tuple[str, bool], int] | None = None) -> dict[str, int]:
+    """Sessions by status (discovery or not), less those of ``minus``."""
     out: dict[str, int] = {}
-    for (status, discovery), n in counts.items():
-        out[status] = out.get(status, 0) + n - (minus or {}).get((status, discovery), 0)
+    for (status, _), n in counts.items():
+        out[status] = out.get(status, 0) + n
+    for (status, _), n in (minus or {}).items():
+        out[status] = out.get(status, 0) - n
     return out
 
 
@@ -213,7 +250,7 @@ def shape_change(plan: Plan, counts: dict[str, dict[tuple[str, bool], int]], ind
         flow_pk=row.flow_pk, flow_id=row.flow_id, flow_name=row.flow_name, domain=row.domain, version=row.version,
         previous_version=plan.previous_version, published_at=row.published_at, source=row.source,
         proposal_id=row.proposal_id, proposal_title=row.proposal_title, compared=plan.compared,
-        window_start=plan.start, window_end=plan.end, before=before, after=after, resolution=resolution,
+        window_start=plan.start, split_at=plan.published_at, window_end=plan.end, before=before, after=after, resolution=resolution,
         escalation=escalation, abandonment=abandonment_change(before, after), account_before=account_before,
         account_after=account_after, account_resolution=account_resolution, account_escalation=account_escalation,
         discovery_resolution=discovery,
@@ -233,7 +270,10 @@ def build_impact(db: OrmSession, actor: Principal, account_id: int, window_days:
     now = now or utcnow()
     plans = plan_changes(fetch_versions(db, account_id, flow_pk), window_days, now)
     windows = windows_for(plans)
-    counts = count_windows(db, account_id, windows) if windows else {}
+    counts = dict(count_windows(db, account_id, windows)) if windows else {}
+    if plans:
+        days = count_account_days(db, account_id, min(p.start for p in plans), max(p.end for p in plans))
+        counts.update(account_windows(plans, days))
     changes = [shape_change(plan, counts, i, now) for i, plan in enumerate(plans)]
     changes.sort(key=lambda c: (c.published_at, c.flow_id, c.version), reverse=True)
     return ImpactReport(account_id, window_days, now, tuple(changes))

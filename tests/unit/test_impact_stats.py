@@ -133,7 +133,8 @@ def test_every_version_after_the_first_is_a_change_and_an_imported_first_version
 
 
 def test_the_after_window_ends_now_when_the_version_is_younger_than_the_window():
-    [plan] = plan_changes([row(1, 1), row(1, 2, published_at=NOW - timedelta(days=3))], 30, NOW)
+    [plan] = plan_changes([row(1, 1), row(1, 2, published_at=NOW - timedelta(days=3, hours=-5))], 30, NOW)
+    # Windows start on whole UTC days: the publication's day, 28 Nov.
     assert (plan.start, plan.published_at, plan.end) == (NOW - timedelta(days=33), NOW - timedelta(days=3), NOW)
 
 
@@ -147,3 +148,27 @@ def test_a_proposal_whose_sessions_typed_answers_predicts_fewer_typed_answers():
 
 def test_a_version_without_a_proposal_predicts_nothing():
     assert prediction(None, None) is None
+
+
+def test_account_wide_windows_sum_the_days_they_cover_and_no_other():
+    from core.impact.report import account_windows
+
+    [plan] = plan_changes([row(1, 1), row(1, 2, published_at=NOW - timedelta(days=10, minutes=30))], 2, NOW)
+    # Published 20 Nov 23:30, a 2-day window: before [18 Nov, 20 Nov), after [20 Nov, 22 Nov) in whole UTC days.
+    days = [("2026-11-17", "resolved", 100),   # before the before window: not counted
+            ("2026-11-18", "resolved", 3), ("2026-11-19", "escalated", 2),   # before
+            ("2026-11-20", "resolved", 5), ("2026-11-21", "abandoned", 1),   # after
+            ("2026-11-22", "resolved", 100)]   # after the after window: not counted
+    counts = account_windows([plan], days)
+    assert counts["0:B"] == {("resolved", False): 3, ("escalated", False): 2}
+    assert counts["0:A"] == {("resolved", False): 5, ("abandoned", False): 1}
+
+
+def test_an_after_window_ending_today_takes_the_whole_day_so_far():
+    from core.impact.report import account_windows
+
+    now = NOW + timedelta(hours=15)
+    [plan] = plan_changes([row(1, 1), row(1, 2, published_at=now - timedelta(days=3))], 30, now)
+    assert plan.end == now
+    counts = account_windows([plan], [("2026-12-01", "resolved", 4)])
+    assert counts["0:A"] == {("resolved", False): 4}
