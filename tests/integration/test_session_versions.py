@@ -134,3 +134,31 @@ def test_the_migration_fills_the_version_of_every_stored_session(scratch_databas
         rows = dict(connection.execute(text("SELECT external_id, flow_version FROM sessions")).all())
     assert rows == {"early": 1, "late": 2, "given": 1, "none": None}
     engine.dispose()
+
+
+def test_a_session_naming_its_version_keeps_it_before_its_flow_is_imported(engine):
+    import_sessions(engine, numbered([session_at(1, DAY, version=3), session_at(2, DAY)]), "s")
+    assert versions(engine) == {"s-1": 3, "s-2": None}
+
+
+def test_a_reimported_session_that_moved_to_an_unknown_flow_loses_its_old_version(engine):
+    import_flows(engine, numbered([flow_record(1, DAY)]), "flows")
+    import_sessions(engine, numbered([session_at(1, DAY + timedelta(days=1))]), "first")
+    assert versions(engine) == {"s-1": 1}
+    moved = session_at(1, DAY + timedelta(days=1))
+    moved["matched_flow"] = "fl-not-imported"
+
+    import_sessions(engine, numbered([moved]), "again")
+
+    assert versions(engine) == {"s-1": None}
+
+
+def test_a_reimported_session_that_no_longer_matches_a_flow_has_no_version(engine):
+    import_flows(engine, numbered([flow_record(1, DAY)]), "flows")
+    import_sessions(engine, numbered([session_at(1, DAY + timedelta(days=1))]), "first")
+    unmatched = session_at(1, DAY + timedelta(days=1))
+    unmatched["matched_flow"] = None
+
+    import_sessions(engine, numbered([unmatched]), "again")
+
+    assert versions(engine) == {"s-1": None}
