@@ -307,9 +307,12 @@ def import_sessions(
     with engine.begin() as connection:
         _take_import_lock(connection, "sessions")
         writer = writer_for(connection)
+        timelines = session_versions.Timelines(connection)
         for batch in prefetch(_session_batches(lines, checker, batch_size, result.accounts)):
             ensure_accounts(connection, {r.key[0] for r in batch.records}, account_ids, now)
-            counts.add(writer.write([r.with_account(account_ids) for r in batch.records], now))
+            # Each session's flow version, from its flow's versions (core.session_versions).
+            records = timelines.complete([r.with_account(account_ids) for r in batch.records])
+            counts.add(writer.write(records, now))
             if progress:
                 progress(Progress(source, batch.lines, batch.valid, time.perf_counter() - started))
         if checker.failed:
@@ -317,9 +320,6 @@ def import_sessions(
         # In the same transaction: the counts commit with the rows they count. (Counted after the
         # commit instead, the first read of the new rows set their hint bits: 40% slower.)
         step_rollup.refresh(connection, counts.days)
-        # After the rows are written, one UPDATE per account resolves their versions
-        # (core.session_versions): the writers' hot path stays as it was.
-        session_versions.resolve_imported(connection, counts.days, now)
     result.records = checker.valid
     result.inserted, result.updated, result.queued, result.steps = (
         counts.inserted, counts.updated, counts.queued, counts.steps)

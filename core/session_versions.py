@@ -8,11 +8,10 @@ existed, and its first known version is the best account of what it looked like.
 flow is not imported yet has none until the flow arrives.
 
 It is stored, not computed on read, so that every impact read is a plain indexed filter
-(``ix_sessions_account_flow_version_created``). It is kept right by three writers, each in its
-own transaction:
+(``ix_sessions_account_flow_version_created``). It is kept right by three writers:
 
-- the session import resolves the sessions it wrote (``resolve_imported``, one UPDATE per
-  account touched, after the rows are written);
+- the session import sets it as it writes each row (``Timelines``: each account's version
+  timelines read once per import, a bisection per session; no second write of the rows);
 - the flow import re-resolves every session of a flow whose versions it created or re-dated
   (``resolve_flow``);
 - the review workflow, publishing version N at time T, re-resolves the flow's sessions started
@@ -23,10 +22,14 @@ Sessions that carry ``matched_flow_version`` are never re-resolved: the source s
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, text
+from bisect import bisect_right
 
+from sqlalchemy import Connection, bindparam, select, text
+
+from core.models import Flow, FlowVersion
+from core.session_store import SESSION_COLUMNS, SessionRecord
 from core.types import UTCDateTime
 
 # The live version of a session's flow at its start, as one correlated subquery (the same SQL on
@@ -45,46 +48,66 @@ _LIVE_VERSION = """
 """
 
 
-# The same, set-based, for one account's sessions (much cheaper than the lookup per row on
-# PostgreSQL: 29 s instead of 42 s for 800,000 sessions, of which 17 s is the writing alone): each
-# version's interval of validity [valid_from, valid_to) from its publication to the next one's,
-# the earliest version open at the start. A version published at the same moment as a higher one
-# gets an empty interval: the higher wins, as in _LIVE_VERSION.
+# The same, set-based, for one flow's sessions: each version's interval of validity
+# [valid_from, valid_to) from its publication to the next one's, the earliest version open at the
+# start. A version published at the same moment as a higher one gets an empty interval: the
+# higher wins, as in _LIVE_VERSION.
 _SET_BASED = """
-    UPDATE sessions SET flow_version = COALESCE(sessions.matched_flow_version, v.version)
+    UPDATE sessions SET flow_version = v.version
     FROM (SELECT f.external_id, fv.version, fv.published_at AS valid_from,
                  lead(fv.published_at) OVER w AS valid_to, row_number() OVER w AS position
-          FROM flow_versions fv JOIN flows f ON f.id = fv.flow_id WHERE f.account_id = :account
+          FROM flow_versions fv JOIN flows f ON f.id = fv.flow_id
+          WHERE f.account_id = :account AND f.external_id = :flow
           WINDOW w AS (PARTITION BY fv.flow_id ORDER BY fv.published_at, fv.version)) AS v
     WHERE sessions.account_id = :account AND sessions.matched_flow = v.external_id
       AND (sessions.created_at >= v.valid_from OR v.position = 1)
       AND (v.valid_to IS NULL OR sessions.created_at < v.valid_to)
 """
-# Sessions with no flow, or one not imported (yet), count on the version they name, or none.
-_NO_FLOW = """
-    UPDATE sessions SET flow_version = matched_flow_version
-    WHERE account_id = :account AND (flow_version IS NOT NULL OR matched_flow_version IS NOT NULL)
-      AND NOT EXISTS (SELECT 1 FROM flows f WHERE f.account_id = sessions.account_id
-                                              AND f.external_id = sessions.matched_flow)
-"""
 
 
-def resolve_imported(connection: Connection, days: dict[int, set[date]], imported_at: datetime) -> int:
-    """Resolve the sessions one import wrote: per account, those stamped with this import's
-    ``imported_at`` within the days it touched (a range of ``ix_sessions_account_created``)."""
-    updated = 0
-    only_this_import = (" AND sessions.created_at >= :start AND sessions.created_at < :end"
-                        " AND sessions.imported_at = :imported_at")
-    for account_id, touched in days.items():
-        if not touched:
-            continue
-        params = {"account": account_id, "imported_at": imported_at,
-                  "start": datetime.combine(min(touched), time.min, tzinfo=timezone.utc),
-                  "end": datetime.combine(max(touched) + timedelta(days=1), time.min, tzinfo=timezone.utc)}
-        for statement in (_SET_BASED, _NO_FLOW):
-            updated += connection.execute(_timed(statement + only_this_import, "start", "end", "imported_at"),
-                                          params).rowcount
-    return updated
+class Timelines:
+    """Every flow's versions by publication, per account, read once per account per import."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.by_account: dict[int, dict[str, tuple[list[datetime], list[int]]]] = {}
+
+    def _load(self, account_id: int) -> dict[str, tuple[list[datetime], list[int]]]:
+        rows = self.connection.execute(
+            select(Flow.external_id, FlowVersion.published_at, FlowVersion.version)
+            .join(FlowVersion, FlowVersion.flow_id == Flow.id).where(Flow.account_id == account_id)
+            .order_by(Flow.external_id, FlowVersion.published_at, FlowVersion.version))
+        flows: dict[str, tuple[list[datetime], list[int]]] = {}
+        for external_id, published_at, version in rows:
+            times, versions = flows.setdefault(external_id, ([], []))
+            times.append(published_at)
+            versions.append(version)
+        return flows
+
+    def version(self, account_id: int, flow: str | None, given: int | None, created_at: datetime) -> int | None:
+        if given is not None or flow is None:
+            return given
+        flows = self.by_account.get(account_id)
+        if flows is None:
+            flows = self.by_account[account_id] = self._load(account_id)
+        timeline = flows.get(flow)
+        if timeline is None:
+            return None
+        times, versions = timeline
+        # The last version published at or before the start (on a tie, the higher version: sorted
+        # last); before every version, the earliest.
+        return versions[max(bisect_right(times, created_at) - 1, 0)]
+
+    def complete(self, records: list[SessionRecord]) -> list[SessionRecord]:
+        """The records (account ids resolved) with their ``flow_version`` appended, the last column."""
+        version = self.version
+        return [SessionRecord((*v, version(v[0], v[_FLOW], v[_GIVEN], v[_CREATED])), r.steps)
+                for r in records for v in (r.values,)]
+
+
+_FLOW, _GIVEN, _CREATED = (SESSION_COLUMNS.index(c) for c in ("matched_flow", "matched_flow_version", "created_at"))
+if SESSION_COLUMNS[-1] != "flow_version":
+    raise RuntimeError("Timelines.complete appends flow_version: it must be the last of SESSION_COLUMNS")
 
 
 def resolve_flow(connection: Connection, account_id: int, flow_external_id: str, since: datetime | None = None) -> int:
