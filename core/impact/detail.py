@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from statistics import median
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session as OrmSession
@@ -136,7 +137,6 @@ def shape_weeks(rows: list[tuple], first_week: date, last_week: date) -> tuple[W
 
 
 def median_change(after: list[float], before: list[float]) -> MedianChange:
-    from statistics import median
     result = bootstrap_median_difference(after, before)
     return MedianChange(median(before) if before else None, median(after) if after else None,
                         result[0] if result else None, result[1] if result else None)

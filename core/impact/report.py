@@ -6,8 +6,10 @@ then shape (the pure functions here and in ``core.impact.verdicts``). See docs/i
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import select
@@ -196,9 +198,6 @@ def account_windows(plans: list[Plan], days: list[tuple[str, str, int]]) -> dict
     """The account-wide counts of each plan's two windows (keys ``i:B`` and ``i:A``), summed from
     per-day counts: days sorted once, each window a slice found by bisection. A window ending
     mid-day (now) takes its whole last day: no session starts after now."""
-    from bisect import bisect_left
-    from itertools import accumulate
-
     keys = sorted({d for d, _, _ in days})
     statuses = sorted({s for _, s, _ in days})
     per_status = {s: [0] * len(keys) for s in statuses}

@@ -9,7 +9,7 @@ import pytest
 from core.impact.report import plan_changes, prediction
 from core.impact.queries import VersionRow
 from core.impact.stats import bootstrap_median_difference, newcombe, wilson
-from core.impact.verdicts import Change, Outcomes, escalation_change, outcomes_from_statuses, resolution_change, verdict
+from core.impact.verdicts import Outcomes, escalation_change, outcomes_from_statuses, resolution_change, verdict
 
 
 def test_the_wilson_interval_matches_newcombes_worked_example():
