@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.commands import analytics, data, database, gaps, proposals, users
+from core.commands import analytics, data, database, gaps, impact, proposals, users
 from core.db import SchemaOutOfDate
 
 # Each module adds its own subcommands; a new area of the CLI is one more entry here.
-COMMAND_MODULES = (database, data, users, analytics, gaps, proposals)
+COMMAND_MODULES = (database, data, users, analytics, gaps, proposals, impact)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -75,9 +75,13 @@ def default_accounts(n: int) -> list[str]:
     return [names[i % len(names)] + (f"-{i // len(names) + 1}" if i >= len(names) else "") for i in range(n)]
 
 
-def generate_flows(accounts: Sequence[str], seed: int) -> list[dict[str, Any]]:
+def generate_flows(accounts: Sequence[str], seed: int, anchor: datetime | None = None) -> list[dict[str, Any]]:
     """The published flows of every account: the core flows everywhere, each optional flow in
-    about two accounts out of three, so every account has uncharted domains of its own."""
+    about two accounts out of three, so every account has uncharted domains of its own.
+
+    With ``anchor``, the flows of ``core.demo_catalog.REVISIONS`` also get a newer version
+    published inside the 90 days (their base version long before), so the Impact page has
+    changes to measure; the sessions walk whichever version was live when they started."""
     _check_accounts(accounts)
     optional = [spec.id for spec in cat.FLOWS if not spec.core]
     records = []
@@ -89,13 +93,27 @@ def generate_flows(accounts: Sequence[str], seed: int) -> list[dict[str, Any]]:
                 continue
             records.append({"id": spec.id, "account": slug, "name": spec.name, "domain": spec.domain,
                             "version": version, "tree": spec.tree()})
+            revision = cat.REVISION_BY_FLOW.get(spec.id) if anchor is not None else None
+            if revision is not None:
+                records[-1]["published_at"] = _iso(anchor - timedelta(days=cat.BASE_VERSION_DAYS_AGO))
+                records.append({**records[-1], "version": version + 1, "tree": revision.spec().tree(),
+                                "published_at": _iso(anchor - timedelta(days=revision.days_ago))})
     return records
 
 
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def generate_sessions(
-    accounts: Sequence[str], flows: Sequence[dict[str, Any]], count: int, seed: int, anchor: datetime
+    accounts: Sequence[str], flows: Sequence[dict[str, Any]], count: int, seed: int, anchor: datetime,
+    follow_ups: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """``count`` session records created in the 90 days before ``anchor``, oldest first, lazily."""
+    """``count`` session records created in the 90 days before ``anchor``, oldest first, lazily.
+
+    With ``follow_ups``, an escalated or abandoned session's ticket is often worked again by a
+    later session of the same problem in the same account within three days (same ticket id),
+    so first-contact resolution differs from the resolution rate."""
     _check_accounts(accounts)
     if count < 0:
         raise ValueError("count cannot be negative")
@@ -104,7 +122,7 @@ def generate_sessions(
     if anchor.tzinfo is None or anchor.utcoffset() is None:
         raise ValueError("anchor must be a timezone-aware datetime")
     # Checked above, generated below: argument errors surface at the call, not at the first next().
-    return _Generator(list(accounts), flows, seed, anchor.astimezone(timezone.utc)).sessions(count)
+    return _Generator(list(accounts), flows, seed, anchor.astimezone(timezone.utc), follow_ups).sessions(count)
 
 
 def run_demo(
@@ -121,9 +139,9 @@ def run_demo(
     if anchor is None:
         anchor = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     slugs = default_accounts(accounts)
-    flows = generate_flows(slugs, seed)
+    flows = generate_flows(slugs, seed, anchor)
     flow_result = import_flows(engine, enumerate(flows, start=1), "demo flows")
-    stream = generate_sessions(slugs, flows, sessions, seed, anchor)
+    stream = generate_sessions(slugs, flows, sessions, seed, anchor, follow_ups=True)
     session_result = import_sessions(engine, enumerate(stream, start=1), "demo sessions",
                                      batch_size=batch_size, progress=progress)
     return DemoSummary(tuple(slugs), flow_result.records, session_result.records, time.perf_counter() - started)
@@ -217,8 +235,8 @@ def _plan(steps: Sequence[cat.Improvised]) -> list[tuple[cat.Improvised, _Pick[s
 
 
 class _Flow:
-    def __init__(self, flow_id: str, tree: dict[str, Any]):
-        spec = cat.FLOW_BY_ID.get(flow_id)
+    def __init__(self, flow_id: str, tree: dict[str, Any], spec: cat.FlowSpec | None = None):
+        spec = spec or cat.FLOW_BY_ID.get(flow_id)
         behaviour = {n.id: n for n in spec.nodes} if spec else {}
         self.id = flow_id
         self.root: str = tree["root"]
@@ -237,6 +255,16 @@ class _Source:
     summaries: _Pick[str | None] | None = None
     free_text: dict[str, _Answers] | None = None
     improvised: list[tuple[cat.Improvised, _Pick[str] | None]] | None = None
+    # Versions published later, as (clock second it went live, tree): a session walks the last
+    # one live at its start.
+    later: tuple[tuple[int, _Flow], ...] = ()
+
+    def flow_at(self, t: int) -> _Flow | None:
+        flow = self.flow
+        for published, newer in self.later:
+            if t >= published:
+                flow = newer
+        return flow
 
 
 class _Account:
@@ -248,6 +276,8 @@ class _Account:
         self.psa = cat.PSA_SYSTEMS[index % len(cat.PSA_SYSTEMS)]
         self.ticket = rng.randrange(20_000, 480_000)
         self.ticket_day, self.ticket_day_count = -1, 0
+        # Per source: (ticket, when) of its last escalated or abandoned session, for follow-ups.
+        self.open_tickets: dict[int, tuple[dict[str, Any], int]] = {}
         # Clients differ: one has more printers, another more remote workers.
         affinity = {d: rng.uniform(0.7, 1.4) for d in cat.DOMAINS}
         self.sources = sources
@@ -270,17 +300,26 @@ class _Account:
 
 
 class _Generator:
-    def __init__(self, accounts: list[str], flows: Sequence[dict[str, Any]], seed: int, anchor: datetime):
+    def __init__(self, accounts: list[str], flows: Sequence[dict[str, Any]], seed: int, anchor: datetime,
+                 follow_ups: bool = False):
         self.rng = random.Random(seed)
+        self.follow_ups = follow_ups
         base = (anchor - timedelta(days=WINDOW_DAYS + 1)).replace(hour=0, minute=0, second=0, microsecond=0)
         self.clock = _Clock(base, WINDOW_DAYS + 12)
         self.end = int((anchor - base).total_seconds())  # the anchor, in clock seconds
         self.start = self.end - WINDOW_DAYS * DAY
         self.templates = {spec.id: _Flow(spec.id, spec.tree()) for spec in cat.FLOWS}
-        published: dict[tuple[str, str], _Flow] = {}
+        published: dict[tuple[str, str], list[tuple[int, _Flow]]] = {}
         for record in flows:
             if record["account"] in accounts:
-                published[(record["account"], record["id"])] = _Flow(record["id"], record["tree"])
+                revision = cat.REVISION_BY_FLOW.get(record["id"])
+                spec = revision.spec() if revision and record["tree"] == revision.spec().tree() else None
+                at = record.get("published_at")
+                t = int((datetime.fromisoformat(at) - base).total_seconds()) if at else -DAY * 10_000
+                published.setdefault((record["account"], record["id"]), []).append(
+                    (t, _Flow(record["id"], record["tree"], spec)))
+        for versions in published.values():
+            versions.sort(key=lambda v: v[0])
         # Each account's profile has its own generator, so it does not shift with the others.
         self.accounts = [_Account(slug, i, random.Random(f"account:{seed}:{slug}"), self._sources(slug, published))
                          for i, slug in enumerate(accounts)]
@@ -291,14 +330,15 @@ class _Generator:
         self.vague = _Pick(cat.VAGUE_SUMMARIES, [1.0] * len(cat.VAGUE_SUMMARIES))
         self.vague_question = _plan((cat.VAGUE_QUESTION,))[0]
 
-    def _sources(self, slug: str, published: dict[tuple[str, str], _Flow]) -> list[_Source]:
+    def _sources(self, slug: str, published: dict[tuple[str, str], list[tuple[int, _Flow]]]) -> list[_Source]:
         sources = []
         for problem in cat.PROBLEMS:
             summaries = _Pick.most_common_first(problem.summaries)
             free_text = {nid: _Answers(ft) for nid, ft in problem.free_text.items()} or None
             improvised = _plan(problem.improvised)
             if problem.flow and (slug, problem.flow) in published:
-                source = _Source("flow", problem, published[(slug, problem.flow)], problem.weight, summaries, free_text)
+                (_, first), *later = published[(slug, problem.flow)]
+                source = _Source("flow", problem, first, problem.weight, summaries, free_text, later=tuple(later))
             elif problem.flow:
                 source = _Source("template", problem, self.templates[problem.flow], problem.weight, summaries, free_text)
             else:
@@ -364,7 +404,7 @@ class _Generator:
             else:
                 tier, boost = "discovery", 1.3
                 give_up *= 1.5
-            steps, t, status, fix = self._walk(source.flow, source.free_text, t0, give_up, boost, kind == "flow")
+            steps, t, status, fix = self._walk(source.flow_at(t0), source.free_text, t0, give_up, boost, kind == "flow")
         elif kind == "improvised":
             domain, summary, tier = problem.domain, source.summaries(r()), "discovery"
             steps, t, status, fix = self._improvise(source.improvised, problem.resolutions, problem.outcomes, t0, skill)
@@ -378,7 +418,23 @@ class _Generator:
             steps, t, status, fix = self._vague(t0)
         if summary is not None and r() < 0.15:
             summary = summary[0].lower() + summary[1:]  # engineers type quickly
-        return self._record(session_id, account, engineer, t0, domain, summary, tier, matched, steps, t, status, fix)
+        record = self._record(session_id, account, engineer, t0, domain, summary, tier, matched, steps, t, status, fix)
+        if self.follow_ups and problem is not None:
+            self._follow_up(account, id(source), record, t0)
+        return record
+
+    def _follow_up(self, account: _Account, source: int, record: dict[str, Any], t0: int) -> None:
+        """Work an open ticket of the same problem again (same ticket), or leave this one open."""
+        ticket = record["psa_ticket"]
+        opened = account.open_tickets.pop(source, None)
+        if ticket is not None and opened is not None and t0 - opened[1] < 3 * DAY and self.rng.random() < 0.4:
+            earlier = opened[0]
+            ticket["id"], ticket["opened_at"] = earlier["id"], earlier.get("opened_at")
+            if ticket.get("closed_at") is not None and ticket.get("opened_at") is not None \
+                    and ticket["closed_at"] < ticket["opened_at"]:
+                ticket["closed_at"] = None
+        elif ticket is not None and record["status"] in ("escalated", "requesting_escalation", "abandoned"):
+            account.open_tickets[source] = (ticket, t0)
 
     def _walk(self, flow: _Flow, overrides: dict[str, _Answers] | None, t: int, give_up: float,
               boost: float, keep_ids: bool) -> tuple[list[Step], int, str, Any]:

@@ -904,3 +904,68 @@ PSA_SYSTEMS: tuple[PsaSystem, ...] = (
 )
 # Resolution SLA in hours, P1..P4.
 SLA_HOURS: tuple[int, int, int, int] = (4, 8, 24, 72)
+
+
+# ---------------------------------------------------------------------------------------------
+# New versions published during the demo window (Impact)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A new version of a flow, published ``days_ago`` before the anchor. ``nodes`` replace the
+    nodes of the same id, or are added. Outcomes change only through the tree: sessions after the
+    publication walk the new one (the Impact page's verdicts come from that)."""
+
+    flow: str
+    days_ago: float
+    nodes: tuple[Node, ...]
+    expected: str  # the verdict the change is built to earn with enough sessions
+
+    def spec(self) -> FlowSpec:
+        base = FLOW_BY_ID[self.flow]
+        replaced = {n.id: n for n in self.nodes}
+        nodes = tuple(replaced.pop(n.id, n) for n in base.nodes) + tuple(replaced.values())
+        return FlowSpec(base.id, base.name, base.domain, nodes, base.core)
+
+
+_PRINTING = FLOW_BY_ID["fl-printing-offline"]
+_OUTLOOK = FLOW_BY_ID["fl-email-outlook-not-syncing"]
+
+REVISIONS: tuple[Revision, ...] = (
+    # Engineers typed "Only on the terminal server" a fifth of the time and the flow sent them to
+    # escalation; the new version offers it, with the fix: fewer escalations, more resolutions.
+    Revision("fl-printing-offline", 35, expected="improved", nodes=(
+        Q("q_scope", _PRINTING.nodes[0].text,
+          ("Everyone", "q_panel", 4), ("Only one user", "s_spooler", 6),
+          ("Only on the terminal server (RDS / Citrix)", "a_rds", 3)),
+        A("a_rds", "Restart the Print Spooler on the RDS host and redeploy the printer to the session "
+          "hosts by Group Policy", "q_ok", fail=0.05,
+          fix=("Restarted the spooler on the RDS host and redeployed the printer by GPO",
+               "Printer mapping missing on the terminal server")),
+    )),
+    # "Not sure" where the lockout is now goes to the security team instead of the lockout search:
+    # more escalations for the same problems.
+    Revision("fl-identity-account-locked", 25, expected="worse", nodes=(
+        Q("q_where", "Where is the account locked: on-premises AD or Entra ID (Microsoft 365)?",
+          ("On-premises AD", "s_lockout", 6), ("Entra ID / Microsoft 365", "a_entra", 4),
+          ("Not sure", "e_sec", 2)),
+    )),
+    # Clearer wording, same choices: nothing changes for the sessions.
+    Revision("fl-endpoint-slow-pc", 40, expected="no_clear_change", nodes=(
+        Q("q_since", "When did the user first notice the slowness?",
+          ("After a Windows update", "s_health", 3), ("Gradually over weeks", "s_health", 4),
+          ("Only when one app is open", "a_app", 3)),
+    )),
+    # The New Outlook option, published three days ago: too early to tell.
+    Revision("fl-email-outlook-not-syncing", 3, expected="too_early", nodes=(
+        Q("q_client", _OUTLOOK.nodes[0].text,
+          ("Classic Outlook for Windows", "q_owa", 6), ("Outlook on the web", "s_trace", 1),
+          ("Outlook mobile", "a_mobile", 2), ("New Outlook for Windows", "a_new_outlook", 1.2)),
+        A("a_new_outlook", "Switch the user back to classic Outlook with the toggle, then sign in again",
+          "q_ok", fix=("Switched back to classic Outlook and signed in again", "New Outlook sync issue")),
+    )),
+)
+REVISION_BY_FLOW: Mapping[str, Revision] = MappingProxyType({r.flow: r for r in REVISIONS})
+# The base version of a revised flow went live this long before the anchor.
+BASE_VERSION_DAYS_AGO = 200

@@ -21,6 +21,7 @@ from core.auth import Principal, authorize
 from core.csv_export import Table, csv_chunks, write_csv
 from core.db import session_factory
 from core.gaps.export import export_gaps
+from core.impact import build_impact
 from core.metrics import FLAT_HEADER, build_metrics
 from core.models import Account, Flow, FlowProposal, Session, User
 from core.types import utcnow
@@ -127,11 +128,46 @@ def export_metrics(db: OrmSession, actor: Principal, request: ExportRequest) -> 
     return Table(FLAT_HEADER, report.flat_rows())
 
 
+IMPACT_HEADER = (
+    "account", "flow_id", "flow_name", "version", "previous_version", "published_at", "source", "proposal_id",
+    "proposal_title", "compared", "window_start", "window_end", "verdict",
+    "sessions_before", "finished_before", "resolved_before", "escalated_before",
+    "sessions_after", "finished_after", "resolved_after", "escalated_after",
+    "resolution_rate_before", "resolution_rate_after", "resolution_rate_change", "resolution_change_low",
+    "resolution_change_high", "escalation_rate_before", "escalation_rate_after", "escalation_rate_change",
+    "escalation_change_low", "escalation_change_high", "rest_of_account_resolution_change",
+    "rest_of_account_escalation_change", "predicted",
+)
+
+
+def impact_rows(slug: str, changes) -> Iterator[tuple]:
+    """One row per published change, as the impact report has it (rates as fractions)."""
+    for c in changes:
+        res, esc = c.resolution, c.escalation
+        yield (slug, c.flow_id, c.flow_name, c.version, c.previous_version, c.published_at, c.source, c.proposal_id,
+               c.proposal_title, c.compared, c.window_start, c.window_end, c.verdict,
+               c.before.sessions, c.before.finished, c.before.resolved, c.before.escalated,
+               c.after.sessions, c.after.finished, c.after.resolved, c.after.escalated,
+               res.before, res.after, res.delta, *(res.interval or (None, None)),
+               esc.before, esc.after, esc.delta, *(esc.interval or (None, None)),
+               c.account_resolution.delta, c.account_escalation.delta,
+               c.prediction.text if c.prediction else None)
+
+
+def export_impact(db: OrmSession, actor: Principal, request: ExportRequest) -> Table:
+    """The impact report: every published change with its verdict. ``days`` is the window on each
+    side of a publication. Needs "analytics" too (build_impact checks it)."""
+    authorize(db, actor, request.account_id, "exports")
+    report = build_impact(db, actor, request.account_id, window_days=request.days or DEFAULT_DAYS, now=request.now)
+    return Table(IMPACT_HEADER, impact_rows(request.account_slug, report.changes))
+
+
 EXPORTS: dict[str, Exporter] = {
     "sessions": export_sessions,
     "metrics": export_metrics,
     "proposals": export_proposals,
     "gaps": export_gaps,
+    "impact": export_impact,
 }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Integer, func, literal, select
 
-from core import flow_walk, step_rollup
+from core import flow_walk, session_versions, step_rollup
 from core.collector import fewer_collections
 from core.db import session_factory
 from core.flows import NoVersionLeft, upsert_imported_flow
@@ -310,9 +310,12 @@ def import_sessions(
     with engine.begin() as connection, fewer_collections():
         _take_import_lock(connection, "sessions")
         writer = writer_for(connection)
+        timelines = session_versions.Timelines(connection)
         for batch in prefetch(_session_batches(lines, checker, batch_size, result.accounts)):
             ensure_accounts(connection, {r.key[0] for r in batch.records}, account_ids, now)
-            counts.add(writer.write([r.with_account(account_ids) for r in batch.records], now))
+            # Each session's flow version, from its flow's versions (core.session_versions).
+            records = timelines.complete([r.with_account(account_ids) for r in batch.records])
+            counts.add(writer.write(records, now))
             if progress:
                 progress(Progress(source, batch.lines, batch.valid, time.perf_counter() - started))
         if checker.failed:
@@ -346,6 +349,7 @@ def import_flows(
     now = utcnow()
     accounts: dict[str, int] = {}
     lines_seen = 0
+    redated: set[tuple[int, str]] = set()  # flows whose versions this import created or changed
     with session_factory(engine).begin() as db:
         _take_import_lock(db.connection(), "flows")
         for lines_seen, raw in lines:
@@ -378,6 +382,8 @@ def import_flows(
             except NoVersionLeft as exc:
                 checker.add(lines_seen, FieldError("version", str(exc)))
                 continue
+            if outcome.changed:
+                redated.add((accounts[record["account"]], record["id"]))
             if outcome.created_flow:
                 result.inserted += 1
             elif outcome.changed:
@@ -389,5 +395,8 @@ def import_flows(
                 progress(Progress(source, lines_seen, result.records, time.perf_counter() - started))
         if checker.failed:
             raise ImportRejected(source, checker.errors, lines_seen, checker.truncated)
+        db.flush()
+        for account_id, external_id in sorted(redated):
+            session_versions.resolve_flow(db.connection(), account_id, external_id)
     result.seconds = time.perf_counter() - started
     return result

@@ -167,6 +167,10 @@ REPORT_COLUMNS = (
 )
 
 
+# The sessions' columns the impact counts read, carried in ``ix_sessions_account_flow_version_created``.
+IMPACT_COLUMNS = ("status", "ended_at", "psa_ticket_id")
+
+
 class Session(Base):
     """One engineer working one problem with the copilot, with its PSA ticket fields."""
 
@@ -178,6 +182,11 @@ class Session(Base):
         Index("ix_sessions_account_created", "account_id", "created_at", postgresql_include=REPORT_COLUMNS),
         Index("ix_sessions_account_domain_created", "account_id", "problem_domain", "created_at"),
         Index("ix_sessions_account_flow_created", "account_id", "matched_flow", "created_at"),
+        # Every impact read: one flow's sessions on one version within a window around its
+        # publication (core.impact). On PostgreSQL the columns the counts read ride along, so
+        # the read is an index-only scan of exactly those sessions.
+        Index("ix_sessions_account_flow_version_created", "account_id", "matched_flow", "flow_version", "created_at",
+              postgresql_include=IMPACT_COLUMNS),
         # A dead end's sessions, newest first, without reading every session of its flow.
         Index("ix_sessions_account_flow_stop_created", "account_id", "matched_flow", "stopped_at_node", "created_at",
               postgresql_where=text("stopped_at_node IS NOT NULL"), sqlite_where=text("stopped_at_node IS NOT NULL")),
@@ -202,6 +211,9 @@ class Session(Base):
     matched_flow: Mapped[str | None] = mapped_column(String(128))
     # The version of ``matched_flow`` the copilot followed, when the source system says so.
     matched_flow_version: Mapped[int | None] = mapped_column(Integer)
+    # The version the session counts on: ``matched_flow_version`` when given, else the version
+    # live for its flow at ``created_at`` (``core.session_versions``; kept by import and review).
+    flow_version: Mapped[int | None] = mapped_column(Integer)
     resolution_summary: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
     psa_ticket_id: Mapped[str | None] = mapped_column(String(128))

@@ -31,6 +31,8 @@ SESSION_COLUMNS = (
     "resolution_summary", "root_cause", "psa_ticket_id", "psa_system", "psa_company", "psa_board",
     "psa_priority", "psa_opened_at", "psa_closed_at", "psa_sla_due_at",
     "psa_time_spent_minutes", "step_count", "failed_steps", "stopped_at_node",
+    # Set by the import from the flows' version timelines (core.session_versions), not the record.
+    "flow_version",
 )
 STEP_COLUMNS = (
     "seq", "step_type", "node_id", "context_message", "options", "response",

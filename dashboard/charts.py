@@ -7,7 +7,7 @@ flows, tiers) goes through ``dashboard.text.html_escape`` first: shown as text, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -197,3 +197,29 @@ def format_hours(hours: float | None) -> str:
     if abs(hours) < 48:
         return f"{hours:.1f} h"
     return f"{hours / 24:.1f} days"
+
+
+def impact_weekly(weeks: Sequence, publications: Sequence[tuple[int, object]]) -> go.Figure:
+    """A flow's weekly escalation and resolution rates (of finished sessions), with a dashed line at
+    each version's publication inside the weeks shown. ``weeks``: core.impact.detail.WeekPoint."""
+    x = [w.week for w in weeks]
+    fig = go.Figure()
+    for name, values, colour in (
+        ("Resolution rate", [w.resolution_rate for w in weeks], OUTCOME_COLOURS["resolved"]),
+        ("Escalation rate", [w.escalation_rate for w in weeks], OUTCOME_COLOURS["escalated"]),
+    ):
+        fig.add_trace(go.Scatter(
+            x=x, y=values, name=name, mode="lines+markers", line=dict(color=colour), connectgaps=False,
+            customdata=[w.finished for w in weeks],
+            hovertemplate=f"Week of %{{x|%d %b %Y}}<br>{name}: %{{y:.1%}} of %{{customdata:,}} finished<extra></extra>"))
+    if x:
+        first, last = x[0], x[-1]
+        for version, published in publications:
+            monday = published.date() - timedelta(days=published.weekday())
+            if first <= monday <= last:
+                fig.add_vline(x=published, line=dict(color="#6b7280", dash="dash", width=1))
+                fig.add_annotation(x=published, y=1.0, yref="paper", text=f"v{version}", showarrow=False,
+                                   yanchor="bottom", font=dict(size=11, color="#374151"))
+    fig.update_yaxes(title_text="Share of finished sessions", tickformat=".0%", range=[0, 1.05])
+    fig.update_xaxes(title_text=period_axis_title(True))
+    return _layout(fig, "Weekly resolution and escalation rates, publications marked", height=360)

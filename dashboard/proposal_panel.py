@@ -17,7 +17,9 @@ import streamlit as st
 from core import review
 from core.auth import Actor
 from core.headline import AccountRef
+from core.impact.report import ImpactChange, proposal_impact
 from core.review_queue import Evidence, ProposalDetail
+from core.settings import get_settings
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
 from dashboard import page_links, resources, signed_in, tree_editor
@@ -257,11 +259,44 @@ def _editor(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Calla
             st.rerun()
 
 
+VERDICT_TEXT = {"improved": "improved", "worse": "got worse", "no_clear_change": "no clear change",
+                "too_early": "too early to tell"}
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _measured(change: ImpactChange) -> None:
+    """What the published version did, next to what the proposal predicted."""
+    c = change
+
+    def line(name, figure):
+        interval = (f" (95% interval {100 * figure.interval[0]:+.1f} to {100 * figure.interval[1]:+.1f} pts)"
+                    if figure.interval else "")
+        return f"{name} {_rate(figure.before)} → {_rate(figure.after)}{interval}"
+    text = (f"**Measured impact: {VERDICT_TEXT[c.verdict]}.** {c.before.finished:,} finished sessions before, "
+            f"{c.after.finished:,} after. {line('Escalation rate', c.escalation)}; {line('resolution rate', c.resolution)}.")
+    if c.prediction:
+        text += f"\n\nPredicted: {md_escape(c.prediction.text)}"
+    st.markdown(trusted(text))  # figures and labels of our own; the prediction is escaped above
+
+
+@st.cache_data(ttl=get_settings().cache_ttl_seconds, show_spinner=False)
+def _impact(url: str, actor: Actor, account_id: int, proposal_id: int) -> ImpactChange | None:
+    with resources.read_session(url) as db:
+        return proposal_impact(db, actor, account_id, proposal_id)
+
+
 def proposal_panel(actor: Actor, account: AccountRef, d: ProposalDetail, can_review: bool,
                    on_done: Callable[[bool], None]) -> None:
     with st.container(border=True):
         _header(d)
         _refusal(d)
+        if d.status in ("approved", "published") and actor.may(account.id, "analytics"):
+            change = _impact(resources.database_url(), actor, account.id, d.id)
+            if change is not None:
+                _measured(change)
         if d.status == "pending":
             if can_review:
                 _actions(actor, account, d, on_done)

@@ -32,6 +32,10 @@ DESCRIPTIONS = {
     "proposals": ("Flow proposals", ":material/lightbulb:",
                   "One row per flow proposal created in the period, newest first, with its status, target "
                   "flow, confidence, supporting sessions and reviewer."),
+    "impact": ("Impact of published changes", ":material/published_with_changes:",
+               "One row per published flow version, newest first, with its verdict: the flow's sessions "
+               "in as many days before and after the publication as the period has, the rates, their changes "
+               "with 95% intervals and the rest of the account's change."),
 }
 
 

@@ -8,11 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from core.auth import Actor
+from core.csv_export import csv_bytes
+from core.exports import IMPACT_HEADER, impact_rows
 from core.flow_catalog import FlowDetail, flow_detail, flow_list
+from core.impact.detail import ChangeDetail, FlowImpact, flow_impact
 from core.settings import get_settings
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
-from dashboard import resources, url_params
+from dashboard import charts, resources, url_params
 from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
@@ -32,9 +35,16 @@ def _flow(url: str, actor: Actor, account_id: int, flow_id: int) -> FlowDetail |
         return flow_detail(db, actor, account_id, flow_id)
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _impact(url: str, actor: Actor, account_id: int, flow_id: int) -> FlowImpact | None:
+    with resources.read_session(url) as db:
+        return flow_impact(db, actor, account_id, flow_id)
+
+
 def clear_caches() -> None:
     _flows.clear()
     _flow.clear()
+    _impact.clear()
 
 
 def _table(frame: pd.DataFrame) -> int | None:
@@ -68,6 +78,81 @@ def _history(detail: FlowDetail) -> None:
         hide_index=True, width="stretch",
         column_config={"Published": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )
+
+
+VERDICT_BADGE = {
+    "improved": ":green-badge[:material/trending_up: Improved]",
+    "worse": ":red-badge[:material/trending_down: Worse]",
+    "no_clear_change": ":gray-badge[:material/trending_flat: No clear change]",
+    "too_early": ":blue-badge[:material/hourglass_empty: Too early]",
+}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _pts(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:+.1f} pts"
+
+
+def _interval(interval, scale: float = 100, unit: str = " pts") -> str:
+    return "–" if not interval else f"{scale * interval[0]:+.1f} to {scale * interval[1]:+.1f}{unit}"
+
+
+def _figures(d: ChangeDetail) -> pd.DataFrame:
+    c = d.change
+    rows = [
+        ("Resolution rate", _pct(c.resolution.before), _pct(c.resolution.after), _pts(c.resolution.delta),
+         _interval(c.resolution.interval), _pts(c.account_resolution.delta)),
+        ("Escalation rate", _pct(c.escalation.before), _pct(c.escalation.after), _pts(c.escalation.delta),
+         _interval(c.escalation.interval), _pts(c.account_escalation.delta)),
+        ("Abandonment", _pct(c.abandonment.before), _pct(c.abandonment.after), _pts(c.abandonment.delta),
+         _interval(c.abandonment.interval), "–"),
+        ("First-contact resolution (tickets)", _pct(d.first_contact.before), _pct(d.first_contact.after),
+         _pts(d.first_contact.delta), _interval(d.first_contact.interval), "–"),
+    ]
+    t = d.time_to_resolution
+    minutes = (lambda v: "–" if v is None else f"{v:,.1f} min")
+    rows.append(("Median time to resolution", minutes(t.before), minutes(t.after),
+                 "–" if t.delta is None else f"{t.delta:+,.1f} min", _interval(t.interval, 1, " min"), "–"))
+    if c.discovery_resolution is not None:
+        r = c.discovery_resolution
+        rows.append(("Domain: resolved in discovery", _pct(r.before), _pct(r.after), _pts(r.delta),
+                     _interval(r.interval), "–"))
+    for node, typed in d.free_text:
+        rows.append((f"Typed answers at {node}", _pct(typed.before), _pct(typed.after), _pts(typed.delta),
+                     _interval(typed.interval), "–"))
+    return pd.DataFrame(rows, columns=["Figure", "Before", "After", "Change", "95% interval", "Rest of the account"])
+
+
+def _impact_tab(impact: FlowImpact) -> None:
+    st.caption(f"Each version against the one before: the flow's finished sessions on the previous version in "
+               f"the {impact.window_days:d} days before it went live, and on the new version in the "
+               f"{impact.window_days:d} days after (a new flow: its domain's sessions). A verdict needs the whole "
+               "95% interval clear of zero and of the rest of the account's change over the same days.")
+    st.plotly_chart(charts.impact_weekly(impact.weeks, impact.publications), width="stretch",
+                    key=f"fl_impact_chart_{impact.flow_pk}")
+    if not impact.details:
+        st.info("No version to measure yet: the flow has one version, imported.", icon=":material/info:")
+        return
+    st.download_button("Download CSV", csv_bytes(IMPACT_HEADER, impact_rows("", [d.change for d in impact.details])),
+                       file_name=f"impact-flow-{impact.flow_pk}.csv", mime="text/csv", icon=":material/download:",
+                       key=f"fl_impact_csv_{impact.flow_pk}", type="tertiary")
+    for d in impact.details:
+        c = d.change
+        with st.container(border=True):
+            was = f"v{c.previous_version} → v{c.version}" if c.previous_version else f"New flow v{c.version}"
+            origin = (f" from proposal #{c.proposal_id} “{md_escape(c.proposal_title or '')}”" if c.proposal_id
+                      else " (imported)")
+            # Version numbers, a date and a badge of our own; the proposal's title is escaped above.
+            st.markdown(trusted(f"**{was}** · published {c.published_at:%d %b %Y}{origin} {VERDICT_BADGE[c.verdict]}"))
+            st.caption(f"{c.before.finished:,} finished sessions before, {c.after.finished:,} after "
+                       f"(from {c.window_start:%d %b} until {c.split_at:%d %b}, against from {c.split_at:%d %b} until "
+                       f"{c.window_end:%d %b %Y})")
+            st.dataframe(_figures(d), hide_index=True, width="stretch")
+            if c.prediction:
+                st.caption(f"Predicted by the proposal: {md_escape(c.prediction.text)}")
 
 
 def flows_page() -> None:
@@ -106,7 +191,8 @@ def flows_page() -> None:
         right.metric("Last used", "never" if pd.isna(last) else f"{last:%d %b %Y}", border=True)
 
         stored = len(detail.versions)
-        diagram, history = st.tabs(["Diagram", f"History ({stored} version{'s' if stored != 1 else ''})"])
+        diagram, history, impact_tab = st.tabs(["Diagram", f"History ({stored} version{'s' if stored != 1 else ''})",
+                                                "Impact"])
         with diagram:
             versions = {v.version: v for v in detail.versions}
             shown = st.selectbox("Version", list(versions), key=f"fl_version_{detail.id}",
@@ -119,3 +205,8 @@ def flows_page() -> None:
             st.graphviz_chart(tree_to_dot(versions[shown].tree, changes))
         with history:
             _history(detail)
+        with impact_tab:
+            if actor.may(account.id, "analytics"):
+                impact = _impact(url, actor, account.id, selected)
+                if impact is not None:
+                    _impact_tab(impact)

@@ -6,8 +6,9 @@ import streamlit as st
 
 from core.auth import Actor
 from core.headline import Headline, headline_numbers
+from core.impact.report import ImpactChange, published_changes
 from core.settings import get_settings
-from dashboard import resources
+from dashboard import page_links, resources
 from dashboard.text import md_escape, trusted
 
 PERIOD_DAYS = 30
@@ -30,6 +31,32 @@ LOAD_DATA = (
 def _headline(url: str, actor: Actor, account_id: int, days: int) -> Headline:
     with resources.read_session(url) as db:
         return headline_numbers(db, actor, account_id, days)
+
+
+@st.cache_data(ttl=get_settings().cache_ttl_seconds, show_spinner=False)
+def _changes(url: str, actor: Actor, account_id: int) -> tuple[ImpactChange, ...]:
+    with resources.read_session(url) as db:
+        return published_changes(db, actor, account_id)
+
+
+VERDICT_TEXT = {"improved": ":green-badge[Improved]", "worse": ":red-badge[Worse]",
+                "no_clear_change": ":gray-badge[No clear change]", "too_early": ":blue-badge[Too early]"}
+
+
+def _published_changes(changes: tuple[ImpactChange, ...], account_slug: str) -> None:
+    """The latest versions with their verdicts, each linking to its flow's page."""
+    st.subheader("Published changes", anchor=False)
+    if not changes:
+        st.caption("No flow has a new version yet: when one is published, whether it helped shows here.")
+        return
+    st.caption("The latest flow versions, each against the one before over 30 days on each side.")
+    for c in changes:
+        was = f"v{c.previous_version} → v{c.version}" if c.previous_version else f"new flow v{c.version}"
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            st.page_link(page_links.link_to(page_links.FLOWS), label=md_escape(f"{c.flow_name} ({was})", limit=120),
+                         icon=":material/account_tree:", query_params={"flow": str(c.flow_pk), "account": account_slug})
+        right.markdown(f"{VERDICT_TEXT[c.verdict]} published {c.published_at:%d %b %Y}")
 
 
 def _rate(value: float | None) -> str:
@@ -89,3 +116,5 @@ def home() -> None:
                 icon=":material/inbox:")
         return
     _metrics(headline)
+    if actor.may(account.id, "analytics"):
+        _published_changes(_changes(resources.database_url(), actor, account.id), account.slug)

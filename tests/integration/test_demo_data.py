@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from core.bootstrap import DEMO_ADMIN_EMAIL, prepare
 from core.db import unit_of_work
 from core.demo import run_demo
+from core.demo_catalog import REVISIONS
 from core.models import Account, AnalysisQueueItem, Flow, Membership, Session, Step, User
 from core.settings import Settings
 
@@ -26,7 +27,9 @@ def test_demo_data_imports_every_generated_session(engine):
     counts = table_counts(engine)
     assert summary.sessions == counts["sessions"] == 1500
     assert counts["accounts"] == 3
-    assert counts["flows"] == summary.flows > 0
+    # Flow records: one per flow, and one more for each flow that got a new version in the 90 days
+    # (core.demo_catalog.REVISIONS: core flows, so in every account).
+    assert summary.flows == counts["flows"] + 3 * len(REVISIONS) and counts["flows"] > 0
     assert counts["steps"] > 3 * 1500
     with unit_of_work(engine) as db:
         resolved = db.scalar(select(func.count()).select_from(Session).where(Session.status == "resolved"))
@@ -52,3 +55,19 @@ def test_bootstrap_loads_demo_data_and_one_admin_only_once(engine, monkeypatch):
         assert db.scalars(select(User.email)).all() == [DEMO_ADMIN_EMAIL]
         assert set(db.scalars(select(Membership.role))) == {"admin"}
         assert db.scalar(select(func.count()).select_from(Membership)) == 3
+
+
+def test_the_demo_has_a_change_with_each_verdict_and_tickets_worked_more_than_once(engine):
+    from core.commands import OPERATOR
+    from core.impact import build_impact
+
+    run_demo(engine, accounts=1, sessions=8000, seed=42, anchor=ANCHOR)
+
+    with unit_of_work(engine) as db:
+        account_id = db.scalar(select(Account.id))
+        changes = build_impact(db, OPERATOR, account_id, now=ANCHOR).changes
+        # The verdicts come from the sessions walking each new version, as each revision intends.
+        assert {c.flow_id: c.verdict for c in changes} == {r.flow: r.expected for r in REVISIONS}
+        several = db.execute(select(Session.psa_ticket_id).where(Session.psa_ticket_id.is_not(None))
+                             .group_by(Session.psa_ticket_id).having(func.count() > 1)).all()
+    assert len(several) > 50

@@ -206,7 +206,8 @@ def test_an_analyst_gets_every_export_with_a_description(seeded):
     app = go_to(signed_in_app("analyst@alpha.example"), "exports")
     assert app.title[0].value == "Exports"
     assert [b.label for b in app.get("download_button")] == [
-        "Download sessions", "Download metrics", "Download knowledge gaps", "Download flow proposals"]
+        "Download sessions", "Download metrics", "Download knowledge gaps", "Download flow proposals",
+        "Download impact of published changes"]
 
 
 def test_the_sessions_export_is_formula_safe_and_only_this_account(seeded):
