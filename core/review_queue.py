@@ -14,11 +14,14 @@ from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Actor, authorize
+from core.impact.expected import ExpectedImpact, expected_per_month, proposal_expected, recent_supporting_sessions
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES, Flow, FlowProposal, FlowVersion, ProposalSession, Session, Step, User
 from core.storable import findable
-from core.types import utc_day_start
+from core.types import utc_day_start, utcnow
 
+# "expected" (the default) is the expected impact a month (core.impact.expected), worked out in SQL.
 SORTS = {
+    "expected": None,
     "created": FlowProposal.created_at,
     "confidence": FlowProposal.confidence,
     "support": FlowProposal.support_count,
@@ -27,7 +30,7 @@ SORTS = {
 }
 MAX_ROWS = 500
 QUEUE_COLUMNS = ["id", "row_version", "title", "proposal_type", "domain", "status", "confidence",
-                 "support_count", "created_at", "reviewed_at", "summary"]
+                 "support_count", "expected_per_month", "created_at", "reviewed_at", "summary"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class QueueFilters:
     created_from: date | None = None
     created_to: date | None = None  # inclusive
     text: str = ""
-    sort: str = "created"
+    sort: str = "expected"
     descending: bool = True
 
     def __post_init__(self) -> None:
@@ -113,6 +116,7 @@ class ProposalDetail:
     evidence: tuple[Evidence, ...] = field(default=())
     evidence_total: int = 0
     published_as: tuple[str, int] | None = None  # (flow external id, version) once approved or published
+    expected: ExpectedImpact | None = None
 
 
 def _like_pattern(text: str) -> str:
@@ -146,16 +150,20 @@ def _conditions(account_id: int, f: QueueFilters, *, with_status: bool = True) -
     return where
 
 
-def review_queue(db: OrmSession, actor: Actor, account_id: int, filters: QueueFilters) -> QueuePage:
-    """The proposals matching the filters, sorted, with the count per status under the other filters."""
+def review_queue(db: OrmSession, actor: Actor, account_id: int, filters: QueueFilters,
+                 now: datetime | None = None) -> QueuePage:
+    """The proposals matching the filters, sorted (by expected impact unless told otherwise), with
+    the count per status under the other filters."""
     authorize(db, actor, account_id, "view_queue")
-    order = SORTS[filters.sort]
+    expected = expected_per_month(now or utcnow()).label("expected_per_month")
+    order = SORTS[filters.sort] if SORTS[filters.sort] is not None else expected
     statement = (
         select(FlowProposal.id, FlowProposal.row_version, FlowProposal.title, FlowProposal.proposal_type,
                FlowProposal.domain, FlowProposal.status, FlowProposal.confidence, FlowProposal.support_count,
-               FlowProposal.created_at, FlowProposal.reviewed_at, FlowProposal.summary)
+               expected, FlowProposal.created_at, FlowProposal.reviewed_at, FlowProposal.summary)
         .where(*_conditions(account_id, filters))
-        .order_by(order.desc() if filters.descending else order.asc(), FlowProposal.id.desc())
+        .order_by(order.desc() if filters.descending else order.asc(), FlowProposal.created_at.desc(),
+                  FlowProposal.id.desc())
         .limit(MAX_ROWS)
     )
     rows = pd.DataFrame(db.execute(statement).all(), columns=QUEUE_COLUMNS)
@@ -179,7 +187,7 @@ def queue_domains(db: OrmSession, actor: Actor, account_id: int) -> list[str]:
 
 
 def proposal_detail(db: OrmSession, actor: Actor, account_id: int, proposal_id: int,
-                    max_sessions: int = 50) -> ProposalDetail | None:
+                    max_sessions: int = 50, now: datetime | None = None) -> ProposalDetail | None:
     """One proposal with its evidence and the flow it would change; None if not in this account."""
     authorize(db, actor, account_id, "view_queue")
     p = db.scalars(select(FlowProposal).where(FlowProposal.account_id == account_id,
@@ -197,6 +205,7 @@ def proposal_detail(db: OrmSession, actor: Actor, account_id: int, proposal_id: 
         .where(Flow.account_id == account_id, FlowVersion.source_proposal_id == p.id)
         .order_by(FlowVersion.version.desc()).limit(1)
     ).first()
+    recent = db.scalar(select(recent_supporting_sessions(now or utcnow())).where(FlowProposal.id == p.id))
     return ProposalDetail(
         id=p.id, row_version=p.row_version, proposal_type=p.proposal_type, status=p.status, title=p.title,
         summary=p.summary, domain=p.domain, confidence=p.confidence, confidence_rationale=p.confidence_rationale,
@@ -206,6 +215,7 @@ def proposal_detail(db: OrmSession, actor: Actor, account_id: int, proposal_id: 
         target_flow_external_id=flow.external_id if flow else None, target_flow_version=p.target_flow_version,
         target_flow_current_version=flow.current_version if flow else None, target_tree=target_tree,
         evidence=evidence, evidence_total=total, published_as=tuple(published) if published else None,
+        expected=proposal_expected(int(recent or 0), p.proposal_type),
     )
 
 

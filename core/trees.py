@@ -101,6 +101,8 @@ def graph_problems(tree: dict[str, Any]) -> list[TreeProblem]:
 def _node_edges(node_id: str, node: dict[str, Any], nodes: dict[str, Any], problems: list[TreeProblem]) -> list[str]:
     where = f"nodes.{node_id}"
     node_type = node.get("type")
+    if not isinstance(node_type, str):
+        node_type = repr(node_type)  # a list or an object is no type: reported below as unknown
     text = node.get("text")
     if not isinstance(text, str) or not text.strip():
         problems.append(TreeProblem(f"{where}.text", "the text is empty"))

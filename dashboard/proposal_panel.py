@@ -94,11 +94,16 @@ def _header(d: ProposalDetail) -> None:
         f":gray-badge[{STATUS_ICON.get(d.status, '')} {md_escape(d.status)}] "
         + (f":violet-badge[{md_escape(d.domain)}]" if d.domain else "")
     )
-    left, middle, right = st.columns(3)
+    left, middle, expected, right = st.columns(4)
     left.metric("Confidence", f"{d.confidence:.0%}", border=True)
     middle.metric("Supporting sessions", f"{d.support_count:,}", border=True)
+    if d.expected is not None:
+        expected.metric("Expected a month", f"{d.expected.per_month:.1f}", border=True,
+                        help=trusted(d.expected.sentence()))
     right.metric("Proposed", f"{d.created_at:%d %b %Y}", border=True,
                  help=f"Updated {d.updated_at:%d %b %Y %H:%M} UTC · proposal #{d.id:d}, version {d.row_version:d}")
+    if d.expected is not None and d.status == "pending":
+        st.caption(trusted(f"Expected impact: {d.expected.sentence()}"))  # our own words and figures
     if d.confidence_rationale:
         st.markdown(f"**Why this confidence:** {md_escape(d.confidence_rationale)}")
     if d.summary:

@@ -132,10 +132,12 @@ def _load_url_state() -> None:
     st.session_state["kg_types"] = _listed("type")
     st.session_state["kg_severities"] = _listed("severity")
     st.session_state["kg_domains"] = _listed("domain")
+    st.session_state["kg_sort"] = "expected" if st.query_params.get("sort") == "expected" else "severity"
 
 
 def _save_url_state() -> None:
     wanted = {"days": "" if st.session_state["kg_days"] == 30 else str(st.session_state["kg_days"]),
+              "sort": "" if st.session_state["kg_sort"] == "severity" else st.session_state["kg_sort"],
               "type": ",".join(st.session_state["kg_types"]),
               "severity": ",".join(st.session_state["kg_severities"]),
               "domain": ",".join(st.session_state["kg_domains"])}
@@ -159,17 +161,21 @@ def _filters(report: GapReport) -> list[int]:
     # A value from a link that means nothing here is dropped, never trusted.
     st.session_state["kg_types"] = [t for t in st.session_state["kg_types"] if t in types]
     st.session_state["kg_severities"] = [s for s in st.session_state["kg_severities"] if s in severities]
-    kind, severity, domain = st.columns(3)
+    kind, severity, domain, order = st.columns([1, 1, 1, 0.8])
+    order.selectbox("Order by", ["severity", "expected"], key="kg_sort",
+                    format_func={"severity": "Severity", "expected": "Expected impact"}.get,
+                    help="Expected impact: the sessions or answers a gap touched in the period, per 30 days.")
     kind.multiselect("Type", types, key="kg_types", format_func=lambda t: GAP_TYPES.get(t, t), placeholder="Any type")
     severity.multiselect("Severity", severities, key="kg_severities", format_func=str.title,
                          placeholder="Any severity")
     domain.multiselect("Domain", domains, key="kg_domains", placeholder="Any domain")
     chosen_types, chosen_severities = set(st.session_state["kg_types"]), set(st.session_state["kg_severities"])
     chosen_domains = set(st.session_state["kg_domains"])
-    return [rank for rank, g in enumerate(report.gaps, start=1)
-            if (not chosen_types or g.gap_type in chosen_types)
-            and (not chosen_severities or g.severity in chosen_severities)
-            and (not chosen_domains or _domain_name(g.domain) in chosen_domains)]
+    ranks = [rank for rank, g in enumerate(report.gaps, start=1)
+             if (not chosen_types or g.gap_type in chosen_types)
+             and (not chosen_severities or g.severity in chosen_severities)
+             and (not chosen_domains or _domain_name(g.domain) in chosen_domains)]
+    return report.by_expected_impact(ranks) if st.session_state["kg_sort"] == "expected" else ranks
 
 
 # --- one gap -----------------------------------------------------------------------------------
@@ -282,7 +288,7 @@ def _related_links(related: tuple[RelatedProposal, ...], account_slug: str, may_
 
 
 def gap_card(url: str, actor: Actor, account_slug: str, account_id: int, rank: int, gap: Gap, z: float,
-             related: tuple[RelatedProposal, ...], may_open_queue: bool, version: tuple) -> None:
+             related: tuple[RelatedProposal, ...], may_open_queue: bool, version: tuple, expected: str) -> None:
     with st.container(border=True):
         badges = [severity_badge(gap.severity), f":gray-badge[{md_escape(GAP_TYPES.get(gap.gap_type, gap.gap_type))}]",
                   f":violet-badge[{md_escape(_domain_name(gap.domain))}]"]
@@ -292,6 +298,7 @@ def gap_card(url: str, actor: Actor, account_slug: str, account_id: int, rank: i
         st.markdown(f"##### {rank:d}. {md_escape(gap.title)}")
         st.markdown(md_escape(gap.description))
         st.markdown(f":material/lightbulb: **Suggested action:** {md_escape(gap.suggested_action)}")
+        st.caption(trusted(expected))  # figures of our own
         _related_links(related, account_slug, may_open_queue)
         listed = len(gap.evidence.get("session_ids", []))
         with st.expander(f"Evidence · {listed:,} sessions listed", icon=":material/query_stats:"):
@@ -502,4 +509,4 @@ def knowledge_gaps_page() -> None:
     may_open_queue = actor.may(account.id, "view_queue")
     for rank in ranks:
         gap_card(url, actor, account.slug, account.id, rank, report.gaps[rank - 1], report.thresholds.confidence_z,
-                 related[rank - 1], may_open_queue, version.sessions_and_flows)
+                 related[rank - 1], may_open_queue, version.sessions_and_flows, report.expected_sentence(report.gaps[rank - 1]))

@@ -21,7 +21,7 @@ from dashboard.text import md_escape
 from pages.flows import clear_caches as clear_flow_caches
 
 TTL = get_settings().cache_ttl_seconds
-SORT_LABEL = {"created": "Created", "confidence": "Confidence", "support": "Supporting sessions",
+SORT_LABEL = {"expected": "Expected impact", "created": "Created", "confidence": "Confidence", "support": "Supporting sessions",
               "title": "Title", "updated": "Last updated"}
 TYPE_LABEL = {"new_flow": "New flow", "enhancement": "Enhancement"}
 _PICK = "_rq_pick"
@@ -73,8 +73,8 @@ def _load_url_state() -> None:
     st.session_state["rq_from"] = url_date("from")
     st.session_state["rq_to"] = url_date("to")
     st.session_state["rq_text"] = st.query_params.get("q", "")
-    sort = st.query_params.get("sort", "created")
-    st.session_state["rq_sort"] = sort if sort in SORTS else "created"
+    sort = st.query_params.get("sort", "expected")
+    st.session_state["rq_sort"] = sort if sort in SORTS else "expected"
     st.session_state["rq_ascending"] = st.query_params.get("order") == "asc"
     st.session_state[_SELECTED] = url_params.url_int("proposal", what="a proposal number")
 
@@ -86,7 +86,7 @@ def _save_url_state(f: QueueFilters, selected: int | None) -> None:
         "confidence": f"{f.min_confidence:g}-{f.max_confidence:g}" if (f.min_confidence, f.max_confidence) != (0, 1) else "",
         "from": f.created_from.isoformat() if f.created_from else "",
         "to": f.created_to.isoformat() if f.created_to else "",
-        "q": f.text, "sort": f.sort if f.sort != "created" else "", "order": "" if f.descending else "asc",
+        "q": f.text, "sort": f.sort if f.sort != "expected" else "", "order": "" if f.descending else "asc",
         "proposal": str(selected) if selected else "",
     }
     if wanted["status"] == "pending":
@@ -135,7 +135,7 @@ def _table(page: QueuePage) -> int | None:
     event = st.dataframe(
         frame, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
         column_order=["id", "title", "proposal_type", "domain", "status", "confidence", "support_count",
-                      "created_at", "summary"],
+                      "expected_per_month", "created_at", "summary"],
         column_config={
             "id": st.column_config.NumberColumn("#", width="small"),
             "title": st.column_config.TextColumn("Title", width="large"),
@@ -145,6 +145,9 @@ def _table(page: QueuePage) -> int | None:
             "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0,
                                                           format="percent", width="small"),
             "support_count": st.column_config.NumberColumn("Sessions", width="small"),
+            "expected_per_month": st.column_config.NumberColumn(
+                "A month", format="%.1f", width="small",
+                help="Expected impact: the supporting sessions of the last 90 days, per 30 days"),
             "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
             "summary": st.column_config.TextColumn("Summary", width="large"),
         },

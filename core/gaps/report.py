@@ -16,6 +16,7 @@ from core.gaps.thresholds import GapThresholds, load_thresholds
 from core.models import Account
 from core.report_settings import report_settings
 from core.types import utcnow
+from core.impact.expected import gap_expected_per_month
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,19 @@ class GapReport:
     # Seconds per read, for the benchmark; not part of the report's JSON.
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
+    def expected_per_month(self, gap: Gap) -> float:
+        """The gap's affected sessions or answers in the period, per 30 days (core.impact.expected)."""
+        return round(gap_expected_per_month(gap.impact, self.period_days), 2)
+
+    def expected_sentence(self, gap: Gap) -> str:
+        """How the expected impact was computed, in one sentence for the gap's card."""
+        return (f"Expected impact: about {self.expected_per_month(gap):.1f} a month ({gap.impact:,} sessions or "
+                f"answers touched in the last {self.period_days:d} days, per 30 days).")
+
+    def by_expected_impact(self, ranks: list[int]) -> list[int]:
+        """The given 1-based ranks, most expected impact first (the severity order among equals)."""
+        return sorted(ranks, key=lambda r: (-self.expected_per_month(self.gaps[r - 1]), r))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "generated_at": self.generated_at.isoformat(),
@@ -41,7 +55,7 @@ class GapReport:
             "period_start": self.period_start.isoformat(),
             "period_end": self.period_end.isoformat(),
             "previous_period_covered": self.previous_period_covered,
-            "gaps": [g.to_dict() for g in self.gaps],
+            "gaps": [g.to_dict() | {"expected_per_month": self.expected_per_month(g)} for g in self.gaps],
         }
 
 

@@ -50,16 +50,35 @@ def data(engine: Engine) -> dict:
 
 def titles(engine, data, **filters) -> list[str]:
     with unit_of_work(engine) as db:
-        return list(review_queue(db, data["admin"], data["alpha"], QueueFilters(**filters)).rows["title"])
+        return list(review_queue(db, data["admin"], data["alpha"], QueueFilters(**filters), now=make.NOW).rows["title"])
 
 
-def test_pending_by_default_newest_first_and_only_this_account(engine, data):
-    assert titles(engine, data) == ["Printer: one user", "Outlook password prompts", "VPN drops"]
+def test_pending_by_default_by_expected_impact_then_newest_and_only_this_account(engine, data):
+    # VPN drops has three supporting sessions of the last 90 days; the other two none.
+    assert titles(engine, data) == ["VPN drops", "Printer: one user", "Outlook password prompts"]
+
+
+def test_newest_first_when_sorted_by_creation(engine, data):
+    assert titles(engine, data, sort="created") == ["Printer: one user", "Outlook password prompts", "VPN drops"]
+
+
+def test_expected_impact_is_the_last_90_days_supporting_sessions_per_30_days(engine, data):
+    with unit_of_work(engine) as db:
+        rows = review_queue(db, data["admin"], data["alpha"], QueueFilters(), now=make.NOW).rows
+        later = review_queue(db, data["admin"], data["alpha"], QueueFilters(), now=make.NOW + timedelta(days=91)).rows
+        detail = proposal_detail(db, data["admin"], data["alpha"], data["vpn"], now=make.NOW)
+    by_title = dict(zip(rows["title"], rows["expected_per_month"]))
+    # 3 sessions in 90 days = 1 a month; the other tenant's session linked to it does not count.
+    assert by_title == {"VPN drops": 1.0, "Printer: one user": 0.0, "Outlook password prompts": 0.0}
+    assert set(later["expected_per_month"]) == {0.0}  # the sessions are older than 90 days by then
+    assert (detail.expected.per_month, detail.expected.recent_sessions) == (1.0, 3)
+    assert detail.expected.sentence().startswith(
+        "About 1.0 discovery resolutions a flow would guide a month: 3 supporting sessions in the last 90 days")
 
 
 def test_each_filter(engine, data):
     assert titles(engine, data, types=("enhancement",)) == ["Printer: one user"]
-    assert titles(engine, data, domains=("email", "networking")) == ["Outlook password prompts", "VPN drops"]
+    assert titles(engine, data, domains=("email", "networking")) == ["VPN drops", "Outlook password prompts"]
     assert titles(engine, data, min_confidence=0.4, max_confidence=0.6) == ["Outlook password prompts"]
     day = (make.NOW - timedelta(days=3)).date()
     assert titles(engine, data, created_from=day, created_to=day) == ["Outlook password prompts"]
@@ -67,8 +86,8 @@ def test_each_filter(engine, data):
     assert titles(engine, data, text="OUTLOOK") == ["Outlook password prompts"]
     assert titles(engine, data, text="100%") == ["VPN drops"]  # in the summary; % is literal
     assert titles(engine, data, text="_") == []
-    assert titles(engine, data, statuses=()) == ["Old idea", "Printer: one user", "Outlook password prompts",
-                                                 "VPN drops"]
+    assert titles(engine, data, statuses=(), sort="created") == ["Old idea", "Printer: one user", "Outlook password prompts",
+                                                                 "VPN drops"]
     assert titles(engine, data, statuses=("rejected",)) == ["Old idea"]
 
 

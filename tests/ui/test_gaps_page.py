@@ -72,6 +72,19 @@ def test_one_card_per_gap_of_the_core_report(gaps_db):
     assert len([e for e in app.expander if e.label.startswith("Evidence")]) == 3
 
 
+def test_ordered_by_expected_impact_from_the_link_the_cards_follow_the_core_order(gaps_db):
+    url, seed = gaps_db
+    report = core_report(url, seed.account_id)
+    app = open_gaps(sort="expected")
+    expected_order = report.by_expected_impact(list(range(1, len(report.gaps) + 1)))
+    assert [int(t.removeprefix("##### ").split(".")[0]) for t in card_titles(app)] == expected_order
+    assert app.selectbox(key="kg_sort").value == "expected"
+    assert any(c.value.startswith("Expected impact: about ") for c in app.caption)
+    app.selectbox(key="kg_sort").select("severity").run()
+    assert [int(t.removeprefix("##### ").split(".")[0]) for t in card_titles(app)] == sorted(expected_order)
+    assert "sort" not in app.query_params
+
+
 def test_the_evidence_shows_rates_answers_and_sessions_drillable_to_steps(gaps_db):
     _, seed = gaps_db
     app = open_gaps()

@@ -229,9 +229,11 @@ def test_filters_come_from_the_link_and_go_back_into_it(seeded):
     assert list(app.dataframe[0].value["title"]) == ["VPN drops every hour"]
 
     app.text_input(key="rq_text").input("").run()
-    # Same creation time: the newer proposal (higher id) first.
-    assert list(app.dataframe[0].value["title"]) == ["Outlook keeps asking for the password", "VPN drops every hour"]
-    assert app.query_params["type"] == "new_flow" and "q" not in app.query_params
+    # By expected impact, the default: the VPN proposal has recent supporting sessions, the Outlook one fewer.
+    frame = app.dataframe[0].value
+    assert list(frame["title"]) == ["VPN drops every hour", "Outlook keeps asking for the password"]
+    assert frame["expected_per_month"].is_monotonic_decreasing
+    assert app.query_params["type"] == "new_flow" and "q" not in app.query_params and "sort" not in app.query_params
 
     app.selectbox(key="rq_sort").select("confidence").run()
     app.toggle(key="rq_ascending_widget").set_value(True).run()
