@@ -155,7 +155,7 @@ def session_tables(e: Evidence) -> None:
             ("PSA ticket", f"{e.psa_ticket_id} ({e.psa_system or 'unknown system'})" if e.psa_ticket_id else None),
             ("Session", e.external_id)]
     st.dataframe(pd.DataFrame([(k, v or "–") for k, v in rows], columns=["", "value"]),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", placeholder="–")
     if e.steps:
         st.dataframe(
             # Blank, not the grid's grey "None", where a step has no answer or outcome.
@@ -163,7 +163,7 @@ def session_tables(e: Evidence) -> None:
                            "yes" if s.was_free_text else "", s.outcome or "") for s in e.steps],
                          columns=["#", "step", "copilot asked / proposed", "engineer answered",
                                   "free text", "outcome"]),
-            hide_index=True, width="stretch")
+            hide_index=True, width="stretch", placeholder="–")
 
 
 def _diagrams(d: ProposalDetail) -> None:

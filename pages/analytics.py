@@ -277,22 +277,22 @@ def _flows(report: MetricsReport, names: dict[str, str]) -> None:
         for rate in ("resolution_rate", "escalation_rate", "previous_resolution_rate"):
             frame[rate] = frame[rate].astype("float64") * 100  # shown as "71.7%"; the CSV keeps fractions
         # Short headers, each explained in its tooltip: the nine columns fit the page without scrolling.
-        st.dataframe(frame, hide_index=True, width="stretch", key="an_table_flows", column_config={
-            "flow": st.column_config.TextColumn("Flow", width=230, help="The flow's name (its id where no flow has it)."),
-            "sessions": st.column_config.NumberColumn("Sessions", format="localized", width=75),
-            "resolved": st.column_config.NumberColumn("Resolved", format="localized", width=75),
+        st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", key="an_table_flows", column_config={
+            "flow": st.column_config.TextColumn("Flow", width=285, help="The flow's name (its id where no flow has it)."),
+            "sessions": st.column_config.NumberColumn("Sessions", format="localized", width=72),
+            "resolved": st.column_config.NumberColumn("Resolved", format="localized", width=72),
             "with_outcome": st.column_config.NumberColumn(
-                "Ended", format="localized", width=70, help="Sessions with an outcome: resolved, escalated or abandoned."),
+                "Ended", format="localized", width=62, help="Sessions with an outcome: resolved, escalated or abandoned."),
             "resolution_rate": st.column_config.NumberColumn(
                 "Resolved %", format="%.1f%%", width=90, help="Resolution rate: resolved, of the sessions with an outcome."),
             "escalation_rate": st.column_config.NumberColumn(
-                "Escalated %", format="%.1f%%", width=95, help="Escalation rate: escalated, of the sessions with an outcome."),
+                "Escalated %", format="%.1f%%", width=92, help="Escalation rate: escalated, of the sessions with an outcome."),
             "mean_handle_minutes": st.column_config.NumberColumn(
-                "Handle", format="%.1f min", width=85, help="Mean handle time: from start to end of a session, in minutes."),
+                "Handle", format="%.1f min", width=80, help="Mean handle time: from start to end of a session, in minutes."),
             "previous_sessions": st.column_config.NumberColumn(
-                "Before", format="localized", width=70, help="Sessions in the previous period of the same length."),
+                "Before", format="localized", width=62, help="Sessions in the previous period of the same length."),
             "previous_resolution_rate": st.column_config.NumberColumn(
-                "Resolved % before", format="%.1f%%", width=130, help="Resolution rate in the previous period."),
+                "Before %", format="%.1f%%", width=78, help="Resolution rate (resolved %) in the previous period."),
         })
     download("Flows", ("flow", *FLOW_COLUMNS, "previous_sessions", "previous_resolution_rate"),
              [(g.key, *(g[n].value for n in FLOW_COLUMNS), g["sessions"].previous, g["resolution_rate"].previous)

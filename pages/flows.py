@@ -59,9 +59,9 @@ def _table(frame: pd.DataFrame) -> int | None:
         shown, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
         placeholder="–", column_order=FLOW_TABLE_COLUMNS,
         column_config={
-            "name": st.column_config.TextColumn("Flow", width=240),
-            "external_id": st.column_config.TextColumn("Id", width=150, help="The id sessions name the flow by."),
-            "domain": st.column_config.TextColumn("Domain", width=85),
+            "name": st.column_config.TextColumn("Flow", width=280),
+            "external_id": st.column_config.TextColumn("Id", width=160, help="The id sessions name the flow by."),
+            "domain": st.column_config.TextColumn("Domain", width=80),
             "current_version": st.column_config.NumberColumn("Current version", width=110, format="v%d",
                                                              help="The version engineers follow now."),
             "sessions": st.column_config.NumberColumn("Sessions", format="localized", width=75,
@@ -83,8 +83,14 @@ def _history(detail: FlowDetail) -> None:
                        f"#{v.source_proposal_id} {v.source_proposal_title or ''}".strip() if v.source_proposal_id else "–",
                        v.note or "") for v in detail.versions],
                      columns=["Version", "Source", "Published", "Published by", "From proposal", "Note"]),
-        hide_index=True, width="stretch",
-        column_config={"Published": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        hide_index=True, width="stretch", placeholder="–",
+        # Widths of its own: drawn in a tab not yet shown, the table has no width to share out.
+        column_config={"Version": st.column_config.NumberColumn(width=70, format="v%d"),
+                       "Source": st.column_config.TextColumn(width=125),
+                       "Published": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width=125),
+                       "Published by": st.column_config.TextColumn(width=160),
+                       "From proposal": st.column_config.TextColumn(width=240),
+                       "Note": st.column_config.TextColumn(width=140)},
     )
 
 
@@ -158,7 +164,7 @@ def _impact_tab(impact: FlowImpact) -> None:
             st.caption(f"{c.before.finished:,} finished sessions before, {c.after.finished:,} after "
                        f"(from {c.window_start:%d %b} until {c.split_at:%d %b}, against from {c.split_at:%d %b} until "
                        f"{c.window_end:%d %b %Y})")
-            st.dataframe(_figures(d), hide_index=True, width="stretch")
+            st.dataframe(_figures(d), hide_index=True, width="stretch", placeholder="–")
             if c.prediction:
                 st.caption(f"Predicted by the proposal: {md_escape(c.prediction.text)}")
 

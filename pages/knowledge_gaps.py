@@ -313,10 +313,10 @@ def gap_card(url: str, actor: Actor, account_slug: str, account_id: int, rank: i
             st.markdown("\n".join(f"- {line}" for line in _figures(gap, z, days)))
             answers = _answers(gap)
             if answers is not None:
-                st.dataframe(answers, hide_index=True, width="stretch")
+                st.dataframe(answers, hide_index=True, width="stretch", placeholder="–")
             if gap.evidence.get("common_fixes"):  # what a flow for a recurring problem would end with
                 st.dataframe(pd.DataFrame([(f["fix"], f["count"]) for f in gap.evidence["common_fixes"]],
-                                          columns=["Resolved by", "Sessions"]), hide_index=True, width="stretch")
+                                          columns=["Resolved by", "Sessions"]), hide_index=True, width="stretch", placeholder="–")
             _sessions_behind(url, actor, account_id, gap, version)
 
 
