@@ -44,15 +44,31 @@ def demo_url(tmp_path_factory) -> str:
     return url
 
 
+# The grid's accessible table holds each cell's data, not what is drawn: a missing value is an
+# empty cell there, while the canvas paints the grid's placeholder (by default a grey "None").
+# Every text painted on a canvas is recorded, so the check sees what a person sees.
+RECORD_CANVAS_TEXT = """(() => {
+    const drawn = new Set();
+    window.__drawnText = drawn;
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+        drawn.add(String(text));
+        return fillText.call(this, text, ...rest);
+    };
+})()"""
+
+
 @pytest.fixture
 def laptop(browser):
     context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(RECORD_CANVAS_TEXT)
     opened = context.new_page()
     yield opened
     context.close()
 
 
 def open_page(page, title: str) -> None:
+    page.evaluate("() => window.__drawnText.clear()")  # what the next page paints, only
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
     expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
     wait_until_idle(page)
@@ -92,7 +108,10 @@ def check_page(page, name: str, screenshots: Path) -> None:
     text = main.inner_text()
     missing = [m.group(0) for m in MISSING.finditer(text)]
     assert not missing, f"{name}: the page shows {missing[:5]}"
-    for n, grid in enumerate(grid_report(page, name, screenshots)):
+    grids = grid_report(page, name, screenshots)
+    painted = [t for t in page.evaluate("() => [...window.__drawnText]") if MISSING.search(t)]
+    assert not painted, f"{name}: a table paints {painted[:5]}"
+    for n, grid in enumerate(grids):
         assert grid["cells"], f"{name}: table {n} ({grid['headers']}) has no readable cells"
         bad = [c for c in grid["cells"] if MISSING.search(c)]
         assert not bad, f"{name}: table {n} ({grid['headers']}) shows {bad[:5]}"
@@ -121,6 +140,13 @@ def test_an_admin_sees_every_page_whole_at_a_laptops_width(laptop, streamlit_ser
     expect(page.get_by_role("heading", name=re.compile(r"Proposal #\d+"))).to_be_visible(timeout=15_000)
     wait_until_idle(page)
     check_page(page, "admin-review-queue-detail", screenshots)
+    # A supporting session's fields and steps, as the panel shows them.
+    page.get_by_role("tab", name=re.compile(r"^Supporting sessions")).click()
+    session = page.locator('[data-testid="stExpander"]').filter(has_text=" — ").first
+    session.locator("summary").click()
+    expect(session.locator(GRID).first).to_be_visible(timeout=15_000)
+    wait_until_idle(page)
+    check_page(page, "admin-review-queue-session", screenshots)
 
     open_page(page, "Flows")
     expect(page.locator(GRID)).to_have_count(1, timeout=30_000)
