@@ -77,6 +77,28 @@ def flow_list(db: OrmSession, actor: Actor, account_id: int) -> pd.DataFrame:
     return frame
 
 
+def flow_names(db: OrmSession, actor: Actor, account_id: int) -> dict[str, str]:
+    """The account's flows' names by the id sessions name them with (their imported id), for the
+    figures that count sessions per flow."""
+    authorize(db, actor, account_id, "analytics")
+    return dict(db.execute(select(Flow.external_id, Flow.name).where(Flow.account_id == account_id)).all())
+
+
+def flow_labels(keys, names: dict[str, str]) -> dict[str, str]:
+    """A label per flow id: its flow's name, or the id itself where no flow record has it (a flow
+    never imported, or the sessions without a flow); a name two flows share gets its id after it."""
+    keys = list(keys)
+    counts: dict[str, int] = {}
+    for key in keys:
+        if names.get(key):
+            counts[names[key]] = counts.get(names[key], 0) + 1
+    labels = {}
+    for key in keys:
+        name = names.get(key)
+        labels[key] = key if not name else name if counts[name] == 1 else f"{name} ({key})"
+    return labels
+
+
 def flow_detail(db: OrmSession, actor: Actor, account_id: int, flow_id: int) -> FlowDetail | None:
     authorize(db, actor, account_id, "view_flows")
     flow = db.scalars(select(Flow).where(Flow.account_id == account_id, Flow.id == flow_id)).one_or_none()

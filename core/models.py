@@ -34,6 +34,18 @@ ROLES = ("admin", "manager", "analyst")
 SESSION_STATUSES = ("active", "resolved", "escalated", "requesting_escalation", "abandoned")
 # The outcomes every report counts the same way: a session requesting escalation has escalated;
 # an active one has no outcome yet.
+# A session's status in the words the dashboard shows (the stored values are identifiers).
+SESSION_STATUS_WORDS = {"active": "still active", "resolved": "resolved", "escalated": "escalated",
+                        "requesting_escalation": "requesting escalation", "abandoned": "abandoned"}
+
+
+def status_words(status: str | None) -> str:
+    """A session status as words: "requesting escalation", not ``requesting_escalation``."""
+    if not status:
+        return "–"
+    return SESSION_STATUS_WORDS.get(status, status.replace("_", " "))
+
+
 ESCALATED_STATUSES = ("escalated", "requesting_escalation")
 FINISHED_STATUSES = ("resolved", *ESCALATED_STATUSES, "abandoned")
 CONFIDENCE_TIERS = ("guided", "assisted", "discovery")

@@ -18,6 +18,7 @@ from core import review
 from core.auth import Actor
 from core.headline import AccountRef
 from core.impact.report import ImpactChange, proposal_impact
+from core.models import status_words
 from core.review_queue import Evidence, ProposalDetail
 from core.settings import get_settings
 from core.tree_diagram import tree_to_dot
@@ -134,7 +135,7 @@ def _evidence(items: tuple[Evidence, ...], total: int) -> None:
         st.caption(f"The {len(items)} most recent of {total:,} supporting sessions.")
     for e in items:
         ticket = f" · {e.psa_system or 'PSA'} ticket {e.psa_ticket_id}" if e.psa_ticket_id else ""
-        label = (f"{e.created_at:%d %b %Y %H:%M} · {e.engineer or 'unknown engineer'} · {e.status}{ticket} — "
+        label = (f"{e.created_at:%d %b %Y %H:%M} · {e.engineer or 'unknown engineer'} · {status_words(e.status)}{ticket} — "
                  f"{e.problem_summary or e.external_id}")
         with st.expander(md_escape(label, limit=160)):
             session_tables(e)
@@ -155,11 +156,11 @@ def session_tables(e: Evidence) -> None:
     """One session's fields and its steps, as tables (dataframe cells never render Markdown).
     The knowledge-gaps page shows the sessions behind a gap the same way."""
     rows = [("Problem", e.problem_summary), ("Resolution", e.resolution_summary),
-            ("Root cause", e.root_cause), ("Engineer", e.engineer), ("Outcome", e.status),
+            ("Root cause", e.root_cause), ("Engineer", e.engineer), ("Outcome", status_words(e.status)),
             ("PSA ticket", f"{e.psa_ticket_id} ({e.psa_system or 'unknown system'})" if e.psa_ticket_id else None),
             ("Session", e.external_id)]
     st.dataframe(pd.DataFrame([(k, v or "–") for k, v in rows], columns=["", "value"]),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", placeholder="–")
     if e.steps:
         st.dataframe(
             # Blank, not the grid's grey "None", where a step has no answer or outcome.
@@ -167,7 +168,7 @@ def session_tables(e: Evidence) -> None:
                            "yes" if s.was_free_text else "", s.outcome or "") for s in e.steps],
                          columns=["#", "step", "copilot asked / proposed", "engineer answered",
                                   "free text", "outcome"]),
-            hide_index=True, width="stretch")
+            hide_index=True, width="stretch", placeholder="–")
 
 
 def _diagrams(d: ProposalDetail) -> None:

@@ -101,7 +101,7 @@ def problems_expander(lib: Library) -> None:
         st.dataframe(
             [{"file": p.file, "template": p.template_id or "–", "field": p.field or "(file)", "message": p.message}
              for p in lib.problems],
-            hide_index=True, width="stretch",
+            hide_index=True, width="stretch", placeholder="–",
         )
 
 

@@ -19,6 +19,7 @@ import streamlit as st
 
 from core.auth import Actor, NotAllowed, authorize
 from core.csv_export import csv_bytes
+from core.flow_catalog import flow_labels, flow_names
 from core.metrics import MetricsFilters, MetricsReport, build_metrics
 from core.metrics.series import (TierDay, TtrBucket, filter_choices, tier_mix_by_day,
                                  time_to_resolution_distribution)
@@ -40,6 +41,7 @@ class Analytics:
     report: MetricsReport
     tier_days: tuple[TierDay, ...]
     ttr: tuple[TtrBucket, ...]
+    flow_names: dict[str, str]  # flow id -> the flow's name
 
 
 @st.cache_data(ttl=TTL, show_spinner="Reading the figures…")
@@ -51,6 +53,7 @@ def _analytics(url: str, actor: Actor, account_id: int, period: Period, filters:
             report=build_metrics(db, actor, account_id, days=period.days, now=now, filters=filters),
             tier_days=tier_mix_by_day(db, account_id, days=period.days, now=now, filters=filters),
             ttr=time_to_resolution_distribution(db, account_id, days=period.days, now=now, filters=filters),
+            flow_names=flow_names(db, actor, account_id),
         )
 
 
@@ -254,12 +257,13 @@ def _ttr(report: MetricsReport, data: Analytics) -> None:
 FLOW_COLUMNS = ("sessions", "resolved", "with_outcome", "resolution_rate", "escalation_rate", "mean_handle_minutes")
 
 
-def _flows(report: MetricsReport) -> None:
+def _flows(report: MetricsReport, names: dict[str, str]) -> None:
     flows = report["flows"]
     groups = list(flows.breakdowns["flow"])  # a flow used only last period is listed too
+    label = flow_labels([g.key for g in groups], names)
     used = [g for g in groups if g["sessions"].value]
     if used:
-        rows = [{"flow": g.key, **{n: g[n].value for n in FLOW_COLUMNS}} for g in used]
+        rows = [{"flow": label[g.key], **{n: g[n].value for n in FLOW_COLUMNS}} for g in used]
         st.plotly_chart(charts.flow_usage(rows), width="stretch", key="an_chart_flows")
     more = (f" The chart shows the {charts.MAX_BARS} most used; the table and the CSV have them all."
             if len(used) > charts.MAX_BARS else "")
@@ -267,21 +271,28 @@ def _flows(report: MetricsReport) -> None:
                f"({points(flows['flow_match_share'].change) or 'none before'}); "
                f"{flows['flows_used'].value:,} flows used.{trusted(more)}")
     if groups:
-        frame = pd.DataFrame([{"flow": g.key, **{n: g[n].value for n in FLOW_COLUMNS},
+        frame = pd.DataFrame([{"flow": label[g.key], **{n: g[n].value for n in FLOW_COLUMNS},
                                "previous_sessions": g["sessions"].previous,
                                "previous_resolution_rate": g["resolution_rate"].previous} for g in groups])
         for rate in ("resolution_rate", "escalation_rate", "previous_resolution_rate"):
             frame[rate] = frame[rate].astype("float64") * 100  # shown as "71.7%"; the CSV keeps fractions
-        st.dataframe(frame, hide_index=True, width="stretch", key="an_table_flows", column_config={
-            "flow": st.column_config.TextColumn("Flow", width="medium"),
-            "sessions": st.column_config.NumberColumn("Sessions", format="localized"),
-            "resolved": st.column_config.NumberColumn("Resolved", format="localized"),
-            "with_outcome": st.column_config.NumberColumn("With an outcome", format="localized"),
-            "resolution_rate": st.column_config.NumberColumn("Resolution rate", format="%.1f%%"),
-            "escalation_rate": st.column_config.NumberColumn("Escalation rate", format="%.1f%%"),
-            "mean_handle_minutes": st.column_config.NumberColumn("Mean handle time", format="%.1f min", width="small"),
-            "previous_sessions": st.column_config.NumberColumn("Sessions before", format="localized"),
-            "previous_resolution_rate": st.column_config.NumberColumn("Resolution rate before", format="%.1f%%"),
+        # Short headers, each explained in its tooltip: the nine columns fit the page without scrolling.
+        st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", key="an_table_flows", column_config={
+            "flow": st.column_config.TextColumn("Flow", width=285, help="The flow's name (its id where no flow has it)."),
+            "sessions": st.column_config.NumberColumn("Sessions", format="localized", width=72),
+            "resolved": st.column_config.NumberColumn("Resolved", format="localized", width=72),
+            "with_outcome": st.column_config.NumberColumn(
+                "Ended", format="localized", width=62, help="Sessions with an outcome: resolved, escalated or abandoned."),
+            "resolution_rate": st.column_config.NumberColumn(
+                "Resolved %", format="%.1f%%", width=90, help="Resolution rate: resolved, of the sessions with an outcome."),
+            "escalation_rate": st.column_config.NumberColumn(
+                "Escalated %", format="%.1f%%", width=92, help="Escalation rate: escalated, of the sessions with an outcome."),
+            "mean_handle_minutes": st.column_config.NumberColumn(
+                "Handle", format="%.1f min", width=80, help="Mean handle time: from start to end of a session, in minutes."),
+            "previous_sessions": st.column_config.NumberColumn(
+                "Before", format="localized", width=62, help="Sessions in the previous period of the same length."),
+            "previous_resolution_rate": st.column_config.NumberColumn(
+                "Before %", format="%.1f%%", width=78, help="Resolution rate (resolved %) in the previous period."),
         })
     download("Flows", ("flow", *FLOW_COLUMNS, "previous_sessions", "previous_resolution_rate"),
              [(g.key, *(g[n].value for n in FLOW_COLUMNS), g["sessions"].previous, g["resolution_rate"].previous)
@@ -345,4 +356,4 @@ def analytics_page() -> None:
             with column:
                 _section(render)
     _section(lambda: _ttr(report, data))
-    _section(lambda: _flows(report))
+    _section(lambda: _flows(report, data.flow_names))

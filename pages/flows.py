@@ -47,22 +47,30 @@ def clear_caches() -> None:
     _impact.clear()
 
 
+# Every column has a width, so that the table fits a laptop's page; how many versions are stored
+# is in the selected flow's caption and its History tab.
+FLOW_TABLE_COLUMNS = ["name", "external_id", "domain", "current_version", "sessions", "resolution_pct", "last_used"]
+
+
 def _table(frame: pd.DataFrame) -> int | None:
     key = "fl_table_" + hashlib.sha1(",".join(map(str, frame["id"])).encode()).hexdigest()[:12]
+    shown = frame.assign(resolution_pct=frame["resolution_rate"].astype("float64") * 100)
     event = st.dataframe(
-        frame, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
-        column_order=["name", "external_id", "domain", "current_version", "versions", "sessions",
-                      "resolution_rate", "last_used"],
+        shown, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
+        placeholder="–", column_order=FLOW_TABLE_COLUMNS,
         column_config={
-            "name": st.column_config.TextColumn("Flow", width="medium"),
-            "external_id": st.column_config.TextColumn("Id"),
-            "domain": st.column_config.TextColumn("Domain", width="small"),
-            "current_version": st.column_config.NumberColumn("Version", width="small", format="v%d"),
-            "versions": st.column_config.NumberColumn("Versions", width="small"),
-            "sessions": st.column_config.NumberColumn("Sessions matched", format="localized"),
-            "resolution_rate": st.column_config.ProgressColumn("Resolution rate", min_value=0.0, max_value=1.0,
-                                                               format="percent"),
-            "last_used": st.column_config.DatetimeColumn("Last used", format="YYYY-MM-DD HH:mm"),
+            "name": st.column_config.TextColumn("Flow", width=280),
+            "external_id": st.column_config.TextColumn("Id", width=160, help="The id sessions name the flow by."),
+            "domain": st.column_config.TextColumn("Domain", width=80),
+            "current_version": st.column_config.NumberColumn("Current version", width=110, format="v%d",
+                                                             help="The version engineers follow now."),
+            "sessions": st.column_config.NumberColumn("Sessions", format="localized", width=75,
+                                                      help="Sessions that followed the flow."),
+            "resolution_pct": st.column_config.NumberColumn("Resolved", format="%.1f%%", width=80,
+                                                            help="Resolution rate: resolved, of the sessions that "
+                                                                 "followed the flow."),
+            "last_used": st.column_config.DatetimeColumn("Last used", format="YYYY-MM-DD", width=95,
+                                                         help="The day the latest session that followed it started (UTC)."),
         },
     )
     rows = event.selection.rows
@@ -75,8 +83,14 @@ def _history(detail: FlowDetail) -> None:
                        f"#{v.source_proposal_id} {v.source_proposal_title or ''}".strip() if v.source_proposal_id else "–",
                        v.note or "") for v in detail.versions],
                      columns=["Version", "Source", "Published", "Published by", "From proposal", "Note"]),
-        hide_index=True, width="stretch",
-        column_config={"Published": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        hide_index=True, width="stretch", placeholder="–",
+        # Widths of its own: drawn in a tab not yet shown, the table has no width to share out.
+        column_config={"Version": st.column_config.NumberColumn(width=70, format="v%d"),
+                       "Source": st.column_config.TextColumn(width=125),
+                       "Published": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width=125),
+                       "Published by": st.column_config.TextColumn(width=160),
+                       "From proposal": st.column_config.TextColumn(width=240),
+                       "Note": st.column_config.TextColumn(width=140)},
     )
 
 
@@ -150,7 +164,7 @@ def _impact_tab(impact: FlowImpact) -> None:
             st.caption(f"{c.before.finished:,} finished sessions before, {c.after.finished:,} after "
                        f"(from {c.window_start:%d %b} until {c.split_at:%d %b}, against from {c.split_at:%d %b} until "
                        f"{c.window_end:%d %b %Y})")
-            st.dataframe(_figures(d), hide_index=True, width="stretch")
+            st.dataframe(_figures(d), hide_index=True, width="stretch", placeholder="–")
             if c.prediction:
                 st.caption(f"Predicted by the proposal: {md_escape(c.prediction.text)}")
 
@@ -179,9 +193,11 @@ def flows_page() -> None:
 
     with st.container(border=True):
         st.subheader(md_escape(detail.name), anchor=False)
-        st.caption(f"{md_escape(detail.external_id)} · {md_escape(detail.domain or 'no domain')} · "
-                   f"current version v{detail.current_version:d} · {len(detail.versions)} "
-                   f"version{'s' if len(detail.versions) != 1 else ''} stored")
+        stored = len(detail.versions)
+        earlier = (" (the earlier versions were published before the import)"
+                   if stored < detail.current_version else "")
+        st.caption(f"Id {md_escape(detail.external_id)} · {md_escape(detail.domain or 'no domain')} · "
+                   f"Current version: v{detail.current_version:d} · Versions stored: {stored:d}{trusted(earlier)}")
         numbers = frame.loc[frame["id"] == selected].iloc[0]
         left, middle, right = st.columns(3)
         left.metric("Sessions matched", f"{numbers['sessions']:,}", border=True)
@@ -190,7 +206,6 @@ def flows_page() -> None:
         last = numbers["last_used"]
         right.metric("Last used", "never" if pd.isna(last) else f"{last:%d %b %Y}", border=True)
 
-        stored = len(detail.versions)
         diagram, history, impact_tab = st.tabs(["Diagram", f"History ({stored} version{'s' if stored != 1 else ''})",
                                                 "Impact"])
         with diagram:

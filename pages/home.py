@@ -13,12 +13,21 @@ from dashboard.text import md_escape, trusted
 
 PERIOD_DAYS = 30
 
-ABOUT = (
-    "FlowPilot Insights shows how your engineers' troubleshooting sessions with the FlowPilot "
-    "AI copilot end: how many were resolved, escalated or abandoned, which problems the "
-    "published flows do not cover yet (Knowledge gaps), and which new or better flows the "
-    "sessions support (Review queue)."
+ABOUT = ("FlowPilot Insights shows how your engineers' troubleshooting sessions with the FlowPilot "
+         "AI copilot end: how many were resolved, escalated or abandoned")
+# What each page adds to the sentence above; only the pages the role may open are named.
+ABOUT_PARTS = (
+    ("knowledge_gaps", "which problems the published flows do not cover yet (Knowledge gaps)"),
+    ("view_queue", "which new or better flows the sessions support (Review queue)"),
 )
+
+
+def about(may) -> str:
+    """The introduction, naming only the pages ``may(permission)`` allows."""
+    parts = [ABOUT, *(text for permission, text in ABOUT_PARTS if may(permission))]
+    if len(parts) == 1:
+        return parts[0] + "."
+    return ", ".join(parts[:-1]) + ", and " + parts[-1] + "."
 
 LOAD_DATA = (
     "To load data, run one of these in the project folder, then press **Refresh data** in the sidebar:\n\n"
@@ -63,7 +72,7 @@ def _rate(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def _card(column, label: str, value: str, change: float | None, change_text: str, colour: str,
+def _card(column, label: str, value: str, change: float | None, change_text: str | None, colour: str,
           help_text: str) -> None:
     # A string delta gets its arrow and colour from its first character, so "+0" would show
     # a coloured up arrow; no change (or nothing to compare with) is grey and has no arrow.
@@ -94,15 +103,16 @@ def _metrics(h: Headline) -> None:
           "Escalated, or waiting for an escalation to be accepted.")
     _card(bottom[1], "Abandoned", f"{h.abandoned:,}", h.abandoned - before.abandoned,
           f"{h.abandoned - before.abandoned:+,}", "inverse", "Given up without a resolution or escalation.")
-    _card(bottom[2], "Still active", f"{h.active:,}", h.active - before.active,
-          f"{h.active - before.active:+,}", "off", "Not ended yet.")
+    # Sessions of the previous period have had a whole period to end: comparing the ones still
+    # active with them says nothing, so this card shows no change.
+    _card(bottom[2], "Still active", f"{h.active:,}", None, None, "off", "Started in the period and not ended yet.")
 
 
 def home() -> None:
     st.title("FlowPilot Insights")
-    st.markdown(ABOUT)
-
     actor, account = resources.require("home")
+    # Our own sentences, chosen by the role's permissions.
+    st.markdown(trusted(about(lambda permission: actor.may(account.id, permission))))
     headline = _headline(resources.database_url(), actor, account.id, PERIOD_DAYS)
     st.subheader(f"{md_escape(account.name)}: last {headline.days:d} days", anchor=False)
     st.caption(

@@ -25,6 +25,7 @@ from core.gaps import DEFAULT_THRESHOLDS, Gap, GapReport, GapThresholds, Thresho
 from core.gaps.export import report_table
 from core.gaps.related import RelatedProposal, gap_report_for, gap_session_detail, gap_sessions, related_proposals
 from core.gaps.thresholds import SEVERITIES, save_account_thresholds
+from core.models import status_words
 from core.review_queue import Evidence
 from core.settings import get_settings
 from core.types import utcnow
@@ -60,6 +61,10 @@ FIGURES = {
     "repeated_pattern": ("resolved", "resolved", "sessions", "sessions", "resolution_rate", None,
                          "previous_period_sessions"),
 }
+# Per gap type: what its previous-period count counts.
+PREVIOUS_UNIT = {"weak_options": "typed answers", "failing_action": "failed attempts",
+                 "dead_end": "sessions that went no further", "high_escalation": "escalated sessions",
+                 "uncharted_territory": "sessions resolved without a flow", "repeated_pattern": "sessions"}
 
 # The threshold form: (group, [(field, label, kind)]); kind "share" is edited as a percentage.
 THRESHOLD_FORM = (
@@ -194,7 +199,7 @@ def _pct(value: float) -> str:
     return f"{value:.0%}"
 
 
-def _figures(gap: Gap, z: float) -> list[str]:
+def _figures(gap: Gap, z: float, days: int | None = None) -> list[str]:
     e = gap.evidence
     spec = FIGURES.get(gap.gap_type)
     if spec is None:  # a gap type this page does not know yet: its plain numbers
@@ -205,7 +210,9 @@ def _figures(gap: Gap, z: float) -> list[str]:
     low, high = e.get(interval) if interval and e.get(interval) else wilson_interval(hits, n, z)
     lines = [f"**{hits:,}** {count_label} of **{n:,}** {sample_label}: **{_pct(e.get(rate, 0))}** "
              f"(95% interval {_pct(low)}–{_pct(high)})"]
-    lines.append(f"Previous period: **{e.get(previous, 0):,}**" + (" · rising sharply" if gap.emerging else ""))
+    before = f"in the previous {days:d} days" if days else "in the previous period"
+    lines.append(f"**{e.get(previous, 0):,}** {trusted(PREVIOUS_UNIT[gap.gap_type])} {trusted(before)}"
+                 + (" · rising sharply" if gap.emerging else ""))
     if gap.gap_type == "dead_end":
         lines.append(f"Of those: **{e.get('escalated', 0):,}** escalated off the flow, "
                      f"**{e.get('abandoned', 0):,}** abandoned")
@@ -247,18 +254,26 @@ def _sessions_behind(url: str, actor: Actor, account_id: int, gap: Gap, version:
     sessions = _sessions(url, actor, account_id, ids)
     shown = f"the {len(sessions)} most recent of {len(ids):,} listed" if len(ids) > len(sessions) else f"{len(ids):,}"
     st.markdown(f"**Sessions behind it** ({shown}; newest first)")
+    # Widths that fit the evidence panel on a laptop; the engineer, the widest and least scanned, last.
     st.dataframe(
-        pd.DataFrame([(s.external_id, s.created_at, s.engineer or "", s.status, s.problem_summary or "",
-                       s.resolution_summary or "") for s in sessions],
-                     columns=["Session", "Started", "Engineer", "Outcome", "Problem", "Resolution"]),
-        hide_index=True, width="stretch",
-        column_config={"Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        pd.DataFrame([(s.external_id, s.created_at, status_words(s.status), s.problem_summary or "",
+                       s.resolution_summary or "", s.engineer or "") for s in sessions],
+                     columns=["Session", "Started", "Outcome", "Problem", "Resolution", "Engineer"]),
+        hide_index=True, width="stretch", placeholder="–",
+        column_config={
+            "Session": st.column_config.TextColumn(width=100),
+            "Started": st.column_config.DatetimeColumn(format="D MMM HH:mm", width=100, help="UTC"),
+            "Outcome": st.column_config.TextColumn(width=145),
+            "Problem": st.column_config.TextColumn(width=200),
+            "Resolution": st.column_config.TextColumn(width=160),
+            "Engineer": st.column_config.TextColumn(width=150),
+        },
     )
     by_id = {s.external_id: s for s in sessions}
     picked = st.selectbox(
         "Show a session's steps", list(by_id), index=None, key=f"kg_session_{_gap_key(gap)}",
         placeholder="Pick a session to see each step the engineer took",
-        format_func=lambda i: f"{i} · {by_id[i].engineer or 'unknown engineer'} · {by_id[i].status} · "
+        format_func=lambda i: f"{i} · {by_id[i].engineer or 'unknown engineer'} · {status_words(by_id[i].status)} · "
                               f"{(by_id[i].problem_summary or '')[:80]}",
     )
     if picked:
@@ -288,7 +303,8 @@ def _related_links(related: tuple[RelatedProposal, ...], account_slug: str, may_
 
 
 def gap_card(url: str, actor: Actor, account_slug: str, account_id: int, rank: int, gap: Gap, z: float,
-             related: tuple[RelatedProposal, ...], may_open_queue: bool, version: tuple, expected: str) -> None:
+             related: tuple[RelatedProposal, ...], may_open_queue: bool, version: tuple, expected: str,
+             days: int | None = None) -> None:
     with st.container(border=True):
         badges = [severity_badge(gap.severity), f":gray-badge[{md_escape(GAP_TYPES.get(gap.gap_type, gap.gap_type))}]",
                   f":violet-badge[{md_escape(_domain_name(gap.domain))}]"]
@@ -302,13 +318,13 @@ def gap_card(url: str, actor: Actor, account_slug: str, account_id: int, rank: i
         _related_links(related, account_slug, may_open_queue)
         listed = len(gap.evidence.get("session_ids", []))
         with st.expander(f"Evidence · {listed:,} sessions listed", icon=":material/query_stats:"):
-            st.markdown("\n".join(f"- {line}" for line in _figures(gap, z)))
+            st.markdown("\n".join(f"- {line}" for line in _figures(gap, z, days)))
             answers = _answers(gap)
             if answers is not None:
-                st.dataframe(answers, hide_index=True, width="stretch")
+                st.dataframe(answers, hide_index=True, width="stretch", placeholder="–")
             if gap.evidence.get("common_fixes"):  # what a flow for a recurring problem would end with
                 st.dataframe(pd.DataFrame([(f["fix"], f["count"]) for f in gap.evidence["common_fixes"]],
-                                          columns=["Resolved by", "Sessions"]), hide_index=True, width="stretch")
+                                          columns=["Resolved by", "Sessions"]), hide_index=True, width="stretch", placeholder="–")
             _sessions_behind(url, actor, account_id, gap, version)
 
 
@@ -509,4 +525,5 @@ def knowledge_gaps_page() -> None:
     may_open_queue = actor.may(account.id, "view_queue")
     for rank in ranks:
         gap_card(url, actor, account.slug, account.id, rank, report.gaps[rank - 1], report.thresholds.confidence_z,
-                 related[rank - 1], may_open_queue, version.sessions_and_flows, report.expected_sentence(report.gaps[rank - 1]))
+                 related[rank - 1], may_open_queue, version.sessions_and_flows,
+                 report.expected_sentence(report.gaps[rank - 1]), days)

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from core.analysis.evidence import NEW_FLOW_TITLE_PREFIX
 from core.auth import Actor
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
 from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
@@ -127,29 +128,52 @@ def _filters(domains: list[str]) -> QueueFilters:
     )
 
 
+# The columns a reviewer scans first come first; the summary stays out of the table (the panel
+# shows it in full) and every column has a width, so that the table fits a laptop's page.
+QUEUE_COLUMNS = ["title", "confidence", "support_count", "expected_per_month", "proposal_type", "domain", "status",
+                 "created_at", "id"]
+WRAP_TITLES_AFTER = 60  # characters: longer titles get rows of three lines
+WRAPPING_ROW_HEIGHT = 68  # pixels: more than 4rem, the height from which Streamlit wraps text
+
+
+def queue_frame(rows):
+    """The proposals as the table shows them: a new flow's title without its "New flow: " prefix
+    (the Type column says it), the type and status in words, the creation day."""
+    frame = rows.assign(
+        proposal_type=rows["proposal_type"].map(TYPE_LABEL),
+        status=rows["status"].str.capitalize(),
+        title=[t.removeprefix(NEW_FLOW_TITLE_PREFIX) if kind == "new_flow" else t
+               for t, kind in zip(rows["title"], rows["proposal_type"])],
+    )
+    return frame
+
+
 def _table(page: QueuePage) -> int | None:
     """The proposals table; returns the id of a row the admin just picked, if any."""
-    frame = page.rows.assign(proposal_type=page.rows["proposal_type"].map(TYPE_LABEL))
+    frame = queue_frame(page.rows)
     # A new key whenever the rows change: a selection made on other rows must not carry over.
     key = "rq_table_" + hashlib.sha1(",".join(map(str, frame["id"])).encode()).hexdigest()[:12]
+    long_titles = frame["title"].str.len().max() > WRAP_TITLES_AFTER
     event = st.dataframe(
         frame, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
-        column_order=["id", "title", "proposal_type", "domain", "status", "confidence", "support_count",
-                      "expected_per_month", "created_at", "summary"],
+        row_height=WRAPPING_ROW_HEIGHT if long_titles else None, placeholder="–",
+        column_order=QUEUE_COLUMNS,
         column_config={
-            "id": st.column_config.NumberColumn("#", width="small"),
-            "title": st.column_config.TextColumn("Title", width="large"),
-            "proposal_type": st.column_config.TextColumn("Type", width="small"),
-            "domain": st.column_config.TextColumn("Domain", width="small"),
-            "status": st.column_config.TextColumn("Status", width="small"),
+            "title": st.column_config.TextColumn("Title", width=280,
+                                                 help="The full title and the summary show when you select a row."),
             "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0,
-                                                          format="percent", width="small"),
-            "support_count": st.column_config.NumberColumn("Sessions", width="small"),
+                                                          format="percent", width=95),
+            "support_count": st.column_config.NumberColumn("Sessions", width=70, format="localized",
+                                                           help="Sessions that support the proposal."),
             "expected_per_month": st.column_config.NumberColumn(
-                "A month", format="%.1f", width="small",
-                help="Expected impact: the supporting sessions of the last 90 days, per 30 days"),
-            "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
-            "summary": st.column_config.TextColumn("Summary", width="large"),
+                "A month", format="%.1f", width=70,
+                help="Expected impact: the supporting sessions of the last 90 days, per 30 days."),
+            "proposal_type": st.column_config.TextColumn("Type", width=95),
+            "domain": st.column_config.TextColumn("Domain", width=85),
+            "status": st.column_config.TextColumn("Status", width=75),
+            "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD", width=90,
+                                                          help="The day the analysis created the proposal (UTC)."),
+            "id": st.column_config.NumberColumn("#", width=45, help="The proposal's number."),
         },
     )
     rows = event.selection.rows

@@ -59,7 +59,7 @@ def _session_summary(s: ScriptSession) -> None:
             st.dataframe(
                 [{"#": step.seq, "step": step.step_type, "copilot asked / proposed": step.context_message or "",
                   "engineer answered": step.response or "", "outcome": step.outcome or ""} for step in s.steps],
-                hide_index=True, width="stretch")
+                hide_index=True, width="stretch", placeholder="–")
 
 
 def _query(actor: Actor, account_id: int, url: str) -> tuple[str, str | None]:

@@ -3,6 +3,8 @@ filters in the URL, the empty state, and formula-safe downloads."""
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -140,6 +142,20 @@ def test_the_page_renders_every_chart_and_download(seeded):
             "Escalation by domain (CSV)", "Time to resolution (CSV)", "Flows (CSV)"} <= labels
     flows = app.dataframe[0].value
     assert EVIL in set(flows["flow"])  # shown as data, and the CSV below escapes it
+
+
+def test_flows_are_named_by_their_flow_records_and_by_id_without_one(seeded):
+    engine = make_engine(seeded)
+    with unit_of_work(engine) as db:
+        alpha = db.query(Account).filter_by(slug="alpha-it").one()
+        make.flow(db, alpha, "f-net", name="Network <b>down</b>")
+    engine.dispose()
+    app = analytics("admin@alpha.example")
+    names = set(app.dataframe[0].value["flow"])
+    assert "Network <b>down</b>" in names and "f-net" not in names
+    assert {"f-mail", EVIL} <= names  # no flow record: the id
+    bars = json.loads(app.get("plotly_chart")[-1].proto.spec)["data"][0]
+    assert "Network &lt;b&gt;down&lt;/b&gt;" in bars["y"]  # Plotly shows it as text, not bold
 
 
 def test_filters_come_from_the_link_and_narrow_every_figure(seeded):

@@ -4,6 +4,8 @@ proposals, the sessions behind a gap and its steps."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import replace
 from datetime import timedelta
 
@@ -90,11 +92,14 @@ def test_the_evidence_shows_rates_answers_and_sessions_drillable_to_steps(gaps_d
     app = open_gaps()
     text = markdown_text(app)
     assert "**12** typed answers of **20** answers: **60%** (95% interval 39%–78%)" in text
+    assert re.search(r"\*\*\d+\*\* typed answers in the previous 30 days", text)  # a count with its unit
+    assert "Previous period:" not in text
     frames = [d.value for d in app.dataframe]
     answers = next(f for f in frames if "Typed answer" in f.columns)
     assert answers.iloc[0]["Typed answer"] == "only on the terminal server" and answers.iloc[0]["Times"] == 11
     sessions = next(f for f in frames if "Session" in f.columns and len(f) == 12)
     assert seed.typed_session in set(sessions["Session"])
+    assert not any("_" in outcome for outcome in sessions["Outcome"])  # words, not status identifiers
     picker = app.selectbox(key=next(s.key for s in app.selectbox if s.key and s.key.startswith("kg_session_")))
     picker.select(seed.typed_session)
     app = no_exception(app.run())

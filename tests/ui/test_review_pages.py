@@ -220,6 +220,9 @@ def test_the_queue_lists_pending_proposals_with_counts(seeded):
     assert set(rows["title"]) == {"VPN drops every hour", "Printer offline for one user",
                                   "Outlook keeps asking for the password"}
     assert "Beta only: scanner to email" not in set(rows["title"])
+    # The title first, the summary left to the panel: the table fits a laptop's page.
+    order = list(app.dataframe[0].proto.column_order)
+    assert order[0] == "title" and "summary" not in order
     [status] = [g for g in app.get("button_group") if g.label == "Status"]
     assert status.options[0] == "Pending · 3" and status.value == ["pending"]
 
@@ -372,6 +375,9 @@ def test_the_flows_page_shows_usage_diagram_and_history(seeded):
     row = flows.set_index("external_id").loc["printer-offline"]
     assert (row["sessions"], row["resolved"], row["current_version"], row["versions"]) == (4, 3, 2, 2)
     assert row["resolution_rate"] == pytest.approx(0.75)
+    assert row["resolution_pct"] == pytest.approx(75.0)  # shown as "75.0%", one decimal for every flow
+    assert "versions" not in list(app.dataframe[0].proto.column_order)
+    assert any("Current version: v2 · Versions stored: 2" in c.value for c in app.caption)
     assert len(app.get("graphviz_chart")) == 1
     history = app.dataframe[1].value
     assert list(history["Version"]) == [2, 1]

@@ -104,3 +104,11 @@ def test_a_long_value_does_not_flood_the_message(session):
     (error,) = session_errors(session)
     assert error.field == "steps[0].response"
     assert len(error.message) <= 240
+
+
+def test_every_session_status_reads_as_words():
+    from core.models import SESSION_STATUSES, status_words
+
+    assert status_words("requesting_escalation") == "requesting escalation"
+    assert all("_" not in status_words(s) for s in SESSION_STATUSES)
+    assert status_words(None) == "–" and status_words("on_hold") == "on hold"
