@@ -168,7 +168,15 @@ def session_tables(e: Evidence) -> None:
                            "yes" if s.was_free_text else "", s.outcome or "") for s in e.steps],
                          columns=["#", "step", "copilot asked / proposed", "engineer answered",
                                   "free text", "outcome"]),
-            hide_index=True, width="stretch", placeholder="–")
+            hide_index=True, width="stretch", placeholder="–",
+            # Widths that fit the panel beside the page's sidebar: long texts are cut in their cell
+            # (the row's tooltip shows them whole) instead of pushing the table sideways.
+            column_config={"#": st.column_config.NumberColumn(width=40),
+                           "step": st.column_config.TextColumn(width=75),
+                           "copilot asked / proposed": st.column_config.TextColumn(width=290),
+                           "engineer answered": st.column_config.TextColumn(width=250),
+                           "free text": st.column_config.TextColumn(width=70),
+                           "outcome": st.column_config.TextColumn(width=80)})
 
 
 def _diagrams(d: ProposalDetail) -> None:
