@@ -159,7 +159,7 @@ def _table(page: QueuePage) -> int | None:
         row_height=WRAPPING_ROW_HEIGHT if long_titles else None, placeholder="–",
         column_order=QUEUE_COLUMNS,
         column_config={
-            "title": st.column_config.TextColumn("Title", width=280,
+            "title": st.column_config.TextColumn("Title", width=265,
                                                  help="The full title and the summary show when you select a row."),
             "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0,
                                                           format="percent", width=95),
@@ -168,7 +168,7 @@ def _table(page: QueuePage) -> int | None:
             "expected_per_month": st.column_config.NumberColumn(
                 "A month", format="%.1f", width=70,
                 help="Expected impact: the supporting sessions of the last 90 days, per 30 days."),
-            "proposal_type": st.column_config.TextColumn("Type", width=95),
+            "proposal_type": st.column_config.TextColumn("Type", width=110),
             "domain": st.column_config.TextColumn("Domain", width=85),
             "status": st.column_config.TextColumn("Status", width=75),
             "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD", width=90,
