@@ -117,11 +117,12 @@ def plain_load(url: str, sessions_path: Path) -> int:
                             session_id, accounts.setdefault(r["account"], len(accounts) + 1), r["id"],
                             r.get("engineer"), _ts(r["created_at"]), _ts(r.get("ended_at")), r["status"],
                             r.get("problem_domain"), r.get("problem_summary"), r.get("confidence_tier"),
-                            r.get("matched_flow"), resolution.get("summary"), resolution.get("root_cause"),
-                            ticket.get("id"), ticket.get("system"), ticket.get("board"), ticket.get("priority"),
+                            r.get("matched_flow"), r.get("matched_flow_version"), resolution.get("summary"),
+                            resolution.get("root_cause"), ticket.get("id"), ticket.get("system"),
+                            ticket.get("company"), ticket.get("board"), ticket.get("priority"),
                             _ts(ticket.get("opened_at")), _ts(ticket.get("closed_at")),
                             _ts(ticket.get("sla_due_at")), None if minutes is None else float(minutes),
-                            len(r["steps"]), 0, None, now,
+                            len(r["steps"]), 0, None, r.get("matched_flow_version"), now,
                         ))
                         for s in r["steps"]:
                             options = s.get("options")
