@@ -62,9 +62,12 @@ FIGURES = {
                          "previous_period_sessions"),
 }
 # Per gap type: what its previous-period count counts.
-PREVIOUS_UNIT = {"weak_options": "typed answers", "failing_action": "failed attempts",
-                 "dead_end": "sessions that went no further", "high_escalation": "escalated sessions",
-                 "uncharted_territory": "sessions resolved without a flow", "repeated_pattern": "sessions"}
+# (one, many) of what the previous period's count counts, per gap type.
+PREVIOUS_UNIT = {"weak_options": ("typed answer", "typed answers"), "failing_action": ("failed attempt", "failed attempts"),
+                 "dead_end": ("session that went no further", "sessions that went no further"),
+                 "high_escalation": ("escalated session", "escalated sessions"),
+                 "uncharted_territory": ("session resolved without a flow", "sessions resolved without a flow"),
+                 "repeated_pattern": ("session", "sessions")}
 
 # The threshold form: (group, [(field, label, kind)]); kind "share" is edited as a percentage.
 THRESHOLD_FORM = (
@@ -211,7 +214,9 @@ def _figures(gap: Gap, z: float, days: int | None = None) -> list[str]:
     lines = [f"**{hits:,}** {count_label} of **{n:,}** {sample_label}: **{_pct(e.get(rate, 0))}** "
              f"(95% interval {_pct(low)}–{_pct(high)})"]
     before = f"in the previous {days:d} days" if days else "in the previous period"
-    lines.append(f"**{e.get(previous, 0):,}** {trusted(PREVIOUS_UNIT[gap.gap_type])} {trusted(before)}"
+    earlier = e.get(previous, 0)
+    one, many = PREVIOUS_UNIT[gap.gap_type]
+    lines.append(f"**{earlier:,}** {trusted(one if earlier == 1 else many)} {trusted(before)}"
                  + (" · rising sharply" if gap.emerging else ""))
     if gap.gap_type == "dead_end":
         lines.append(f"Of those: **{e.get('escalated', 0):,}** escalated off the flow, "
