@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.impact.report import DEFAULT_WINDOW_DAYS, ImpactChange, build_impact
-from core.impact.stats import bootstrap_median_difference
+from core.impact.stats import bootstrap_median_difference, share
 from core.impact.verdicts import Change, rate_change
 from core.metrics.sql import day_key, epoch_seconds, utc_day
 from core.models import Flow, Session, Step
@@ -48,11 +48,11 @@ class WeekPoint:
 
     @property
     def resolution_rate(self) -> float | None:
-        return self.resolved / self.finished if self.finished else None
+        return share(self.resolved, self.finished)
 
     @property
     def escalation_rate(self) -> float | None:
-        return self.escalated / self.finished if self.finished else None
+        return share(self.escalated, self.finished)
 
 
 @dataclass(frozen=True)

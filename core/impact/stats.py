@@ -17,6 +17,11 @@ from statistics import median
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile: a two-sided 95% interval
 
 
+def share(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` as a fraction; None when there is nothing to divide (not 0%)."""
+    return part / whole if whole else None
+
+
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     """The Wilson score interval for ``successes`` out of ``n``; None when n is 0."""
     if n <= 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.impact.stats import newcombe
+from core.impact.stats import newcombe, share
 
 VERDICTS = ("improved", "worse", "no_clear_change", "too_early")
 # Below either, the after window cannot say anything yet.
@@ -25,15 +25,15 @@ class Outcomes:
 
     @property
     def resolution_rate(self) -> float | None:
-        return self.resolved / self.finished if self.finished else None
+        return share(self.resolved, self.finished)
 
     @property
     def escalation_rate(self) -> float | None:
-        return self.escalated / self.finished if self.finished else None
+        return share(self.escalated, self.finished)
 
     @property
     def abandonment_rate(self) -> float | None:
-        return self.abandoned / self.finished if self.finished else None
+        return share(self.abandoned, self.finished)
 
     def to_dict(self) -> dict:
         return {"sessions": self.sessions, "finished": self.finished, "resolved": self.resolved,
