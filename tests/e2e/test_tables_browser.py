@@ -23,8 +23,9 @@ pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1400, "height": 900}
 EXCEPTION = '[data-testid="stException"]'
 GRID = '[data-testid="stDataFrame"]'
-# A missing value as Python or pandas print it, as a word of its own.
-MISSING = re.compile(r"(?<![\w-])(None|nan|NaN|NaT)(?![\w-])")
+# A missing value as Python or pandas print it, as a word of its own; not the English "None of"
+# (a suggested action reads "None of these were resolved: ...").
+MISSING = re.compile(r"(?<![\w-])(None(?! of\b)|nan|NaN|NaT)(?![\w-])")
 ROW_HEIGHT = 35  # the grid's header height, in CSS pixels
 
 
@@ -106,7 +107,7 @@ def check_page(page, name: str, screenshots: Path) -> None:
     page.screenshot(path=screenshots / f"tables-{name}.png", full_page=True)
     assert widths[0] <= widths[1] + 1, f"{name}: the main block scrolls sideways ({widths[0]} > {widths[1]})"
     text = main.inner_text()
-    missing = [m.group(0) for m in MISSING.finditer(text)]
+    missing = [text[max(0, m.start() - 60):m.end() + 20] for m in MISSING.finditer(text)]
     assert not missing, f"{name}: the page shows {missing[:5]}"
     grids = grid_report(page, name, screenshots)
     painted = [t for t in page.evaluate("() => [...window.__drawnText]") if MISSING.search(t)]
