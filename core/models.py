@@ -122,6 +122,21 @@ class Membership(Base):
     account: Mapped[Account] = relationship()
 
 
+class SignInSession(Base):
+    """One browser's "stay signed in": only the SHA-256 of its random token is kept, so a copy
+    of this table signs nobody in. Checked on every run (core/sign_in_sessions.py)."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Flow(Base):
     """A published decision tree; its trees live in ``flow_versions``."""
 

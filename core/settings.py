@@ -32,8 +32,11 @@ class Settings(BaseSettings):
                                        description="Tries before a session that keeps failing analysis is marked failed.")
     analysis_backoff_seconds: int = Field(default=60, ge=0,
                                           description="Wait before a failed session is tried again (doubles each try).")
-    session_idle_timeout_minutes: int = Field(default=60, ge=1,
-                                              description="A dashboard user idle this long is signed out.")
+    # A float so that a test can wait seconds, not an hour; the default stays a whole number.
+    session_idle_timeout_minutes: float = Field(default=60, gt=0, description=(
+        "A dashboard user idle this long (in every tab of their browser) is signed out."))
+    session_lifetime_hours: float = Field(default=12, gt=0, le=24 * 30, description=(
+        "A browser stays signed in at most this long after signing in, however active; then it asks again."))
     cache_ttl_seconds: int = Field(default=3600, ge=0,
                                    description="How long the dashboard keeps figures before reading them again.")
     port: int = Field(default=8501, ge=1, le=65535, description="The dashboard's port (`make run`).")
