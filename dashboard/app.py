@@ -30,6 +30,7 @@ if actor is None:
     # address after signing in; whichever page the link named, the sign-in form is what runs.
     st.navigation(all_pages(), position="hidden")
     sign_in_page()
+    signed_in.sync_cookie(signed_in=False)
     st.stop()
 
 with st.sidebar:
@@ -43,7 +44,9 @@ with st.sidebar:
         st.caption(f":material/domain: {md_escape(account.name)}")
     st.button("Refresh data", icon=":material/refresh:", on_click=st.cache_data.clear,
               help=f"Numbers are kept for up to {get_settings().cache_ttl_seconds // 60} minutes; this reads them again now.")
-    st.button("Sign out", icon=":material/logout:", on_click=signed_in.sign_out, key="sign_out")
+    st.button("Sign out", icon=":material/logout:", on_click=signed_in.sign_out, args=(engine,), key="sign_out",
+              help="Signs you out in every tab and browser.")
+    signed_in.sync_cookie(signed_in=True)
 
 if account is None:
     st.title("FlowPilot Insights")

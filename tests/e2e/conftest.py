@@ -133,11 +133,12 @@ def screenshots() -> Path:
 
 
 @pytest.fixture
-def streamlit_server(tmp_path: Path) -> Iterator[Callable[[str], str]]:
-    """Start `streamlit run dashboard/app.py` on a free port against a database URL; returns its base URL."""
+def streamlit_server(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start `streamlit run dashboard/app.py` on a free port against a database URL, with any further
+    settings as environment variables (``SESSION_IDLE_TIMEOUT_MINUTES="0.25"``); returns its base URL."""
     started: list[subprocess.Popen] = []
 
-    def start(database_url: str) -> str:
+    def start(database_url: str, **settings: str) -> str:
         port = free_port()
         log = tmp_path / f"streamlit-{port}.log"
         # The console script, as a user runs it, not `python -m`: that is what puts the
@@ -149,7 +150,7 @@ def streamlit_server(tmp_path: Path) -> Iterator[Callable[[str], str]]:
                 [*streamlit, "run", "dashboard/app.py", "--server.port", str(port),
                  "--server.headless", "true", "--server.address", "127.0.0.1"],
                 cwd=REPO, stdout=sink, stderr=subprocess.STDOUT,
-                env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": ""},
+                env={**os.environ, **settings, "DATABASE_URL": database_url, "PYTHONPATH": ""},
             )
         started.append(process)
         wait_for_server(f"http://127.0.0.1:{port}/_stcore/health", process, log)

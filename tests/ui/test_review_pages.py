@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core import review
 from core.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
-from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, User
+from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, SignInSession, User
+from core.types import utcnow
 from tests import factories as make
 from tests.ui.conftest import (go_to, navigation_titles, no_exception, open_app, plain, sign_in, signed_in_app,
                                use_database)
@@ -109,7 +110,10 @@ def test_sign_in_and_sign_out(seeded):
 
 def test_an_idle_session_is_signed_out(seeded):
     app = signed_in_app("admin@alpha.example")
-    app.session_state["_last_seen"] = time.time() - 61 * 60  # the default timeout is 60 minutes
+    engine = make_engine(seeded.url)
+    with unit_of_work(engine) as db:  # the default timeout is 60 minutes; it is kept with the sign-in
+        db.execute(update(SignInSession).values(last_seen_at=utcnow() - timedelta(minutes=61)))
+    engine.dispose()
     app = no_exception(app.run())
     assert "signed out after 60 minutes without activity" in app.info[0].value
     assert [t.label for t in app.text_input] == ["Email", "Password"]
