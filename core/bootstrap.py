@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session as OrmSession
 
 from core.db import require_current_schema, unit_of_work
 from core.importer import ProgressCallback
 from core.models import Account, Session, User
 from core.passwords import generate_password
 from core.settings import Settings
-from core.users import add_user
+from core.users import add_user, user_exists
 
 DEMO_ADMIN_EMAIL = "admin@flowpilot.example"
 DEMO_SESSIONS = 20000
@@ -45,3 +46,13 @@ def prepare(engine: Engine, settings: Settings, progress: ProgressCallback | Non
             if slugs:
                 yield (f"Created the demo admin {DEMO_ADMIN_EMAIL} (admin of {', '.join(slugs)}).\n"
                        f"Its password, shown only this once: {password}")
+        else:
+            yield lost_password_hint(db)
+
+
+def lost_password_hint(db: OrmSession) -> str:
+    """For the second `make run` and later: the first one showed the demo admin's password once."""
+    if user_exists(db, DEMO_ADMIN_EMAIL):
+        return (f"Sign in as {DEMO_ADMIN_EMAIL} with the password the first run showed. Lost it? "
+                f"Set a new one: .venv/bin/python -m core user reset-password {DEMO_ADMIN_EMAIL}")
+    return "Lost a password? Set a new one: .venv/bin/python -m core user reset-password EMAIL"

@@ -70,3 +70,14 @@ def add_user(db: OrmSession, email: str, account_slug: str, role: str, password:
     else:
         membership.role = role
     return UserAdded(email, account.slug, role, created)
+
+
+def set_password(db: OrmSession, email: str, password: str) -> int:
+    """Gives an existing user a new password (for a lost one); their user id. Raises UserError."""
+    if len(password) < MIN_LENGTH:
+        raise UserError(f"the password needs at least {MIN_LENGTH} characters")
+    user = db.scalars(select(User).where(User.email == normalise_email(email))).one_or_none()
+    if user is None:
+        raise UserError(f"no user {normalise_email(email)!r} (add one with `python -m core user add`)")
+    user.password_hash = hash_password(password)
+    return user.id

@@ -1,4 +1,4 @@
-"""`python -m core user add`."""
+"""`python -m core user add` and `python -m core user reset-password`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from core.commands import ready_engine
 from core.db import unit_of_work
 from core.models import ROLES
 from core.passwords import MIN_LENGTH, generate_password
-from core.users import UserError, add_user, user_exists
+from core.sign_in_sessions import revoke_sign_in_sessions
+from core.users import UserError, add_user, set_password, user_exists
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,6 +24,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--generate-password", action="store_true",
                      help="do not prompt: generate a password and print it once")
     add.set_defaults(handler=run_add)
+    reset = user_commands.add_parser(
+        "reset-password", help="give a user a new password (a lost one) and sign them out everywhere")
+    reset.add_argument("email")
+    reset.add_argument("--generate-password", action="store_true",
+                       help="do not prompt: generate a password and print it once")
+    reset.set_defaults(handler=run_reset_password)
 
 
 def _ask_password() -> str | None:
@@ -55,6 +62,27 @@ def run_add(args: argparse.Namespace) -> int:
         return 1
     verb = "Created" if added.created_user else "Updated"
     print(f"{verb} {added.email}: {added.role} in {added.account}.")
+    if generated:
+        print(f"Generated password (shown once): {password}")
+    return 0
+
+
+def run_reset_password(args: argparse.Namespace) -> int:
+    db_engine = ready_engine()
+    password = None if args.generate_password else _ask_password()
+    generated = password is None
+    if generated:
+        password = generate_password()
+    try:
+        with unit_of_work(db_engine) as db:
+            user_id = set_password(db, args.email, password)
+            # Whoever used the old password may be signed in somewhere: a new one ends that too.
+            ended = revoke_sign_in_sessions(db, user_id)
+    except UserError as exc:
+        print(f"user reset-password: {exc}", file=sys.stderr)
+        return 1
+    print(f"New password set for {args.email.strip().lower()}; signed out of {ended} "
+          f"browser{'' if ended == 1 else 's'}.")
     if generated:
         print(f"Generated password (shown once): {password}")
     return 0

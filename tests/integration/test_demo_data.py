@@ -50,7 +50,10 @@ def test_bootstrap_loads_demo_data_and_one_admin_only_once(engine, monkeypatch):
     assert any("loading demo data" in line for line in first)
     assert any("shown only this once" in line for line in first)
     second = list(prepare(engine, settings))
-    assert second == ["Database schema is current."]
+    assert second[0] == "Database schema is current."
+    # The password was shown once; the second run says how to get a new one instead.
+    assert second[1:] == [f"Sign in as {DEMO_ADMIN_EMAIL} with the password the first run showed. Lost it? "
+                          f"Set a new one: .venv/bin/python -m core user reset-password {DEMO_ADMIN_EMAIL}"]
     with unit_of_work(engine) as db:
         assert db.scalars(select(User.email)).all() == [DEMO_ADMIN_EMAIL]
         assert set(db.scalars(select(Membership.role))) == {"admin"}
