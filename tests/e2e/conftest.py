@@ -175,10 +175,24 @@ def add_user(url: str, email: str, role: str = "admin", slugs: tuple[str, ...] |
 
 
 def sign_in(page, email: str, password: str | None = None) -> None:
-    """Fill the sign-in form of whatever page is open and wait for the signed-in app."""
+    """Fill the sign-in form of whatever page is open and wait for the signed-in app.
+
+    A sign-in lasts across links in one browser: a page opened while signed in as ``email`` needs
+    nothing more; signed in as someone else, it signs out first, as a person switching users would.
+    """
     from tests import factories as make
 
-    page.get_by_label("Email").fill(email)
+    form = page.get_by_label("Email")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sign_out = sidebar.get_by_role("button", name="Sign out")
+    form.or_(sign_out).first.wait_for(timeout=30_000)
+    if sign_out.count():
+        wait_until_idle(page)
+        if sidebar.get_by_text(email, exact=False).count():
+            return
+        sign_out.click()
+        form.wait_for(timeout=30_000)
+    form.fill(email)
     page.get_by_label("Password", exact=True).fill(password or make.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").wait_for(timeout=30_000)

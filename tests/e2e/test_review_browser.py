@@ -105,8 +105,8 @@ def test_an_analyst_finds_no_review_queue(page, streamlit_server, review_url, sc
     expect(nav.get_by_text("Flows")).to_have_count(0)
     page.screenshot(path=screenshots / "analyst-home.png", full_page=True)
 
-    page.goto(f"{base}/review-queue")  # a new browser session: sign in again, then no queue
-    sign_in(page, "analyst@alpha.example")
+    page.goto(f"{base}/review-queue")  # a link: still signed in, and still no queue
+    expect(page.get_by_text("is not available to analysts")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name="Review queue")).to_have_count(0)
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(0)
 
