@@ -35,17 +35,18 @@ def _from_url(choices: ActivityChoices) -> None:
     page is left, so a link followed later seeds them again)."""
     if "ac_person" in st.session_state:
         return
+    # "" and 0 stand for "any": a selectbox shows None as no choice at all.
     for name, key, allowed in (("person", "ac_person", choices.persons), ("action", "ac_action", choices.actions)):
         value = st.query_params.get(name)
         if value and value not in allowed:
             url_params.ignored(name, value, f"no such {name} in this account's activity")
             value = None
-        st.session_state[key] = value or None
+        st.session_state[key] = value or ""
     flow = url_params.url_int("flow", what="a flow number")
     if flow is not None and flow not in {i for i, _ in choices.flows}:
         url_params.ignored("flow", str(flow), "no decision on such a flow in this account")
         flow = None
-    st.session_state["ac_flow"] = flow
+    st.session_state["ac_flow"] = flow or 0
     st.session_state["ac_from"] = url_date("from")
     st.session_state["ac_to"] = url_date("to")
     st.session_state[_PAGE] = url_params.url_int("page", high=1_000_000, what="a page number") or 1
@@ -66,16 +67,15 @@ def _to_url(f: ActivityFilters, page: int, selected: int | None) -> None:
 def _filters(choices: ActivityChoices) -> ActivityFilters:
     names = dict(choices.flows)
     person, action, flow, first, last = st.columns([1.6, 1.3, 1.6, 1, 1])
-    person.selectbox("Person", [None, *choices.persons], key="ac_person",
-                     format_func=lambda p: "Everyone" if p is None else p)
-    action.selectbox("Action", [None, *choices.actions], key="ac_action",
-                     format_func=lambda a: "Every action" if a is None else action_words(a))
-    flow.selectbox("Flow", [None, *names], key="ac_flow",
-                   format_func=lambda i: "Every flow" if i is None else names.get(i, f"Flow {i}"))
+    person.selectbox("Person", ["", *choices.persons], key="ac_person", format_func=lambda p: p or "Everyone")
+    action.selectbox("Action", ["", *choices.actions], key="ac_action",
+                     format_func=lambda a: action_words(a) if a else "Every action")
+    flow.selectbox("Flow", [0, *names], key="ac_flow",
+                   format_func=lambda i: names.get(i, f"Flow {i}") if i else "Every flow")
     first.date_input("From", key="ac_from", format="YYYY-MM-DD")
     last.date_input("To", key="ac_to", format="YYYY-MM-DD")
     s = st.session_state
-    return ActivityFilters(s["ac_person"], s["ac_action"], s["ac_flow"], s["ac_from"], s["ac_to"])
+    return ActivityFilters(s["ac_person"] or None, s["ac_action"] or None, s["ac_flow"] or None, s["ac_from"], s["ac_to"])
 
 
 # The columns a reader scans first come first, and every column has a width, so the table fits a
@@ -85,23 +85,23 @@ COLUMNS = {
                                                   help="When it was decided (UTC)."),
     "actor": st.column_config.TextColumn("Who", width=185),
     "action": st.column_config.TextColumn("Action", width=170),
-    "flow": st.column_config.TextColumn("Flow", width=190),
+    "flow": st.column_config.TextColumn("Flow", width=185),
     "proposal_id": st.column_config.NumberColumn("Proposal", format="#%d", width=75),
-    "reason": st.column_config.TextColumn("Reason or note", width=165),
+    "reason": st.column_config.TextColumn("Reason or note", width=155),
 }
 
 
 def activity_frame(page: ActivityPage) -> pd.DataFrame:
-    """The entries as the table shows them: the action in words, the flow by its name (or its id
-    when the flow is gone), empty cells where there is nothing to say."""
+    """The entries as the table shows them: the action in words, the flow by its name, and the
+    table's "–" where there is no flow, proposal or reason."""
     return pd.DataFrame({
         "id": [r.id for r in page.rows],
         "created_at": pd.to_datetime([r.created_at for r in page.rows], utc=True),
         "actor": [r.actor for r in page.rows],
         "action": [r.action_words for r in page.rows],
-        "flow": [r.flow_name or r.flow_external_id or "" for r in page.rows],
+        "flow": [r.flow_name or r.flow_external_id for r in page.rows],
         "proposal_id": pd.array([r.proposal_id for r in page.rows], dtype="Int64"),
-        "reason": [r.reason or "" for r in page.rows],
+        "reason": [r.reason for r in page.rows],
     })
 
 
@@ -219,7 +219,7 @@ def activity_page() -> None:
     else:
         shown, download = st.columns([4, 1.3], vertical_alignment="center")
         first = (page.page - 1) * page.page_size
-        shown.caption(f"{page.total:,} entries" if page.pages == 1
+        shown.caption((f"{page.total:,} entries" if page.total != 1 else "1 entry") if page.pages == 1
                       else f"Entries {first + 1:,}–{first + len(page.rows):,} of {page.total:,}, newest first")
         download.download_button("Download CSV", lambda: activity_csv(resources.engine(), actor, account.id,
                                                                         account.slug, filters),
