@@ -217,17 +217,17 @@ def activity_page() -> None:
     if not page.total:
         st.info(EMPTY if not choices.actions else "No activity matches these filters.", icon=":material/history:")
     else:
-        shown, download = st.columns([4, 1.3], vertical_alignment="center")
         first = (page.page - 1) * page.page_size
-        shown.caption((f"{page.total:,} entries" if page.total != 1 else "1 entry") if page.pages == 1
-                      else f"Entries {first + 1:,}–{first + len(page.rows):,} of {page.total:,}, newest first")
-        download.download_button("Download CSV", lambda: activity_csv(resources.engine(), actor, account.id,
-                                                                        account.slug, filters),
-                                  file_name=f"{account.slug}-activity.csv", mime="text/csv", key="ac_download",
-                                  icon=":material/download:", on_click="ignore", type="tertiary",
-                                  help="Every entry matching the filters (not only this page), formula-safe.")
+        st.caption((f"{page.total:,} entries" if page.total != 1 else "1 entry") if page.pages == 1
+                   else f"Entries {first + 1:,}–{first + len(page.rows):,} of {page.total:,}, newest first")
         picked = _table(page)
         _pager(page)
+        # Below the table: above it, the table's own toolbar would cover the button.
+        st.download_button("Download CSV", lambda: activity_csv(resources.engine(), actor, account.id, account.slug,
+                                                                filters),
+                           file_name=f"{account.slug}-activity.csv", mime="text/csv", key="ac_download",
+                           icon=":material/download:", on_click="ignore", type="tertiary",
+                           help="Every entry matching the filters (not only this page), formula-safe.")
     if picked == -1:
         st.session_state[_SELECTED] = None
     elif picked is not None:

@@ -11,6 +11,7 @@ from core import review
 from core.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.gaps.thresholds import save_account_thresholds
+from core.models import AuditEntry, User
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, plain, signed_in_app, use_database
 from tests.ui.streamlit_internals import label_of, link_of
@@ -31,8 +32,9 @@ def decided(tmp_path, monkeypatch) -> dict:
         enh = make.proposal(db, alpha, proposal_type="enhancement", title="Printer offline for one user",
                             tree=make.enhanced_tree(), target=printer).id
         outlook = make.proposal(db, alpha, title="Outlook keeps asking for the password", domain="email").id
-        admin = load_actor(db, db.query(make.User.id).filter_by(email="admin@alpha.example").scalar())
-        ids = {"account": alpha.id, "beta": beta.id, "enhancement": enh, "outlook": outlook, "flow": printer.id}
+        admin = load_actor(db, db.query(User.id).filter_by(email="admin@alpha.example").scalar())
+        ids = {"account": alpha.id, "beta": beta.id, "enhancement": enh, "outlook": outlook, "flow": printer.id,
+               "url": url}
     review.edit_and_publish(engine, admin, ids["account"], enh, 1, make.enhanced_tree(), note="one more branch",
                             now=NOW - 2 * timedelta(days=1))
     review.reject(engine, admin, ids["account"], outlook, 1, "Dup of [this](http://evil.example) ![x](http://e.x/i.png)",
@@ -124,3 +126,19 @@ def test_another_accounts_activity_is_not_shown(decided):
     assert "Nothing has been decided in this account yet" in app.info[0].value
     app = open_activity("admin@beta.example", entry="1")
     assert "does not exist in this account" in app.warning[0].value
+
+
+def test_a_long_log_is_read_a_hundred_entries_at_a_time(decided):
+    engine = make_engine(decided["url"])
+    with unit_of_work(engine) as db:
+        db.add_all([AuditEntry(account_id=decided["account"], actor="bot@alpha.example", action="dismiss",
+                               reason=f"old {n}", created_at=NOW - timedelta(days=30, minutes=n)) for n in range(105)])
+    engine.dispose()
+    app = open_activity()
+    assert "Entries 1–100 of 108, newest first" in texts(app)
+    assert len(app.dataframe[0].value) == 100
+    [older] = [b for b in app.button if b.label == "Older"]
+    app = no_exception(older.click().run())
+    assert "Entries 101–108 of 108, newest first" in texts(app)
+    assert list(app.dataframe[0].value["reason"])[-1] == "old 104"
+    assert app.query_params["page"] == "2"
