@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -23,6 +27,7 @@ from tests import factories as make
 
 NOW = make.NOW
 DAY = timedelta(days=1)
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -205,6 +210,17 @@ def test_the_command_lines_activity_export_covers_the_period(engine, world):
         return csv_rows(out.getvalue().encode())
     assert len(export(None)) == 4
     assert [r["action"] for r in export(2)] == ["thresholds_changed", "reject"]
+
+
+def test_python_m_core_export_activity_writes_the_accounts_decisions(engine, world, tmp_path):
+    out = tmp_path / "activity.csv"
+    env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    result = subprocess.run([sys.executable, "-m", "core", "export", "activity", "--account", "alpha-it", "--out", str(out)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Wrote 4 rows" in result.stdout
+    assert [r["who"] for r in csv_rows(out.read_bytes())] == [
+        "admin@alpha.example", "second@alpha.example", "admin@alpha.example", "admin@alpha.example"]
 
 
 # --- the threshold audit write -----------------------------------------------------------------
