@@ -143,7 +143,7 @@ def _detail(actor: Actor, account: AccountRef, d: ActivityDetail) -> None:
         if e.flow_name or e.flow_external_id:
             about.append(f"flow {md_escape(e.flow_name or e.flow_external_id)}")
         if e.proposal_id is not None:
-            about.append(f"proposal #{e.proposal_id:d}" + (f" “{md_escape(d.proposal_title)}”" if d.proposal_title else ""))
+            about.append(f"proposal #{e.proposal_id:d}" + (f" “{md_escape(d.proposal_title, limit=120)}”" if d.proposal_title else ""))
         st.caption(" · ".join(about))
         if e.reason:
             st.markdown(f"**{'Note' if d.kind == 'tree' else 'Reason'}:** {md_escape(e.reason)}")
