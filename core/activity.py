@@ -175,10 +175,13 @@ def _conditions(account_id: int, f: ActivityFilters, since: datetime | None = No
         where.append(AuditEntry.action == f.action)
     if f.flow_id is not None:
         where.append(AuditEntry.flow_id == f.flow_id)
-    if f.date_from:
-        where.append(AuditEntry.created_at >= utc_day_start(f.date_from))
-    if f.date_to:
-        where.append(AuditEntry.created_at < utc_day_start(f.date_to + timedelta(days=1)))
+    first, last = f.date_from, f.date_to
+    if first and last and first > last:
+        first, last = last, first  # a range typed backwards means the same days
+    if first:
+        where.append(AuditEntry.created_at >= utc_day_start(first))
+    if last:
+        where.append(AuditEntry.created_at < utc_day_start(last + timedelta(days=1)))
     if since is not None:
         where.append(AuditEntry.created_at >= since)
     if until is not None:

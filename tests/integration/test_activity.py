@@ -104,6 +104,7 @@ def test_every_decision_and_threshold_change_of_the_account_newest_first(engine,
     (ActivityFilters(action="approve"), ["approve"]),
     (ActivityFilters(person="admin@alpha.example", action="reject"), []),
     (ActivityFilters(date_from=(NOW - 2 * DAY).date(), date_to=(NOW - DAY).date()), ["reject", "approve"]),
+    (ActivityFilters(date_from=(NOW - DAY).date(), date_to=(NOW - 2 * DAY).date()), ["reject", "approve"]),
     (ActivityFilters(date_to=(NOW - 3 * DAY).date()), ["edit_publish"]),
     (ActivityFilters(date_from=NOW.date() + DAY), []),
     (ActivityFilters(person="admin@alpha.example' OR '1'='1"), []),  # a bound parameter, never SQL
