@@ -51,6 +51,7 @@ def _from_url(choices: ActivityChoices) -> None:
     st.session_state["ac_to"] = url_date("to")
     st.session_state[_PAGE] = url_params.url_int("page", high=1_000_000, what="a page number") or 1
     st.session_state[_SELECTED] = url_params.url_int("entry", what="an entry number")
+    st.session_state.pop(_SHOWN, None)  # the link's page number stands, whatever was filtered before
 
 
 def _to_url(f: ActivityFilters, page: int, selected: int | None) -> None:

@@ -142,3 +142,5 @@ def test_a_long_log_is_read_a_hundred_entries_at_a_time(decided):
     assert "Entries 101–108 of 108, newest first" in texts(app)
     assert list(app.dataframe[0].value["reason"])[-1] == "old 104"
     assert app.query_params["page"] == "2"
+    app = open_activity(page="2")  # the link opens the same page
+    assert "Entries 101–108 of 108, newest first" in texts(app)
