@@ -26,20 +26,33 @@ from core.types import utcnow
 from core.storable import findable
 from core.users import normalise_email
 
-# What each role may do. A later page names its permission here and in the dashboard's page list.
-PERMISSIONS: dict[str, frozenset[str]] = {
+# What each role may do, before the derived permissions below. A later page names its
+# permission here and in the dashboard's page list.
+_GRANTED: dict[str, frozenset[str]] = {
     "admin": frozenset({"home", "view_queue", "review", "view_flows", "analytics", "knowledge_gaps", "exports",
                         "scripts", "tune_gaps"}),
     "manager": frozenset({"home", "view_queue", "view_flows", "analytics", "knowledge_gaps", "scripts"}),
     "analyst": frozenset({"home", "analytics", "knowledge_gaps", "exports"}),
 }
+# Who decided what (the audit log): those who run the review (admins, managers), and any other role
+# exactly when it may export the account's data, since the log is then no more than it could take away.
+ACTIVITY_ROLES = ("admin", "manager")
+
+
+def with_activity(granted: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """``granted`` plus "view_activity" for ``ACTIVITY_ROLES`` and for every role that may export."""
+    return {role: permissions | {"view_activity"} if role in ACTIVITY_ROLES or "exports" in permissions
+            else permissions for role, permissions in granted.items()}
+
+
+PERMISSIONS: dict[str, frozenset[str]] = with_activity(_GRANTED)
 
 # For refusals: "Your role in this account (manager) may not review proposals."
 PERMISSION_TEXT = {
     "home": "open the home page", "view_queue": "see the review queue", "review": "review proposals",
     "view_flows": "see the flows", "analytics": "see the analytics", "knowledge_gaps": "see the knowledge gaps",
     "exports": "export data", "scripts": "generate scripts",
-    "tune_gaps": "change the knowledge-gap thresholds",
+    "tune_gaps": "change the knowledge-gap thresholds", "view_activity": "see who decided what (Activity)",
 }
 
 WRONG_CREDENTIALS = "Wrong email or password."

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as OrmSession
 
+from core.activity import activity_table
 from core.auth import Principal, authorize
 from core.csv_export import Table, csv_chunks, write_csv
 from core.db import session_factory
@@ -162,12 +163,21 @@ def export_impact(db: OrmSession, actor: Principal, request: ExportRequest) -> T
     return Table(IMPACT_HEADER, impact_rows(request.account_slug, report.changes))
 
 
+def export_activity(db: OrmSession, actor: Principal, request: ExportRequest) -> Table:
+    """Who decided what: one row per review decision or threshold change (made in the period, when a
+    period is given), newest first. Needs "view_activity" too (activity_table checks it)."""
+    authorize(db, actor, request.account_id, "exports")
+    since, until = request.window() or (None, None)
+    return activity_table(db, actor, request.account_id, request.account_slug, since=since, until=until)
+
+
 EXPORTS: dict[str, Exporter] = {
     "sessions": export_sessions,
     "metrics": export_metrics,
     "proposals": export_proposals,
     "gaps": export_gaps,
     "impact": export_impact,
+    "activity": export_activity,
 }
 
 

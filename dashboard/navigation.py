@@ -15,6 +15,7 @@ from core.auth import Actor
 from dashboard import page_links as address
 from dashboard.page_links import PageAddress
 from dashboard.text import md_escape
+from pages.activity import activity_page
 from pages.analytics import analytics_page
 from pages.exports import exports_page
 from pages.flows import flows_page
@@ -54,6 +55,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(analytics_page, address.ANALYTICS),
     PageSpec(exports_page, address.EXPORTS),
     PageSpec(scripts_page, address.SCRIPTS),
+    PageSpec(activity_page, address.ACTIVITY),
 )
 
 

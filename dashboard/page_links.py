@@ -27,6 +27,7 @@ KNOWLEDGE_GAPS = PageAddress("Knowledge gaps", ":material/troubleshoot:", "knowl
 ANALYTICS = PageAddress("Analytics", ":material/monitoring:", "analytics", "analytics")
 EXPORTS = PageAddress("Exports", ":material/download:", "exports", "exports")
 SCRIPTS = PageAddress("Script generator", ":material/terminal:", "scripts", "scripts")
+ACTIVITY = PageAddress("Activity", ":material/history:", "activity", "view_activity")
 
 
 def _never_runs() -> None:

@@ -179,23 +179,31 @@ def session_tables(e: Evidence) -> None:
                            "outcome": st.column_config.TextColumn(width=80)})
 
 
+def tree_comparison(before_tree: dict[str, Any], after_tree: dict[str, Any], before_title: str, after_title: str,
+                    against: str) -> None:
+    """Two trees side by side, the second with what changed highlighted, and every change in words.
+    The titles are the code's own words and numbers; the trees' texts are escaped where shown."""
+    changes = diff_trees(before_tree, after_tree)
+    # describe() is counts and fixed words only.
+    st.caption(f"Changes against {trusted(against)}: {trusted(changes.describe())}. "
+               "New nodes and answers are drawn green, changed nodes amber.")
+    before, after = st.columns(2)
+    with before:
+        st.markdown(f"**{trusted(before_title)}**")
+        st.graphviz_chart(tree_to_dot(before_tree))
+    with after:
+        st.markdown(f"**{trusted(after_title)}**")
+        st.graphviz_chart(tree_to_dot(after_tree, changes))
+    if changes.lines:
+        with st.expander(f"Every change ({len(changes.lines)})"):
+            st.markdown("\n".join(f"- {md_escape(line, limit=300)}" for line in changes.lines))
+
+
 def _diagrams(d: ProposalDetail) -> None:
     # Once decided, the flow's current version may be this very proposal: comparing would mislead.
     if d.proposal_type == "enhancement" and d.target_tree is not None and d.status == "pending":
-        changes = diff_trees(d.target_tree, d.tree)
-        # describe() is counts and fixed words only.
-        st.caption(f"Changes against the published version: {trusted(changes.describe())}. "
-                   "New nodes and answers are drawn green, changed nodes amber.")
-        before, after = st.columns(2)
-        with before:
-            st.markdown(f"**Published (v{d.target_flow_current_version:d})**")
-            st.graphviz_chart(tree_to_dot(d.target_tree))
-        with after:
-            st.markdown("**Proposed**")
-            st.graphviz_chart(tree_to_dot(d.tree, changes))
-        if changes.lines:
-            with st.expander(f"Every change ({len(changes.lines)})"):
-                st.markdown("\n".join(f"- {md_escape(line, limit=300)}" for line in changes.lines))
+        tree_comparison(d.target_tree, d.tree, f"Published (v{d.target_flow_current_version:d})", "Proposed",
+                        "the published version")
     else:
         st.graphviz_chart(tree_to_dot(d.tree))
 

@@ -36,6 +36,9 @@ DESCRIPTIONS = {
                "One row per published flow version, newest first, with its verdict: the flow's sessions "
                "in as many days before and after the publication as the period has, the rates, their changes "
                "with 95% intervals and the rest of the account's change."),
+    "activity": ("Activity", ":material/history:",
+                 "Who decided what: one row per review decision and knowledge-gap threshold change made in the "
+                 "period, newest first, with the person, the action, the flow, the proposal and the reason."),
 }
 
 

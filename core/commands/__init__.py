@@ -15,8 +15,9 @@ from core.importer import Progress, ProgressCallback
 from core.settings import get_settings
 
 # Who the command line acts as: the operator with a shell on the server, who needs no user
-# account. The services still check it; it may read the figures and the exports, nothing more.
-OPERATOR = SystemActor("operator at the command line", frozenset({"analytics", "exports"}))
+# account. The services still check it; it may read the figures and the exports (the activity
+# export among them), nothing more.
+OPERATOR = SystemActor("operator at the command line", frozenset({"analytics", "exports", "view_activity"}))
 
 
 def engine() -> Engine:

@@ -17,7 +17,7 @@ from core.metrics import MetricsFilters, MetricsReport, build_metrics
 from core.models import Account
 
 # Exports that read everything unless --days is given; the others default to DEFAULT_DAYS.
-ALL_TIME_EXPORTS = ("proposals",)
+ALL_TIME_EXPORTS = ("proposals", "activity")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -34,7 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("what", choices=sorted(EXPORTS))
     export.add_argument("--account", required=True, metavar="SLUG")
     export.add_argument("--days", type=_positive, default=None,
-                        help=f"the last N days (default {DEFAULT_DAYS}; proposals: all)")
+                        help=f"the last N days (default {DEFAULT_DAYS}; proposals, activity: all)")
     export.add_argument("--out", required=True, metavar="FILE.csv", help="the file to write, or - for stdout")
     export.add_argument("--excel", action="store_true",
                         help="start the file with a UTF-8 byte-order mark, so Excel shows accents right")

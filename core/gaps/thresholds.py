@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,10 +16,14 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from core.auth import Actor, authorize
-from core.models import Account
+from core.models import Account, AuditEntry
+from core.types import utcnow
 
 SETTINGS_KEY = "gaps"
 SEVERITIES = ("high", "medium", "low")
+# The audit log's actions for a saved change: a save that leaves every default is a reset.
+THRESHOLDS_CHANGED = "thresholds_changed"
+THRESHOLDS_RESET = "thresholds_reset"
 
 
 class ThresholdError(ValueError):
@@ -150,9 +155,30 @@ def save_thresholds(db: OrmSession, account_id: int, thresholds: GapThresholds |
 
 
 def save_account_thresholds(db: OrmSession, actor: Actor, account_id: int,
-                            thresholds: GapThresholds | dict[str, Any]) -> GapThresholds:
+                            thresholds: GapThresholds | dict[str, Any], *, now: datetime | None = None) -> GapThresholds:
     """``save_thresholds`` for a signed-in user: only a role with ``tune_gaps`` (admins) may change
     an account's thresholds, checked here against the database whatever the dashboard showed.
-    Raises core.auth.NotAllowed or ThresholdError; the caller commits."""
+    A save that changes a value writes an audit entry (every threshold before and after, for the
+    Activity page). Raises core.auth.NotAllowed or ThresholdError; the caller commits."""
     authorize(db, actor, account_id, "tune_gaps")
-    return save_thresholds(db, account_id, thresholds)
+    before = _stored(db, account_id)
+    saved = save_thresholds(db, account_id, thresholds)
+    after = asdict(saved)
+    if after != before:
+        # In the caller's transaction: the change and its record are committed together or not at all.
+        db.add(AuditEntry(account_id=account_id, user_id=actor.user_id, actor=actor.email,
+                          action=THRESHOLDS_RESET if not saved.overrides() else THRESHOLDS_CHANGED,
+                          details={"settings": "knowledge-gap thresholds", "before": before, "after": after},
+                          created_at=now or utcnow()))
+        db.flush()
+    return saved
+
+
+def _stored(db: OrmSession, account_id: int) -> dict[str, Any]:
+    """Every threshold in force before a save; what was stored as it is when it was unusable."""
+    try:
+        return asdict(load_thresholds(db, account_id))
+    except ThresholdError:
+        settings = db.execute(select(Account.settings).where(Account.id == account_id)).scalar_one_or_none()
+        stored = (settings or {}).get(SETTINGS_KEY)
+        return dict(stored) if isinstance(stored, dict) else {}

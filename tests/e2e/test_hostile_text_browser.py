@@ -28,7 +28,7 @@ from core.analysis.queue_claims import QueuePolicy
 from core.analysis.service import drain
 from core.db import make_engine, unit_of_work, upgrade
 from core.importer import import_flows, import_sessions
-from core.models import Account, FlowProposal, Session
+from core.models import Account, AuditEntry, FlowProposal, Session
 from tests import factories as make
 from tests.e2e.conftest import REPO, add_user, free_port, sign_in, stop_process, wait_for_server
 
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.browser
 
 EXCEPTION = '[data-testid="stException"]'
 ROLES = ("admin", "manager", "analyst")
-PAGES = ("home", "review-queue", "flows", "knowledge-gaps", "analytics", "exports", "scripts")
+PAGES = ("home", "review-queue", "flows", "knowledge-gaps", "analytics", "exports", "scripts", "activity")
 
 
 # --- the recording server ----------------------------------------------------------------------
@@ -326,6 +326,7 @@ def test_every_review_action_on_hostile_proposals_stays_inert(browser, app_url, 
     engine = make_engine(hostile_db.url)
     with unit_of_work(engine) as db:
         statuses = {p.id: p.status for p in db.scalars(select(FlowProposal))}
+        entries = list(db.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
     engine.dispose()
     assert [statuses[hostile_db.new_flow], statuses[hostile_db.enhancement], statuses[hostile_db.to_dismiss],
             statuses[hostile_db.to_reject]] == ["approved", "published", "dismissed", "rejected"]
@@ -333,10 +334,19 @@ def test_every_review_action_on_hostile_proposals_stays_inert(browser, app_url, 
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     try:
-        for path in ("review-queue", "flows"):
+        for path in ("review-queue", "flows", "activity"):
             walk_page(page, hostile_db, app_url, "admin", path, screenshots)
         open_as(page, app_url, "review-queue?status=all", "admin")
         check_page(page, hostile_db, "all statuses")
+        # Every decision opened on the Activity page: hostile reasons, titles, flow names and trees.
+        assert len(entries) == 4
+        for entry in entries:
+            open_as(page, app_url, f"activity?entry={entry}", "admin")
+            for toggle in page.locator('[data-testid="stExpander"] summary').all():
+                toggle.click()
+            settle(page)
+            check_page(page, hostile_db, f"activity entry {entry}")
+            page.screenshot(path=screenshots / f"hostile-activity-{entry}.png", full_page=True)
     finally:
         context.close()
     assert recorder.requests == [], recorder.requests

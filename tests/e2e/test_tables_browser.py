@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from core.db import make_engine, upgrade
+from core import review
+from core.auth import load_actor
+from core.db import make_engine, unit_of_work, upgrade
 from core.demo import run_demo
+from core.models import FlowProposal, User
 from tests.e2e.conftest import REPO, add_user, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.browser
@@ -166,6 +170,28 @@ def test_an_admin_sees_every_page_whole_at_a_laptops_width(laptop, streamlit_ser
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
             expect(page.locator(GRID)).to_have_count(1, timeout=30_000)  # the flows table, at the bottom
         check_page(page, f"admin-{title.lower().replace(' ', '-')}", screenshots)
+
+    decide_one(demo_url)
+    open_page(page, "Activity")
+    expect(page.locator(GRID)).to_have_count(1, timeout=30_000)
+    check_page(page, "admin-activity", screenshots)
+    select_first_row(page)
+    expect(page).to_have_url(re.compile(r"[?&]entry=\d+"), timeout=15_000)
+    expect(page.get_by_text("Nothing was published")).to_be_visible(timeout=15_000)
+    wait_until_idle(page)
+    check_page(page, "admin-activity-detail", screenshots)
+
+
+def decide_one(url: str) -> None:
+    """A decision for the Activity page (the demo data holds none): the admin rejects a pending proposal."""
+    engine = make_engine(url)
+    with unit_of_work(engine) as db:
+        admin = load_actor(db, db.scalar(select(User.id).where(User.email == "admin@demo.example")))
+        proposal = db.scalars(select(FlowProposal).where(FlowProposal.status == "pending")
+                              .order_by(FlowProposal.id.desc()).limit(1)).one()
+        target = (admin, proposal.account_id, proposal.id, proposal.row_version)
+    review.reject(engine, *target, "Covered by an existing flow")
+    engine.dispose()
 
 
 def check_gaps(page, role: str, screenshots: Path) -> None:

@@ -223,7 +223,7 @@ def test_an_analyst_gets_every_export_with_a_description(seeded):
     assert app.title[0].value == "Exports"
     assert [b.label for b in app.get("download_button")] == [
         "Download sessions", "Download metrics", "Download knowledge gaps", "Download flow proposals",
-        "Download impact of published changes"]
+        "Download impact of published changes", "Download activity"]
 
 
 def test_the_sessions_export_is_formula_safe_and_only_this_account(seeded):

@@ -56,6 +56,8 @@ def texts(app) -> str:
     ("analytics", {"period": "12345678901234567890"}),
     ("exports", {"period": "custom", "start": "2026-13-45", "end": "x"}),
     ("flows", {"flow": "2147483648"}),
+    ("activity", {"entry": "2147483648"}),
+    ("activity", {"page": "-2", "from": "0001-01-01", "flow": "1e3"}),
 ])
 def test_a_junk_or_out_of_range_number_in_the_link_is_ignored_with_a_notice(alpha, path, query):
     app = go_to(signed_in_app("admin@alpha.example", **query), path)

@@ -177,9 +177,10 @@ def test_the_sign_in_page_offers_single_sign_on_when_configured(seeded):
 
 @pytest.mark.parametrize("email, pages", [
     ("admin@alpha.example", ["Home", "Review queue", "Flows", "Knowledge gaps", "Analytics", "Exports",
-                             "Script generator"]),
-    ("manager@alpha.example", ["Home", "Review queue", "Flows", "Knowledge gaps", "Analytics", "Script generator"]),
-    ("analyst@alpha.example", ["Home", "Knowledge gaps", "Analytics", "Exports"]),
+                             "Script generator", "Activity"]),
+    ("manager@alpha.example", ["Home", "Review queue", "Flows", "Knowledge gaps", "Analytics", "Script generator",
+                               "Activity"]),
+    ("analyst@alpha.example", ["Home", "Knowledge gaps", "Analytics", "Exports", "Activity"]),
 ])
 def test_the_navigation_shows_each_role_its_pages(seeded, email, pages):
     assert navigation_titles(signed_in_app(email)) == pages
