@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Principal, authorize
-from core.gaps.queries import read_first_session_start
+from core.comparison import Comparison, previous_period_covered, previous_period_thin, read_first_session_start
 from core.metrics.cases import fetch_cases
 from core.metrics.figures import Number, Section
 from core.metrics.flows import shape_flows
@@ -28,20 +28,6 @@ from core.metrics.window import MetricsFilters, Window
 from core.report_settings import report_settings
 
 FLAT_HEADER = ("section", "dimension", "key", "metric", "value", "previous_value", "change")
-# The previous period is a thin yardstick below this many sessions, or below this share of the
-# period's own: a change against it is shown with that warning, never alone.
-THIN_SESSIONS = 20
-THIN_SHARE = 0.25
-
-
-def previous_period_covered(first_session_at: datetime | None, previous_start: datetime) -> bool:
-    """Whether the account's data reaches back to the previous period's start (as the knowledge-gap
-    report decides it): if its first session came later, the previous period is no yardstick."""
-    return first_session_at is not None and first_session_at <= previous_start
-
-
-def previous_period_thin(sessions_now: int, sessions_before: int) -> bool:
-    return sessions_before < THIN_SESSIONS or sessions_before < THIN_SHARE * sessions_now
 
 
 @dataclass(frozen=True)
@@ -66,6 +52,11 @@ class MetricsReport:
         """True when the previous period (as filtered) holds few sessions against this one."""
         sessions = self["volume"]["sessions"]
         return previous_period_thin(sessions.value or 0, sessions.previous or 0)
+
+    @property
+    def comparison(self) -> Comparison:
+        return Comparison(self.previous_period_covered, self.previous_period_thin,
+                          self["volume"]["sessions"].previous or 0, self.first_session_at, self.previous_start)
 
     def __getitem__(self, name: str) -> Section:
         for section in self.sections:

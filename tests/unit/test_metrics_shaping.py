@@ -9,7 +9,7 @@ import pytest
 from core.metrics.figures import Figure, breakdown, grouped_counts, percent, ratio
 from core.metrics.flows import NO_FLOW, shape_flows
 from core.metrics.medians import median, median_from_middle
-from core.metrics.report import previous_period_covered, previous_period_thin
+from core.comparison import Comparison, previous_period_covered, previous_period_thin
 from core.metrics.sessions import CubeRow, outcome_figures
 from core.metrics.tiers import shape_tiers
 from core.metrics.volume import day_lag, shape_days
@@ -151,3 +151,12 @@ def test_a_previous_period_is_thin_under_twenty_sessions_or_a_quarter_of_this_on
                                           (None, "–")])
 def test_a_rate_shows_with_one_decimal(share, shown):
     assert percent(share) == shown
+
+
+def test_a_change_against_a_full_previous_period_shows_as_it_is():
+    full = Comparison(covered=True, thin=False, previous_sessions=400, first_session_at=NOW - timedelta(days=400),
+                      previous_start=NOW - timedelta(days=60))
+
+    assert full.change("-2.5 pp") == "-2.5 pp"
+    assert full.colour("inverse") == "inverse"
+    assert full.sentence() == ""
