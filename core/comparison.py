@@ -66,6 +66,7 @@ class Comparison:
             return (f"No changes shown: the account's data {since}, after the previous period's start "
                     f"({self.previous_start:%d %b %Y}), so that period is no yardstick.")
         if self.thin:
-            return (f"The previous period is thin: {self.previous_sessions:,} sessions (fewer than "
+            sessions = "session" if self.previous_sessions == 1 else "sessions"
+            return (f"The previous period is thin: {self.previous_sessions:,} {sessions} (fewer than "
                     f"{THIN_SESSIONS} or than a quarter of this period's), so its changes are greyed.")
         return ""

@@ -113,6 +113,7 @@ def flows_table(report: MetricsReport, names: dict[str, str]) -> None:
 CLIENT_COLUMNS = ("sessions", "with_outcome", "resolved", "escalated", "resolution_rate", "escalation_rate",
                   "tickets", "closed_out_cases", "first_contact_resolutions", "first_contact_resolution_rate",
                   "sla_judged_tickets", "sla_breaches", "sla_breach_rate")
+CLIENT_ROW_PX = 35  # Streamlit's default row height
 CLIENT_SHOWN = ("sessions", "resolution_rate", "escalation_rate", "first_contact_resolution_rate", "tickets",
                 "sla_breaches", "sla_breach_rate")
 
@@ -128,18 +129,20 @@ def clients_table(report: MetricsReport) -> None:
         frame = _as_percent(pd.DataFrame([{"client": g.key, **{n: g[n].value for n in CLIENT_SHOWN},
                                            "previous_sessions": g["sessions"].previous} for g in groups]),
                             ("resolution_rate", "escalation_rate", "first_contact_resolution_rate", "sla_breach_rate"))
-        st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", key="an_table_clients", column_config={
-            "client": st.column_config.TextColumn("Client", width=250, help="The client company on the PSA ticket."),
-            "sessions": _count_column("Sessions", 72),
-            "resolution_rate": _rate_column("Resolved %", 90, "Resolved, of the sessions with an outcome."),
+        # Every client in view (a dozen is usual) and widths that fit beside the sidebar at 1,400 px.
+        st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", key="an_table_clients",
+                     height=min(CLIENT_ROW_PX * (len(frame) + 1) + 3, 600), column_config={
+            "client": st.column_config.TextColumn("Client", width=210, help="The client company on the PSA ticket."),
+            "sessions": _count_column("Sessions", 70),
+            "resolution_rate": _rate_column("Resolved %", 88, "Resolved, of the sessions with an outcome."),
             "escalation_rate": _rate_column("Escalated %", 92, "Escalated, of the sessions with an outcome."),
             "first_contact_resolution_rate": _rate_column(
-                "First contact %", 112, "Closed-out cases (a ticket, or a session without one) resolved by a "
+                "First contact %", 108, "Closed-out cases (a ticket, or a session without one) resolved by a "
                                         "single session."),
-            "tickets": _count_column("Tickets", 66),
-            "sla_breaches": _count_column("SLA breaches", 100, "Tickets closed after their SLA due time."),
-            "sla_breach_rate": _rate_column("Breach %", 80, "SLA breaches, of the closed tickets with a due time."),
-            "previous_sessions": _count_column("Before", 62, "Sessions in the previous period of the same length."),
+            "tickets": _count_column("Tickets", 62),
+            "sla_breaches": _count_column("SLA breaches", 96, "Tickets closed after their SLA due time."),
+            "sla_breach_rate": _rate_column("Breach %", 74, "SLA breaches, of the closed tickets with a due time."),
+            "previous_sessions": _count_column("Before", 60, "Sessions in the previous period of the same length."),
         })
     else:
         st.caption("No ticket in this period names a client company, so there is no breakdown by client.")

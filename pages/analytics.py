@@ -130,7 +130,8 @@ def _kpis(report: MetricsReport) -> None:
     for column, (label, value, change, change_text, colour, help_text) in zip([*top, *bottom], cards):
         # Against a previous period the data does not reach there is no change; a thin one is greyed.
         _card(column, label, value, change if compare.covered else None,
-              compare.change(change_text) if change_text else "", compare.colour(colour), help_text)
+              compare.change(change_text) if change_text or not compare.covered else "", compare.colour(colour),
+              help_text)
     if compare.sentence():
         st.caption(trusted(compare.sentence()))
     rows = [
