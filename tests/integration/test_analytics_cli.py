@@ -71,6 +71,14 @@ def test_metrics_as_text_shows_each_section_with_the_previous_period(demo_url):
     assert "was" in result.stdout and "pts)" in result.stdout
 
 
+def test_metrics_as_text_make_no_change_against_a_period_before_the_data(demo_url):
+    result = run_core(demo_url, "metrics", "--account", "northwind-it", "--days", "90")  # the demo holds 90 days
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes: the account's data starts after the previous period does" in result.stdout
+    assert "was" in result.stdout and "pts)" not in result.stdout and "(+" not in result.stdout
+
+
 def test_metrics_for_an_unknown_account_is_an_error(demo_url):
     result = run_core(demo_url, "metrics", "--account", "nobody")
 
