@@ -868,7 +868,7 @@ ACCOUNT_SLUGS: tuple[str, ...] = (
 # UTC offset of each account's office hours (cycled): a US account peaks in the UK evening.
 ACCOUNT_UTC_OFFSETS: tuple[int, ...] = (0, -5, 1, -6, 0, -8, 10, 1, -5, 0, 2, -7)
 # The client companies an MSP's tickets are for: each account serves CLIENTS_PER_ACCOUNT of them,
-# of very different sizes (Zipf-like weights: the largest has about ten times the smallest's tickets).
+# of very different sizes (Zipf-like weights 1, 1/2 ... 1/12: the largest has twelve times the smallest's tickets).
 CLIENT_COMPANIES: tuple[str, ...] = (
     "Harbor Dental Group", "Bayview Logistics", "Greenfield Law LLP", "Summit Orthopaedics", "Oakridge Schools",
     "Brightwater Accountants", "Mapleleaf Realty", "Riverside Vets", "Northgate Engineering", "Crescent Insurance",

@@ -308,6 +308,14 @@ def test_a_client_filter_narrows_every_figure_to_that_clients_sessions(engine, a
     assert bay.to_dict()["filters"]["company"] == "Bay Logistics"
 
 
+@pytest.mark.parametrize("typed", ["Harbor%", "harbor dental", "Harbor Dental'; DROP TABLE sessions; --", "_",
+                                   "Harbor Dental "])
+def test_a_client_filter_matches_the_name_exactly_whatever_it_holds(engine, acme, typed):
+    # A bound parameter, compared with =: no pattern, no case folding, nothing run.
+    assert report(engine, acme, filters=MetricsFilters(company=typed))["volume"]["sessions"].value == 0
+    assert report(engine, acme, filters=MetricsFilters(company="Harbor Dental"))["volume"]["sessions"].value == 4
+
+
 def test_a_previous_period_before_the_accounts_first_session_is_not_covered(engine):
     young = add_account(engine, "young")
     for days_ago in (3, 10, 40):  # the data starts 40 days back: within the previous 30-day period
