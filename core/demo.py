@@ -287,6 +287,17 @@ class _Account:
         self.engineers = _Pick([(f"{first}.{last}@{slug}.example", rng.uniform(0.6, 1.6)) for first, last in names],
                                [1.0 / (k + 1) ** 0.7 for k in range(len(names))])
         self.day_noise = [rng.uniform(0.85, 1.15) for _ in range(WINDOW_DAYS)]
+        # Drawn last and from a generator of their own, so the clients leave every other figure
+        # of the stream as it was.
+        clients = rng.sample(cat.CLIENT_COMPANIES, cat.CLIENTS_PER_ACCOUNT)
+        self.clients = _Pick(clients, [1.0 / (k + 1) ** cat.CLIENT_SIZE_EXPONENT for k in range(len(clients))])
+        self.client_rng = random.Random(rng.random())
+
+    def client(self) -> str | None:
+        u = self.client_rng.random()
+        if u < cat.INTERNAL_TICKET_SHARE:
+            return None
+        return self.clients((u - cat.INTERNAL_TICKET_SHARE) / (1 - cat.INTERNAL_TICKET_SHARE))
 
     def set_day(self, days_before_anchor: float) -> None:
         weights = [w * (s.problem.trend.at(days_before_anchor) if s.problem else 1.0)
@@ -430,6 +441,7 @@ class _Generator:
         if ticket is not None and opened is not None and t0 - opened[1] < 3 * DAY and self.rng.random() < 0.4:
             earlier = opened[0]
             ticket["id"], ticket["opened_at"] = earlier["id"], earlier.get("opened_at")
+            ticket["company"] = earlier.get("company")
             if ticket.get("closed_at") is not None and ticket.get("opened_at") is not None \
                     and ticket["closed_at"] < ticket["opened_at"]:
                 ticket["closed_at"] = None
@@ -630,6 +642,7 @@ class _Generator:
         return {
             "id": self._ticket_id(account, t0),
             "system": psa.name,
+            "company": account.client(),
             "board": psa.boards[kind],
             "priority": psa.priorities[priority],
             "opened_at": fmt(opened),

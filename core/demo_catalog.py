@@ -867,6 +867,21 @@ ACCOUNT_SLUGS: tuple[str, ...] = (
 )
 # UTC offset of each account's office hours (cycled): a US account peaks in the UK evening.
 ACCOUNT_UTC_OFFSETS: tuple[int, ...] = (0, -5, 1, -6, 0, -8, 10, 1, -5, 0, 2, -7)
+# The client companies an MSP's tickets are for: each account serves CLIENTS_PER_ACCOUNT of them,
+# of very different sizes (Zipf-like weights 1, 1/2 ... 1/12: the largest has twelve times the smallest's tickets).
+CLIENT_COMPANIES: tuple[str, ...] = (
+    "Harbor Dental Group", "Bayview Logistics", "Greenfield Law LLP", "Summit Orthopaedics", "Oakridge Schools",
+    "Brightwater Accountants", "Mapleleaf Realty", "Riverside Vets", "Northgate Engineering", "Crescent Insurance",
+    "Pinecrest Care Homes", "Lakeside Architects", "Redstone Manufacturing", "Bluebird Nurseries",
+    "Ironbridge Freight", "Silverline Recruitment", "Westbrook Pharmacy", "Hillcrest Hotels", "Copperleaf Media",
+    "Stonegate Builders", "Evergreen Charity Trust", "Falcon Aviation Services", "Granite Credit Union",
+    "Meadowbank Surgery", "Kingfisher Opticians", "Thornbury Estates", "Juniper Marketing", "Ashford Solicitors",
+    "Clearwater Labs", "Windmill Bakeries",
+)
+CLIENTS_PER_ACCOUNT = 12
+CLIENT_SIZE_EXPONENT = 1.0
+# Internal work (the MSP's own machines) goes on tickets that name no client.
+INTERNAL_TICKET_SHARE = 0.02
 
 FIRST_NAMES: tuple[str, ...] = (
     "alex", "sam", "jordan", "priya", "tom", "aisha", "liam", "chloe", "marek", "fatima", "noah",

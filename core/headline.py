@@ -9,9 +9,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Principal, authorize
+from core.comparison import Comparison, previous_period_covered, previous_period_thin, read_first_session_start
+from core.metrics.sessions import outcome_figures
 from core.models import ESCALATED_STATUSES, Account, Session
 from core.types import utcnow
-
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,10 @@ class PeriodCounts:
 
     @property
     def resolution_rate(self) -> float | None:
-        """Share of the period's sessions that were resolved; None when there were none."""
-        return self.resolved / self.sessions if self.sessions else None
+        """Resolved, of the period's sessions with an outcome (the active ones left out): the
+        definition Analytics uses, from the same function; None when none has an outcome."""
+        return outcome_figures({"sessions": self.sessions, "resolved": self.resolved,
+                                "active": self.active})["resolution_rate"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Headline(PeriodCounts):
     start: datetime
     end: datetime
     previous: PeriodCounts
+    # When the account's first session started; None: it has none.
+    first_session_at: datetime | None = None
 
     @property
     def days(self) -> int:
@@ -52,6 +57,12 @@ class Headline(PeriodCounts):
     @property
     def previous_start(self) -> datetime:
         return self.start - (self.end - self.start)
+
+    @property
+    def comparison(self) -> Comparison:
+        return Comparison(previous_period_covered(self.first_session_at, self.previous_start),
+                          previous_period_thin(self.sessions, self.previous.sessions), self.previous.sessions,
+                          self.first_session_at, self.previous_start)
 
 
 def headline_numbers(db: OrmSession, actor: Principal, account_id: int, days: int = 30,
@@ -91,7 +102,8 @@ def headline_numbers(db: OrmSession, actor: Principal, account_id: int, days: in
         Session.created_at < end,
     )
     row = db.execute(statement).one()
-    return Headline(*row[:5], start=start, end=end, previous=PeriodCounts(*row[5:]))
+    return Headline(*row[:5], start=start, end=end, previous=PeriodCounts(*row[5:]),
+                    first_session_at=read_first_session_start(db, account_id))
 
 
 def list_accounts(db: OrmSession) -> list[AccountRef]:

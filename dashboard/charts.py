@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.metrics.figures import percent
 from dashboard.text import html_escape
 
 OUTCOME_COLOURS = {"resolved": "#16a34a", "escalated": "#dc2626", "abandoned": "#9ca3af", "active": "#60a5fa"}
@@ -105,7 +106,7 @@ def tier_calibration(rows: Sequence[dict]) -> go.Figure:
         fig.add_bar(
             x=labels, y=[r[name] for r in rows], name=title, marker_color=OUTCOME_COLOURS[outcome],
             customdata=[[r["sessions"]] for r in rows],
-            text=[None if r[name] is None else f"{r[name]:.1%}" for r in rows], textposition="outside",
+            text=[None if r[name] is None else percent(r[name]) for r in rows], textposition="outside",
             cliponaxis=False,
             hovertemplate=f"%{{x}}<br>{title}: %{{y:.1%}}<br>%{{customdata[0]:,}} sessions<extra></extra>",
         )
@@ -126,7 +127,7 @@ def escalation_by_domain(rows: Sequence[dict], overall: float | None) -> go.Figu
         customdata=[[r["escalated"], r["with_outcome"], html_escape(r["domain"])] for r in shown],
         # Inside the bar's end where it fits: the all-domains line, drawn below the bars, would
         # otherwise run through the labels of bars that end just short of it.
-        text=[f"{r['escalation_rate']:.1%}" for r in shown], textposition="auto", insidetextanchor="end",
+        text=[percent(r["escalation_rate"]) for r in shown], textposition="auto", insidetextanchor="end",
         constraintext="none", cliponaxis=False,
         hovertemplate="%{customdata[2]}<br>Escalation rate: %{x:.1%}<br>"
                       "%{customdata[0]:,} escalated of %{customdata[1]:,} sessions with an outcome<extra></extra>",
@@ -134,7 +135,7 @@ def escalation_by_domain(rows: Sequence[dict], overall: float | None) -> go.Figu
     _layout(fig, "Escalation rate by domain", height=max(240, 150 + 32 * len(shown)), showlegend=False)
     if overall is not None:
         fig.add_vline(x=overall, line_dash="dash", line_color="#475569", layer="below",
-                      annotation_text=f"all domains {overall:.1%}", annotation_position="top")
+                      annotation_text=f"all domains {percent(overall)}", annotation_position="top")
     top = max([r["escalation_rate"] or 0 for r in shown] + [overall or 0])
     # Room right of the longest bar for its label; the ticks stop at 100%.
     fig.update_xaxes(title_text="Escalated, of sessions with an outcome", tickformat=".0%",
@@ -176,7 +177,7 @@ def flow_usage(rows: Sequence[dict]) -> go.Figure:
     fig.add_bar(x=[r["resolution_rate"] for r in shown], y=names, orientation="h",
                 marker_color=OUTCOME_COLOURS["resolved"], name="Resolution rate",
                 customdata=[[html_escape(r["flow"]), r["resolved"], r["with_outcome"]] for r in shown],
-                text=[None if r["resolution_rate"] is None else f"{r['resolution_rate']:.1%}" for r in shown],
+                text=[None if r["resolution_rate"] is None else percent(r["resolution_rate"]) for r in shown],
                 textposition="outside", cliponaxis=False,
                 hovertemplate="%{customdata[0]}<br>Resolution rate: %{x:.1%}<br>"
                               "%{customdata[1]:,} resolved of %{customdata[2]:,} sessions with an outcome"

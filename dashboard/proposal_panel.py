@@ -18,6 +18,7 @@ from core import review
 from core.auth import Actor
 from core.headline import AccountRef
 from core.impact.report import ImpactChange, proposal_impact
+from core.metrics.figures import percent
 from core.models import status_words
 from core.review_queue import Evidence, ProposalDetail
 from core.settings import get_settings
@@ -285,8 +286,7 @@ VERDICT_TEXT = {"improved": "improved", "worse": "got worse", "no_clear_change":
                 "too_early": "too early to tell"}
 
 
-def _rate(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
+_rate = percent  # one decimal, as every rate (core.metrics.figures)
 
 
 def _measured(change: ImpactChange) -> None:

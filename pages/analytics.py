@@ -1,7 +1,7 @@
 """Analytics: the account's figures for a period against the one before, as KPI cards and charts,
 each with its data as a formula-safe CSV download.
 
-The period and the domain, board and engineer filters live in the URL query string, so a link
+The period and the domain, board, engineer and client filters live in the URL query string, so a link
 reopens the same view. Every number comes from ``core.metrics`` (SQL aggregates); the page only
 arranges them.
 """
@@ -9,30 +9,29 @@ arranges them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from core.auth import Actor, NotAllowed, authorize
-from core.csv_export import csv_bytes
-from core.flow_catalog import flow_labels, flow_names
+from core.flow_catalog import flow_names
 from core.metrics import MetricsFilters, MetricsReport, build_metrics
-from core.metrics.series import (TierDay, TtrBucket, filter_choices, tier_mix_by_day,
+from core.metrics.figures import percent
+from core.metrics.series import (TierDay, TtrBucket, filter_choices, tier_mix_by_day, tier_mix_rows,
                                  time_to_resolution_distribution)
 from core.metrics.tiers import TIER_ORDER
 from core.settings import get_settings
 from core.types import utcnow
 from dashboard import charts, resources
+from dashboard.analytics_tables import clients_table, download, flows_table, points, shown_change, signed
 from dashboard.periods import Period, period_picker, to_url
 from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
-FILTERS = ("domain", "board", "engineer")
-FILTER_LABELS = {"domain": "Domain", "board": "PSA board", "engineer": "Engineer"}
+FILTERS = ("domain", "board", "engineer", "company")
+FILTER_LABELS = {"domain": "Domain", "board": "PSA board", "engineer": "Engineer", "company": "Client"}
+ALL = {"domain": "All domains", "board": "All boards", "engineer": "All engineers", "company": "All clients"}
 WEEKLY_AFTER_DAYS = 45  # longer periods chart weeks instead of days
 
 
@@ -64,26 +63,6 @@ def _choices(url: str, actor: Actor, account_id: int, period: Period) -> dict[st
         return filter_choices(db, account_id, days=period.days, now=period.now())
 
 
-# --- formatting --------------------------------------------------------------------------------
-
-def pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def signed(change: float | None, unit: str, scale: float = 1) -> str:
-    """A change to 1 decimal with its sign and unit; "" when there is none."""
-    return "" if change is None else f"{round(change * scale, 1) + 0.0:+.1f} {trusted(unit)}"  # + 0.0: no "-0.0"
-
-
-def points(change: float | None) -> str:
-    return signed(change, "pp", 100)
-
-
-def shown_change(change: float | None, scale: float = 100) -> float | None:
-    """The change as the card shows it (1 decimal): a change that rounds to 0 gets no arrow or colour."""
-    return None if change is None else round(change * scale, 1)
-
-
 # --- the filters <-> the URL -------------------------------------------------------------------
 
 def _filters(url: str, actor: Actor, account_id: int, period: Period, columns) -> MetricsFilters:
@@ -96,8 +75,7 @@ def _filters(url: str, actor: Actor, account_id: int, period: Period, columns) -
         current = st.session_state[key]
         # A value from a link that the period does not hold stays selectable (it just shows nothing).
         options = sorted({*choices[name], *([current] if current else [])})
-        column.selectbox(FILTER_LABELS[name], options, key=key, index=None,
-                         placeholder=f"All {FILTER_LABELS[name].lower()}s" if name != "board" else "All boards")
+        column.selectbox(FILTER_LABELS[name], options, key=key, index=None, placeholder=ALL[name])
         chosen[name] = st.session_state[key]
         if chosen[name]:
             if st.query_params.get(name) != chosen[name]:
@@ -109,15 +87,6 @@ def _filters(url: str, actor: Actor, account_id: int, period: Period, columns) -
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "x"
-
-
-# --- downloads ---------------------------------------------------------------------------------
-
-def download(label: str, header: Sequence[str], rows: Sequence[Sequence[Any]], what: str, key: str) -> None:
-    """A CSV download of a chart's or table's data, written by core's formula-safe writer."""
-    name = st.session_state["_an_file_stem"]
-    st.download_button(trusted(f"{label} (CSV)"), csv_bytes(header, rows), file_name=f"{name}-{what}.csv",
-                       mime="text/csv", icon=":material/download:", key=key, type="tertiary")
 
 
 # --- the sections ------------------------------------------------------------------------------
@@ -136,14 +105,14 @@ def _kpis(report: MetricsReport) -> None:
     cards = [
         ("Sessions", f"{sessions.value:,}", sessions.change, f"{sessions.change:+,}", "off",
          "Sessions started in the period, still active ones included."),
-        ("Resolution rate", pct(volume["resolution_rate"].value), shown_change(volume["resolution_rate"].change),
+        ("Resolution rate", percent(volume["resolution_rate"].value), shown_change(volume["resolution_rate"].change),
          points(volume["resolution_rate"].change), "normal",
          "Resolved, of the sessions with an outcome (resolved, escalated or abandoned); "
          "the change is in percentage points."),
-        ("Escalation rate", pct(volume["escalation_rate"].value), shown_change(volume["escalation_rate"].change),
+        ("Escalation rate", percent(volume["escalation_rate"].value), shown_change(volume["escalation_rate"].change),
          points(volume["escalation_rate"].change), "inverse",
          "Escalated or requesting escalation, of the sessions with an outcome."),
-        ("First-contact resolution", pct(resolution["first_contact_resolution_rate"].value),
+        ("First-contact resolution", percent(resolution["first_contact_resolution_rate"].value),
          shown_change(resolution["first_contact_resolution_rate"].change),
          points(resolution["first_contact_resolution_rate"].change), "normal",
          "Closed-out cases (a PSA ticket, or a session without one) resolved by a single session."),
@@ -151,14 +120,20 @@ def _kpis(report: MetricsReport) -> None:
          signed(ttr.change, "h"), "inverse",
          "Per resolved case: from the ticket's opening (else the session's start) to its closing "
          "(else the resolving session's end)."),
-        ("SLA breach rate", pct(psa["sla_breach_rate"].value), shown_change(psa["sla_breach_rate"].change),
+        ("SLA breach rate", percent(psa["sla_breach_rate"].value), shown_change(psa["sla_breach_rate"].change),
          points(psa["sla_breach_rate"].change), "inverse",
          f"Tickets closed after their SLA due time, of the {psa['sla_judged_tickets'].value:,} closed "
          "tickets with a due time."),
     ]
+    compare = report.comparison
     top, bottom = st.columns(3), st.columns(3)
-    for column, card in zip([*top, *bottom], cards):
-        _card(column, *card)
+    for column, (label, value, change, change_text, colour, help_text) in zip([*top, *bottom], cards):
+        # Against a previous period the data does not reach there is no change; a thin one is greyed.
+        _card(column, label, value, change if compare.covered else None,
+              compare.change(change_text) if change_text or not compare.covered else "", compare.colour(colour),
+              help_text)
+    if compare.sentence():
+        st.caption(trusted(compare.sentence()))
     rows = [
         ("sessions", "count", sessions.value, sessions.previous, sessions.change),
         *((name, "share (0-1)", volume[name].value, volume[name].previous, volume[name].change)
@@ -167,6 +142,8 @@ def _kpis(report: MetricsReport) -> None:
         ("median_time_to_resolution", "hours", *_triple(ttr)),
         ("sla_breach_rate", "share (0-1)", *_triple(psa["sla_breach_rate"])),
     ]
+    if not compare.covered:  # the CSV makes no change the page does not make
+        rows = [(*row[:4], None) for row in rows]
     download("Headline figures", ("metric", "unit", "value", "previous_value", "change"), rows, "headline",
              "an_dl_headline")
 
@@ -189,26 +166,13 @@ def _over_time(report: MetricsReport, data: Analytics, weekly: bool) -> None:
              f"outcomes-by-{unit}", "an_dl_volume")
 
 
-def _tier_rows(data: Analytics, weekly: bool) -> list[dict]:
-    """The tier mix per day, or summed into ISO weeks (keyed by their Monday)."""
-    sums: dict[tuple[str, str], int] = {}
-    for row in data.tier_days:
-        day = date.fromisoformat(row.day)
-        key = (day - timedelta(days=day.weekday())).isoformat() if weekly else row.day
-        sums[(key, row.tier)] = sums.get((key, row.tier), 0) + row.sessions
-    totals: dict[str, int] = {}
-    for (key, _), n in sums.items():
-        totals[key] = totals.get(key, 0) + n
-    return [{"key": key, "tier": tier, "sessions": n, "total": totals[key]} for (key, tier), n in sums.items()]
-
-
 def _tiers(report: MetricsReport, data: Analytics, weekly: bool) -> None:
-    mix = _tier_rows(data, weekly)
+    mix = tier_mix_rows(data.tier_days, weekly)
     st.plotly_chart(charts.tier_mix_over_time(mix, weekly), width="stretch", key="an_chart_tier_mix")
     unit = "week" if weekly else "day"
     download("Tier mix", (unit, "tier", "sessions", "sessions_that_" + unit, "share"),
-             [(r["key"], r["tier"], r["sessions"], r["total"], (r["sessions"] / r["total"]) if r["total"] else None)
-              for r in mix], f"tier-mix-by-{unit}", "an_dl_tier_mix")
+             [(r["key"], r["tier"], r["sessions"], r["total"], r["share"]) for r in mix],
+             f"tier-mix-by-{unit}", "an_dl_tier_mix")
 
 
 def _calibration(report: MetricsReport) -> None:
@@ -254,51 +218,6 @@ def _ttr(report: MetricsReport, data: Analytics) -> None:
              "time-to-resolution", "an_dl_ttr")
 
 
-FLOW_COLUMNS = ("sessions", "resolved", "with_outcome", "resolution_rate", "escalation_rate", "mean_handle_minutes")
-
-
-def _flows(report: MetricsReport, names: dict[str, str]) -> None:
-    flows = report["flows"]
-    groups = list(flows.breakdowns["flow"])  # a flow used only last period is listed too
-    label = flow_labels([g.key for g in groups], names)
-    used = [g for g in groups if g["sessions"].value]
-    if used:
-        rows = [{"flow": label[g.key], **{n: g[n].value for n in FLOW_COLUMNS}} for g in used]
-        st.plotly_chart(charts.flow_usage(rows), width="stretch", key="an_chart_flows")
-    more = (f" The chart shows the {charts.MAX_BARS} most used; the table and the CSV have them all."
-            if len(used) > charts.MAX_BARS else "")
-    st.caption(f"{pct(flows['flow_match_share'].value)} of sessions matched a flow "
-               f"({points(flows['flow_match_share'].change) or 'none before'}); "
-               f"{flows['flows_used'].value:,} flows used.{trusted(more)}")
-    if groups:
-        frame = pd.DataFrame([{"flow": label[g.key], **{n: g[n].value for n in FLOW_COLUMNS},
-                               "previous_sessions": g["sessions"].previous,
-                               "previous_resolution_rate": g["resolution_rate"].previous} for g in groups])
-        for rate in ("resolution_rate", "escalation_rate", "previous_resolution_rate"):
-            frame[rate] = frame[rate].astype("float64") * 100  # shown as "71.7%"; the CSV keeps fractions
-        # Short headers, each explained in its tooltip: the nine columns fit the page without scrolling.
-        st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", key="an_table_flows", column_config={
-            "flow": st.column_config.TextColumn("Flow", width=285, help="The flow's name (its id where no flow has it)."),
-            "sessions": st.column_config.NumberColumn("Sessions", format="localized", width=72),
-            "resolved": st.column_config.NumberColumn("Resolved", format="localized", width=72),
-            "with_outcome": st.column_config.NumberColumn(
-                "Ended", format="localized", width=62, help="Sessions with an outcome: resolved, escalated or abandoned."),
-            "resolution_rate": st.column_config.NumberColumn(
-                "Resolved %", format="%.1f%%", width=90, help="Resolution rate: resolved, of the sessions with an outcome."),
-            "escalation_rate": st.column_config.NumberColumn(
-                "Escalated %", format="%.1f%%", width=92, help="Escalation rate: escalated, of the sessions with an outcome."),
-            "mean_handle_minutes": st.column_config.NumberColumn(
-                "Handle", format="%.1f min", width=80, help="Mean handle time: from start to end of a session, in minutes."),
-            "previous_sessions": st.column_config.NumberColumn(
-                "Before", format="localized", width=62, help="Sessions in the previous period of the same length."),
-            "previous_resolution_rate": st.column_config.NumberColumn(
-                "Before %", format="%.1f%%", width=78, help="Resolution rate (resolved %) in the previous period."),
-        })
-    download("Flows", ("flow", *FLOW_COLUMNS, "previous_sessions", "previous_resolution_rate"),
-             [(g.key, *(g[n].value for n in FLOW_COLUMNS), g["sessions"].previous, g["resolution_rate"].previous)
-              for g in groups], "flows", "an_dl_flows")
-
-
 def _section(render: Callable[[], None]) -> None:
     with st.container(border=True):  # each chart carries its own title
         render()
@@ -318,7 +237,7 @@ def analytics_page() -> None:
     st.session_state["_an_account"] = account.id
 
     with st.container():
-        period_column, *filter_columns = st.columns([2.2, 1, 1, 1], vertical_alignment="bottom")
+        period_column, *filter_columns = st.columns([2.2, 1, 1, 1, 1], vertical_alignment="bottom")
         period = period_picker("an", period_column)
         to_url(period)
         try:
@@ -356,4 +275,5 @@ def analytics_page() -> None:
             with column:
                 _section(render)
     _section(lambda: _ttr(report, data))
-    _section(lambda: _flows(report, data.flow_names))
+    _section(lambda: flows_table(report, data.flow_names))
+    _section(lambda: clients_table(report))

@@ -12,6 +12,7 @@ from core.csv_export import csv_bytes
 from core.exports import IMPACT_HEADER, impact_rows
 from core.flow_catalog import FlowDetail, flow_detail, flow_list
 from core.impact.detail import ChangeDetail, FlowImpact, flow_impact
+from core.metrics.figures import percent
 from core.settings import get_settings
 from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
@@ -102,8 +103,7 @@ VERDICT_BADGE = {
 }
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
+_pct = percent  # one decimal, as every rate (core.metrics.figures)
 
 
 def _pts(value: float | None) -> str:
@@ -202,7 +202,7 @@ def flows_page() -> None:
         left, middle, right = st.columns(3)
         left.metric("Sessions matched", f"{numbers['sessions']:,}", border=True)
         rate = numbers["resolution_rate"]
-        middle.metric("Resolution rate", "–" if pd.isna(rate) else f"{rate:.1%}", border=True)
+        middle.metric("Resolution rate", percent(None if pd.isna(rate) else rate), border=True)
         last = numbers["last_used"]
         right.metric("Last used", "never" if pd.isna(last) else f"{last:%d %b %Y}", border=True)
 

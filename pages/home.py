@@ -7,6 +7,7 @@ import streamlit as st
 from core.auth import Actor
 from core.headline import Headline, headline_numbers
 from core.impact.report import ImpactChange, published_changes
+from core.metrics.figures import percent
 from core.settings import get_settings
 from dashboard import page_links, resources
 from dashboard.text import md_escape, trusted
@@ -68,10 +69,6 @@ def _published_changes(changes: tuple[ImpactChange, ...], account_slug: str) -> 
         right.markdown(f"{VERDICT_TEXT[c.verdict]} published {c.published_at:%d %b %Y}")
 
 
-def _rate(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
 def _card(column, label: str, value: str, change: float | None, change_text: str | None, colour: str,
           help_text: str) -> None:
     # A string delta gets its arrow and colour from its first character, so "+0" would show
@@ -84,28 +81,36 @@ def _card(column, label: str, value: str, change: float | None, change_text: str
 
 def _metrics(h: Headline) -> None:
     before = h.previous
+    compare = h.comparison
     points = None
     if h.resolution_rate is not None and before.resolution_rate is not None:
         points = round((h.resolution_rate - before.resolution_rate) * 100, 1) + 0.0  # no "-0.0"
+
+    def card(column, label: str, value: str, change, change_text: str | None, colour: str, help_text: str) -> None:
+        # Against a previous period the data does not reach there is no change; a thin one is greyed.
+        _card(column, label, value, change if compare.covered else None, compare.change(change_text),
+              compare.colour(colour), help_text)
+
     # Two rows of three: six cards in one row leave too little room for "100.0%" on a laptop.
     top, bottom = st.columns(3), st.columns(3)
-    _card(top[0], "Sessions", f"{h.sessions:,}", h.sessions - before.sessions,
-          f"{h.sessions - before.sessions:+,}", "off", "Sessions started in the period.")
-    _card(top[1], "Resolved", f"{h.resolved:,}", h.resolved - before.resolved,
-          f"{h.resolved - before.resolved:+,}", "normal", "Of those, resolved with the copilot.")
-    _card(top[2], "Resolution rate", _rate(h.resolution_rate), points,
-          "none before" if points is None else f"{points:+.1f} pp", "normal",
-          "Resolved sessions as a share of all sessions started in the period, those still active "
-          "included (Analytics leaves active sessions out, so its rate is a little higher); "
-          "the change is in percentage points.")
-    _card(bottom[0], "Escalated", f"{h.escalated:,}", h.escalated - before.escalated,
-          f"{h.escalated - before.escalated:+,}", "inverse",
-          "Escalated, or waiting for an escalation to be accepted.")
-    _card(bottom[1], "Abandoned", f"{h.abandoned:,}", h.abandoned - before.abandoned,
-          f"{h.abandoned - before.abandoned:+,}", "inverse", "Given up without a resolution or escalation.")
+    card(top[0], "Sessions", f"{h.sessions:,}", h.sessions - before.sessions,
+         f"{h.sessions - before.sessions:+,}", "off", "Sessions started in the period.")
+    card(top[1], "Resolved", f"{h.resolved:,}", h.resolved - before.resolved,
+         f"{h.resolved - before.resolved:+,}", "normal", "Of those, resolved with the copilot.")
+    card(top[2], "Resolution rate", percent(h.resolution_rate), points,
+         "none before" if points is None else f"{points:+.1f} pp", "normal",
+         "Resolved, of the sessions with an outcome (resolved, escalated or abandoned): the same figure "
+         "as on Analytics; the change is in percentage points.")
+    card(bottom[0], "Escalated", f"{h.escalated:,}", h.escalated - before.escalated,
+         f"{h.escalated - before.escalated:+,}", "inverse",
+         "Escalated, or waiting for an escalation to be accepted.")
+    card(bottom[1], "Abandoned", f"{h.abandoned:,}", h.abandoned - before.abandoned,
+         f"{h.abandoned - before.abandoned:+,}", "inverse", "Given up without a resolution or escalation.")
     # Sessions of the previous period have had a whole period to end: comparing the ones still
     # active with them says nothing, so this card shows no change.
     _card(bottom[2], "Still active", f"{h.active:,}", None, None, "off", "Started in the period and not ended yet.")
+    if compare.sentence():
+        st.caption(trusted(compare.sentence()))
 
 
 def home() -> None:

@@ -142,6 +142,7 @@ def queue_frame(rows):
     frame = rows.assign(
         proposal_type=rows["proposal_type"].map(TYPE_LABEL),
         status=rows["status"].str.capitalize(),
+        confidence=rows["confidence"].astype("float64") * 100,  # shown "62.5%", one decimal as every share
         title=[t.removeprefix(NEW_FLOW_TITLE_PREFIX) if kind == "new_flow" else t
                for t, kind in zip(rows["title"], rows["proposal_type"])],
     )
@@ -161,8 +162,8 @@ def _table(page: QueuePage) -> int | None:
         column_config={
             "title": st.column_config.TextColumn("Title", width=265,
                                                  help="The full title and the summary show when you select a row."),
-            "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0,
-                                                          format="percent", width=95),
+            "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=100.0,
+                                                          format="%.1f%%", width=95),
             "support_count": st.column_config.NumberColumn("Sessions", width=70, format="localized",
                                                            help="Sessions that support the proposal."),
             "expected_per_month": st.column_config.NumberColumn(

@@ -14,6 +14,7 @@ from core.commands import OPERATOR, ready_engine
 from core.db import unit_of_work
 from core.exports import DEFAULT_DAYS, EXPORTS, account_request, write_export
 from core.metrics import MetricsFilters, MetricsReport, build_metrics
+from core.metrics.figures import percent
 from core.models import Account
 
 # Exports that read everything unless --days is given; the others default to DEFAULT_DAYS.
@@ -28,6 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     metrics.add_argument("--domain", help="only sessions of this problem domain")
     metrics.add_argument("--board", help="only sessions whose PSA ticket is on this board")
     metrics.add_argument("--engineer", help="only this engineer's sessions")
+    metrics.add_argument("--company", help="only sessions whose PSA ticket is for this client company")
     metrics.set_defaults(handler=run_metrics)
 
     export = commands.add_parser("export", help="write a CSV file (UTF-8, RFC 4180, formula-safe)")
@@ -49,7 +51,7 @@ def _positive(text: str) -> int:
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    filters = MetricsFilters(domain=args.domain, board=args.board, engineer=args.engineer)
+    filters = MetricsFilters(domain=args.domain, board=args.board, engineer=args.engineer, company=args.company)
     with unit_of_work(ready_engine()) as db:
         account_id = db.scalar(select(Account.id).where(Account.slug == args.account))
         if account_id is None:
@@ -106,20 +108,25 @@ def _show(value) -> str:
     return f"{value:,}"
 
 
-def _show_rate(value) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
+_show_rate = percent
 
 
 def describe(slug: str, report: MetricsReport) -> str:
     """The report's totals as text; the breakdowns are in --json and the metrics export."""
     lines = [f"{slug}: sessions started {report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M} UTC "
              f"({report.days} days), against the {report.days} days before"]
+    compare = report.previous_period_covered
+    if not compare:
+        lines.append("No changes: the account's data starts after the previous period does, so it is no yardstick.")
+    elif report.previous_period_thin:
+        lines.append(f"The previous period is thin ({report['volume']['sessions'].previous:,} sessions): "
+                     "read its changes with care.")
     for section in report.sections:
         lines.append(f"\n{section.name}")
         for name, figure in section.totals.items():
             is_rate = name.endswith(("_rate", "_share", "_share_of_resolved"))
             show = _show_rate if is_rate else _show
-            change = figure.change
+            change = figure.change if compare else None
             if change is None:
                 delta = ""
             elif is_rate:

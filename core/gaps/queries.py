@@ -19,6 +19,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session as OrmSession
 
 from core import step_rollup
+from core.comparison import read_first_session_start as first_session_start
 from core.metrics.sql import count_if, lower_trim
 from core.models import ESCALATED_STATUSES, FINISHED_STATUSES, FLAGGED_STEP, Flow, FlowVersion, Session, Step
 
@@ -116,9 +117,9 @@ def read_flows(db: OrmSession, account_id: int) -> dict[str, FlowInfo]:
     return {r.external_id: FlowInfo(r.external_id, r.name, r.domain, r.tree or {}) for r in rows}
 
 
-def read_first_session_start(db: OrmSession, account_id: int) -> datetime | None:
-    """When the account's first session started (the emerging flag needs a previous period with data)."""
-    return db.scalar(select(func.min(Session.created_at)).where(Session.account_id == account_id))
+# When the account's first session started: the emerging flag needs a previous period with data,
+# as the Analytics and Home changes do (one definition, in core.comparison).
+read_first_session_start = first_session_start
 
 
 # --- steps: one pass for weak_options, failing_action and the reach of dead_end ------------------

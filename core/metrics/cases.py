@@ -13,6 +13,8 @@ is still active.
 - **Time spent per ticket**: the ticket's ``time_spent_minutes`` as the PSA reports it (the
   largest value the ticket's sessions carry; the PSA keeps a running total per ticket).
 - **SLA breach**: a ticket closed after its ``sla_due_at``. Rate: of tickets with both.
+- **Client**: the ticket's ``psa_company`` (the largest its sessions carry); a case without one
+  (no ticket, or a ticket without a company) counts under ``core.metrics.psa.NO_COMPANY``.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from core.metrics.figures import Counts
 from core.metrics.medians import median_query
 from core.metrics.sql import count_if, seconds_between
 from core.metrics.tiers import handle_columns
-from core.metrics.window import ACTIVE, RESOLVED, Window
+from core.metrics.window import ACTIVE, ESCALATED, RESOLVED, Window
 from core.models import Session
 
 CASE_COUNTS = ("cases", "sessions", "closed_out", "resolved_cases", "first_contact",
                "ttr_seconds", "ttr_cases", "time_spent_minutes", "time_spent_tickets", "sla_judged", "sla_breached")
+# Sessions (not cases) per client and the period each started in, as the session cube counts
+# them, so that a client's resolution and escalation rates add up to the account's.
+SESSION_COUNTS = ("sessions", "with_outcome", "resolved", "escalated")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,16 @@ class CaseRow:
     ticketed: bool
     board: str | None
     priority: str | None
+    company: str | None
+    counts: Counts
+
+
+@dataclass(frozen=True)
+class ClientSessions:
+    """The sessions of one client (None: no company recorded) started in one period."""
+
+    is_current: int
+    company: str | None
     counts: Counts
 
 
@@ -111,7 +126,8 @@ class CaseTable:
 
     def __init__(self, window: Window):
         ticket = Session.psa_ticket_id
-        sessions = (select(ticket.label("ticket"), *self._figures(window, _Single), *handle_columns())
+        sessions = (select(ticket.label("ticket"), *self._figures(window, _Single), *handle_columns(),
+                           ESCALATED.label("escalated"))
                     .where(*window.conditions()).cte("window_sessions"))
         s = sessions.c
         several = (select(s.ticket).where(s.ticket.is_not(None)).group_by(s.ticket).having(func.count() > 1)
@@ -144,6 +160,7 @@ class CaseTable:
             has_ticket.label("has_ticket"),
             agg.max(Session.psa_board).label("board"),
             agg.max(Session.psa_priority).label("priority"),
+            agg.max(Session.psa_company).label("company"),
             agg.count().label("sessions"),
             closed_out.label("closed_out"),
             is_resolved.label("resolved"),
@@ -163,11 +180,12 @@ MEDIAN_COLUMNS = {"ttr": ("ttr_seconds", "ttr_cases"), "spent": ("time_spent_min
                   "handle": ("ttr_seconds", "ttr_cases")}
 
 
-def fetch_cases(db: OrmSession, window: Window) -> tuple[list[CaseRow], dict[str, list[tuple]], list[tuple]]:
-    """The case cube per (period, ticketed, board, priority); the middle values per period of
+def fetch_cases(db: OrmSession, window: Window
+                ) -> tuple[list[CaseRow], dict[str, list[tuple]], list[tuple], list[ClientSessions]]:
+    """The case cube per (period, ticketed, board, priority, company); the middle values per period of
     time to resolution (seconds) and time spent per ticket (minutes); and the middle values of
     the sessions' handle time (seconds) per period and tier, as ``core.metrics.tiers`` reads them:
-    (is_current, tier or '*', middle_sum, middle_weight).
+    (is_current, tier or '*', middle_sum, middle_weight); and the sessions per period and client.
 
     One statement, so the sessions are read and grouped into cases a single time.
     """
@@ -179,17 +197,27 @@ def fetch_cases(db: OrmSession, window: Window) -> tuple[list[CaseRow], dict[str
         count_if(c.sla_judged), count_if(c.breached),
     ]
     # Per time spent as well, so that its median reads these few rows instead of the cases again.
-    by_spent = (select(c.is_current, c.has_ticket, c.board, c.priority, c.spent,
+    by_spent = (select(c.is_current, c.has_ticket, c.board, c.priority, c.company, c.spent,
                        *(m.label(name) for m, name in zip(measures, CASE_COUNTS)))
-                .group_by(c.is_current, c.has_ticket, c.board, c.priority, c.spent).cte("case_cube"))
+                .group_by(c.is_current, c.has_ticket, c.board, c.priority, c.company, c.spent).cte("case_cube"))
     f = by_spent.c
+    no_sessions = [null().label(f"session_{name}") for name in SESSION_COUNTS]
     cube = (
         select(literal("cube").label("part"), f.is_current, f.has_ticket.label("ticketed"), f.board, f.priority,
-               null().label("tier"), *(func.sum(f[name]).label(name) for name in CASE_COUNTS))
-        .group_by(f.is_current, f.has_ticket, f.board, f.priority)
+               f.company, null().label("tier"), *(func.sum(f[name]).label(name) for name in CASE_COUNTS),
+               *no_sessions)
+        .group_by(f.is_current, f.has_ticket, f.board, f.priority, f.company)
+    )
+    s = k.sessions.c
+    clients = (
+        select(literal("clients"), s.is_current, null(), null(), null(), s.company, null(),
+               *(null() for _ in CASE_COUNTS),
+               func.count(), count_if(s.closed_out), count_if(s.resolved), count_if(s.escalated))
+        .group_by(s.is_current, s.company)
     )
     parts = [
         cube,
+        clients,
         _medians("ttr", select(c.is_current, c.ttr.label("value")), ["is_current"]),
         _medians("spent", select(f.is_current, f.spent.label("value"), f.cases.label("weight")), ["is_current"]),
         _medians("handle", select(k.sessions.c.is_current, k.sessions.c.tier, k.sessions.c.handle.label("value")),
@@ -198,18 +226,23 @@ def fetch_cases(db: OrmSession, window: Window) -> tuple[list[CaseRow], dict[str
     cube_rows: list[CaseRow] = []
     medians_by_part: dict[str, list[tuple]] = {"ttr_seconds": [], "time_spent_minutes": []}
     handle_medians: list[tuple] = []
+    client_rows: list[ClientSessions] = []
     for r in db.execute(union_all(*parts)):
         part, is_current = r[0], int(r[1])
-        named = dict(zip(CASE_COUNTS, _plain(r[6:])))
+        counts = _plain(r[7:])
+        named = dict(zip(CASE_COUNTS, counts))
         if part == "cube":
-            cube_rows.append(CaseRow(is_current, bool(r[2]), r[3], r[4], named))
+            cube_rows.append(CaseRow(is_current, bool(r[2]), r[3], r[4], r[5], named))
+            continue
+        if part == "clients":
+            client_rows.append(ClientSessions(is_current, r[5], dict(zip(SESSION_COUNTS, counts[len(CASE_COUNTS):]))))
             continue
         total, weight = MEDIAN_COLUMNS[part]
         if part == "handle":
-            handle_medians.append((is_current, r[5], named[total], named[weight]))
+            handle_medians.append((is_current, r[6], named[total], named[weight]))
         else:
             medians_by_part[total].append((is_current, named[total], named[weight]))
-    return cube_rows, medians_by_part, handle_medians
+    return cube_rows, medians_by_part, handle_medians, client_rows
 
 
 def _medians(part: str, values: Select, groups: Sequence[str], rollups: Sequence[Sequence[str]] = ()) -> Select:
@@ -220,7 +253,8 @@ def _medians(part: str, values: Select, groups: Sequence[str], rollups: Sequence
     row = [null().label(name) for name in CASE_COUNTS]
     row[CASE_COUNTS.index(total)], row[CASE_COUNTS.index(weight)] = middle_sum.label(total), middle_weight.label(weight)
     tier = medians.c.tier if "tier" in groups else null()
-    return select(literal(part), medians.c.is_current, null(), null(), null(), tier, *row)
+    return select(literal(part), medians.c.is_current, null(), null(), null(), null(), tier, *row,
+                  *(null() for _ in SESSION_COUNTS))
 
 
 def _plain(values) -> list:

@@ -33,6 +33,12 @@ def mean(total: Number, count: Number) -> float | None:
     return ratio(total, count)
 
 
+def percent(share: Number) -> str:
+    """A share (0-1) as every page and the command line show a rate: one decimal, "26.2%"; "–"
+    when there is none."""
+    return "–" if share is None else f"{share:.1%}"
+
+
 @dataclass(frozen=True)
 class Figure:
     """One number for this period and the same number for the previous period."""

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Principal, authorize
+from core.comparison import Comparison, previous_period_covered, previous_period_thin, read_first_session_start
 from core.metrics.cases import fetch_cases
 from core.metrics.figures import Number, Section
 from core.metrics.flows import shape_flows
@@ -38,6 +39,24 @@ class MetricsReport:
     days: int
     filters: MetricsFilters
     sections: tuple[Section, ...]
+    # When the account's first session started (any filter aside); None: it has none.
+    first_session_at: datetime | None = None
+
+    @property
+    def previous_period_covered(self) -> bool:
+        """False when the account's data starts after the previous period does: no change is shown."""
+        return previous_period_covered(self.first_session_at, self.previous_start)
+
+    @property
+    def previous_period_thin(self) -> bool:
+        """True when the previous period (as filtered) holds few sessions against this one."""
+        sessions = self["volume"]["sessions"]
+        return previous_period_thin(sessions.value or 0, sessions.previous or 0)
+
+    @property
+    def comparison(self) -> Comparison:
+        return Comparison(self.previous_period_covered, self.previous_period_thin,
+                          self["volume"]["sessions"].previous or 0, self.first_session_at, self.previous_start)
 
     def __getitem__(self, name: str) -> Section:
         for section in self.sections:
@@ -52,7 +71,8 @@ class MetricsReport:
             "period": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "previous_period": {"start": self.previous_start.isoformat(), "end": self.start.isoformat(),
                                 # Days and weeks compare with the same hours this many days earlier.
-                                "day_and_week_lag_days": day_lag(Window(self.account_id, self.start, self.end)).days},
+                                "day_and_week_lag_days": day_lag(Window(self.account_id, self.start, self.end)).days,
+                                "covered": self.previous_period_covered, "thin": self.previous_period_thin},
             "filters": self.filters.to_dict(),
             "sections": {section.name: section.to_dict() for section in self.sections},
         }
@@ -79,7 +99,8 @@ def build_metrics(db: OrmSession, actor: Principal, account_id: int, days: int =
     with report_settings(db):
         cube = fetch_session_cube(db, window)
         daily = fetch_daily(db, window)
-        cases, case_medians, handle_medians = fetch_cases(db, window)
+        cases, case_medians, handle_medians, clients = fetch_cases(db, window)
+        first_session_at = read_first_session_start(db, account_id)
 
     sessions_now, sessions_before = totals(cube)
     cases_now, cases_before, _, _ = case_totals(cases)
@@ -87,9 +108,9 @@ def build_metrics(db: OrmSession, actor: Principal, account_id: int, days: int =
         shape_volume(cube, daily, window),
         shape_tiers(cube, handle_medians),
         shape_resolution(cases_now, cases_before, sessions_now, sessions_before),
-        shape_psa(cases, case_medians, cube),
+        shape_psa(cases, case_medians, cube, clients),
         shape_flows(cube),
     )
     return MetricsReport(account_id=account_id, start=window.start, end=window.end,
                          previous_start=window.previous_start, days=days, filters=window.filters,
-                         sections=sections)
+                         sections=sections, first_session_at=first_session_at)

@@ -5,7 +5,7 @@ SQLite and PostgreSQL, with the same period, filters and case definitions as the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.metrics.cases import CaseTable
+from core.metrics.figures import ratio
 from core.metrics.sql import count_if, day_key, utc_day
 from core.metrics.tiers import NO_TIER, TIER_ORDER
 from core.metrics.window import ABANDONED, ESCALATED, RESOLVED, MetricsFilters, Window
@@ -86,6 +87,21 @@ def time_to_resolution_distribution(db: OrmSession, account_id: int, days: int =
                  for i, (label, lower, upper) in enumerate(TTR_BUCKETS))
 
 
+def tier_mix_rows(tier_days: Sequence[TierDay], weekly: bool) -> list[dict]:
+    """The tier mix per day, or summed into ISO weeks (keyed by their Monday): each tier's sessions,
+    the day's or week's sessions, and the tier's share of them (6 decimals, as every share)."""
+    sums: dict[tuple[str, str], int] = {}
+    for row in tier_days:
+        day = date.fromisoformat(row.day)
+        key = (day - timedelta(days=day.weekday())).isoformat() if weekly else row.day
+        sums[(key, row.tier)] = sums.get((key, row.tier), 0) + row.sessions
+    totals: dict[str, int] = {}
+    for (key, _), n in sums.items():
+        totals[key] = totals.get(key, 0) + n
+    return [{"key": key, "tier": tier, "sessions": n, "total": totals[key], "share": ratio(n, totals[key])}
+            for (key, tier), n in sums.items()]
+
+
 def period_for_dates(first: date, last: date) -> tuple[int, datetime]:
     """A custom range of whole UTC days, ``first`` to ``last`` inclusive, as the (days, now) every
     metrics read takes: ``now`` is midnight after ``last``."""
@@ -97,13 +113,13 @@ def period_for_dates(first: date, last: date) -> tuple[int, datetime]:
 
 def filter_choices(db: OrmSession, account_id: int, days: int = 30,
                    now: datetime | None = None) -> dict[str, tuple[str, ...]]:
-    """The domains, PSA boards and engineers of the account's sessions in ``[now − days, now)``:
+    """The domains, PSA boards, engineers and client companies of the account's sessions in ``[now − days, now)``:
     what the page's filters can offer. Distinct values in SQL, sorted."""
     window = Window.last_days(account_id, days, now)
     where = (*window.conditions(), Session.created_at >= window.start)
     out: dict[str, tuple[str, ...]] = {}
     for name, column in (("domain", Session.problem_domain), ("board", Session.psa_board),
-                         ("engineer", Session.engineer)):
+                         ("engineer", Session.engineer), ("company", Session.psa_company)):
         statement = select(column).where(*where, column.is_not(None)).group_by(column).order_by(column)
         out[name] = tuple(value for (value,) in db.execute(statement))
     return out

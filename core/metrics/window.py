@@ -27,14 +27,15 @@ HAS_OUTCOME = Session.status != "active"
 
 @dataclass(frozen=True)
 class MetricsFilters:
-    """Narrow every figure to one problem domain, PSA board and/or engineer (None: all)."""
+    """Narrow every figure to one problem domain, PSA board, engineer and/or client company (None: all)."""
 
     domain: str | None = None
     board: str | None = None
     engineer: str | None = None
+    company: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"domain": self.domain, "board": self.board, "engineer": self.engineer}
+        return {"domain": self.domain, "board": self.board, "engineer": self.engineer, "company": self.company}
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class Window:
             where.append(Session.psa_board == self.filters.board)
         if self.filters.engineer is not None:
             where.append(Session.engineer == self.filters.engineer)
+        if self.filters.company is not None:
+            where.append(Session.psa_company == self.filters.company)
         return where
 
     def is_current(self, column: ColumnElement = Session.created_at) -> ColumnElement[bool]:

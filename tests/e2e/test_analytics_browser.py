@@ -39,7 +39,8 @@ def analytics_url(tmp_path) -> str:
                            ended_at=start + timedelta(minutes=25), problem_domain=domain, confidence_tier=tier,
                            matched_flow=flow, engineer="ann", problem_summary=summary, psa_ticket_id=f"T{n}",
                            psa_board="Service Desk", psa_opened_at=start, psa_closed_at=start + timedelta(hours=3),
-                           psa_sla_due_at=start + timedelta(hours=4), step_count=2))
+                           psa_sla_due_at=start + timedelta(hours=4), step_count=2,
+                           psa_company="Harbor Dental" if n % 2 else "Bay Logistics"))
     engine.dispose()
     add_user(url, "manager@alpha.example", "manager")
     add_user(url, "analyst@alpha.example", "analyst")
@@ -87,6 +88,15 @@ def test_a_manager_changes_the_period_and_downloads_a_chart_csv(page, streamlit_
     # The flow name an engineer's data planted comes out as text, not a formula.
     assert any(line.startswith('"\'=HYPERLINK(""http://evil.example"",""click me"")",1,0,1,0.0,1.0,') for line in rows)
     assert not any(line.startswith(("=", '"=')) for line in rows)
+
+    # A client narrows every figure, and the link keeps it.
+    page.get_by_role("combobox", name="Client").click()
+    page.get_by_role("option", name="Bay Logistics").click()
+    expect(page).to_have_url(re.compile(r"[?&]company=Bay\+Logistics"), timeout=15_000)
+    expect(card_value(page, "Sessions")).to_have_text("1", timeout=30_000)
+    expect(page.get_by_role("button", name="Clients (CSV)")).to_be_visible(timeout=30_000)
+    expect(page.locator(EXCEPTION)).to_have_count(0)
+    page.screenshot(path=screenshots / "analytics-one-client.png", full_page=True)
 
     # The link keeps the period: a new browser session opens the same view after signing in.
     page.goto(f"{base}/analytics?period=custom&start=2020-01-01&end=2020-01-31")

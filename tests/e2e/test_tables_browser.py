@@ -168,7 +168,7 @@ def test_an_admin_sees_every_page_whole_at_a_laptops_width(laptop, streamlit_ser
         open_page(page, title)
         if title == "Analytics":
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
-            expect(page.locator(GRID)).to_have_count(1, timeout=30_000)  # the flows table, at the bottom
+            expect(page.locator(GRID)).to_have_count(2, timeout=30_000)  # the flows and clients tables, at the bottom
         check_page(page, f"admin-{title.lower().replace(' ', '-')}", screenshots)
 
     decide_one(demo_url)
@@ -218,5 +218,5 @@ def test_an_analyst_sees_their_pages_whole_at_a_laptops_width(laptop, streamlit_
     for title in ("Analytics", "Exports"):
         open_page(page, title)
         if title == "Analytics":
-            expect(page.locator(GRID)).to_have_count(1, timeout=30_000)
+            expect(page.locator(GRID)).to_have_count(2, timeout=30_000)  # flows and clients
         check_page(page, f"analyst-{title.lower()}", screenshots)

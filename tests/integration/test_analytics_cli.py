@@ -45,6 +45,23 @@ def test_metrics_json_is_the_whole_report_and_its_shares_add_up(demo_url):
     assert sum(t["sessions"]["value"] for t in tiers) == volume["sessions"]["value"]
 
 
+def test_metrics_for_one_client_narrow_every_figure_to_the_sessions_of_its_tickets(demo_url):
+    whole = json.loads(run_core(demo_url, "metrics", "--account", "northwind-it", "--json").stdout)
+    companies = whole["sections"]["psa"]["breakdowns"]["company"]
+    assert len(companies) == 13 and companies[-1]["key"] == "(no client recorded)"  # a dozen clients, and the rest
+    assert sum(c["sessions"]["value"] for c in companies) == whole["sections"]["volume"]["totals"]["sessions"]["value"]
+    largest = companies[0]
+
+    result = run_core(demo_url, "metrics", "--account", "northwind-it", "--company", largest["key"], "--json")
+    assert result.returncode == 0, result.stderr
+    one = json.loads(result.stdout)
+
+    assert one["filters"]["company"] == largest["key"]
+    assert one["sections"]["volume"]["totals"]["sessions"] == largest["sessions"]
+    assert one["sections"]["psa"]["totals"]["sla_breaches"] == largest["sla_breaches"]
+    assert [c["key"] for c in one["sections"]["psa"]["breakdowns"]["company"]] == [largest["key"]]
+
+
 def test_metrics_as_text_shows_each_section_with_the_previous_period(demo_url):
     result = run_core(demo_url, "metrics", "--account", "northwind-it")
 
@@ -52,6 +69,14 @@ def test_metrics_as_text_shows_each_section_with_the_previous_period(demo_url):
     for section in ("volume", "tiers", "resolution", "psa", "flows"):
         assert f"\n{section}\n" in result.stdout
     assert "was" in result.stdout and "pts)" in result.stdout
+
+
+def test_metrics_as_text_make_no_change_against_a_period_before_the_data(demo_url):
+    result = run_core(demo_url, "metrics", "--account", "northwind-it", "--days", "90")  # the demo holds 90 days
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes: the account's data starts after the previous period does" in result.stdout
+    assert "was" in result.stdout and "pts)" not in result.stdout and "(+" not in result.stdout
 
 
 def test_metrics_for_an_unknown_account_is_an_error(demo_url):

@@ -8,8 +8,10 @@ from itertools import count
 import pytest
 
 from core.auth import Actor, load_actor
+from core.commands import OPERATOR
 from core.db import unit_of_work
 from core.headline import AccountRef, headline_numbers, list_accounts
+from core.metrics import build_metrics
 from core.models import Account, Membership, Session, User
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -75,7 +77,7 @@ def test_the_headline_counts_this_period_by_status(engine, two_accounts):
     h = headline(engine, acme, days=30, now=NOW)
 
     assert (h.sessions, h.resolved, h.escalated, h.abandoned, h.active) == (8, 3, 2, 1, 2)
-    assert h.resolution_rate == pytest.approx(3 / 8)
+    assert h.resolution_rate == pytest.approx(3 / 6)  # of the sessions with an outcome: the two active ones aside
     assert (h.start, h.end, h.days) == (NOW - timedelta(days=30), NOW, 30)
 
 
@@ -96,6 +98,37 @@ def test_another_accounts_sessions_are_never_counted(engine, two_accounts):
     assert (theirs.sessions, theirs.resolved, theirs.escalated, theirs.abandoned, theirs.active) == (6, 2, 2, 1, 1)
     assert theirs.previous.sessions == 5
     assert ours.sessions == 8
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_home_and_analytics_give_the_same_resolution_rate_for_the_same_period(engine, two_accounts, days):
+    acme, _ = two_accounts
+    home = headline(engine, acme, days=days, now=NOW)
+    with unit_of_work(engine) as db:
+        analytics = build_metrics(db, OPERATOR, acme, days=days, now=NOW)["volume"]
+
+    assert home.resolution_rate == analytics["resolution_rate"].value
+    assert home.previous.resolution_rate == analytics["resolution_rate"].previous
+    assert (home.sessions, home.previous.sessions) == (analytics["sessions"].value, analytics["sessions"].previous)
+
+
+def test_a_change_against_a_previous_period_the_data_does_not_reach_is_not_made(engine, two_accounts):
+    acme, other = two_accounts
+    # acme's data starts 200 days back; other's 40 days back, inside the previous 30 days.
+    assert headline(engine, acme, days=30, now=NOW).comparison.covered
+    theirs = headline(engine, other, days=30, now=NOW).comparison
+    assert not theirs.covered
+    assert theirs.change("+1") == "no data before" and theirs.colour("normal") == "off"
+    assert "after the previous period's start" in theirs.sentence()
+
+
+def test_a_change_against_a_thin_previous_period_says_so_and_has_no_colour(engine, two_accounts):
+    acme, _ = two_accounts
+    comparison = headline(engine, acme, days=30, now=NOW).comparison  # 5 sessions before
+
+    assert comparison.covered and comparison.thin
+    assert comparison.change("+3") == "+3 (thin: 5 before)"
+    assert comparison.colour("inverse") == "off"
 
 
 def test_a_shorter_period_moves_both_windows(engine, two_accounts):

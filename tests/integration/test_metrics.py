@@ -53,6 +53,7 @@ def add_session(engine, account_id: int, created: datetime, status: str, *, minu
             psa_ticket_id=ticket.get("id"), psa_board=ticket.get("board"), psa_priority=ticket.get("priority"),
             psa_opened_at=ticket.get("opened"), psa_closed_at=ticket.get("closed"),
             psa_sla_due_at=ticket.get("due"), psa_time_spent_minutes=ticket.get("spent"),
+            psa_company=ticket.get("company"),
         )
         session.steps = [Step(seq=i, step_type=t, outcome=o, created_at=created) for i, (t, o) in enumerate(steps, 1)]
         db.add(session)
@@ -64,19 +65,20 @@ def acme(engine) -> int:
     other = add_account(engine, "other")
     t1, t2, t3, t6 = NOW - 1 * DAY, NOW - 2 * DAY, NOW - 3 * DAY, NOW - 6 * DAY
     sd, net = "Service Desk", "Network"
+    harbor, bay = "Harbor Dental", "Bay Logistics"  # the clients; T8 and the ticketless ones name none
     # This period: 9 sessions, one active; 5 resolved, 2 escalated, 1 abandoned.
     # Handle minutes 10, 20, 30, 40, 60, 5 (the abandoned one's 50 is idle time, not work):
     # median 25, mean 165/6.
     add_session(engine, acme, t1, "resolved", minutes=10, tier="guided", domain="email", flow="f-mail",
-                engineer="ann", ticket=dict(id="T1", board=sd, priority="Low", opened=t1 - 30 * MIN,
+                engineer="ann", ticket=dict(id="T1", board=sd, priority="Low", company=harbor, opened=t1 - 30 * MIN,
                                             closed=t1 + 60 * MIN, due=t1 + 2 * HOUR, spent=30),
                 steps=[("action", "failed"), ("action", "failed"), ("action", "succeeded"), ("resolution", None)])
     add_session(engine, acme, t2, "resolved", minutes=20, tier="guided", domain="email", flow="f-mail",
                 engineer="ann", ticket=dict(id="T2", board=sd, priority="High", opened=t2, closed=t2 + 5 * HOUR,
-                                            due=t2 + 4 * HOUR, spent=45),
+                                            due=t2 + 4 * HOUR, spent=45, company=harbor),
                 steps=[("action", "succeeded"), ("resolution", None)])
     # Ticket T3: escalated first, resolved in a second session an hour later: not first contact.
-    t3_ticket = dict(id="T3", board=net, priority="High", opened=t3, due=t3 + HOUR)
+    t3_ticket = dict(id="T3", board=net, priority="High", opened=t3, due=t3 + HOUR, company=bay)
     add_session(engine, acme, t3, "escalated", minutes=30, tier="assisted", domain="network", flow="f-net",
                 engineer="bob", ticket={**t3_ticket, "spent": 20}, steps=[("script", "failed"), ("escalation", None)])
     add_session(engine, acme, t3 + HOUR, "resolved", minutes=40, tier="assisted", domain="network", flow="f-net",
@@ -88,13 +90,13 @@ def acme(engine) -> int:
     add_session(engine, acme, t6, "resolved", minutes=60, tier="discovery", domain="printing", engineer="ann",
                 steps=[("question", "failed"), ("resolution", None)])
     add_session(engine, acme, NOW - HOUR, "active", tier="guided", domain="email", flow="f-mail", engineer="ann",
-                ticket=dict(id="T7", board=sd, priority="Low", opened=NOW - HOUR, due=NOW + HOUR),
+                ticket=dict(id="T7", board=sd, priority="Low", opened=NOW - HOUR, due=NOW + HOUR, company=harbor),
                 steps=[("action", "failed")])
     add_session(engine, acme, NOW - 7 * DAY, "requesting_escalation", domain="email", flow="f-mail",
                 engineer="bob", ticket=dict(id="T8", board=sd, priority="Low", opened=NOW - 7 * DAY, spent=10))
     add_session(engine, acme, START, "resolved", minutes=5, tier="guided", domain="email", flow="f-mail",
                 engineer="ann", ticket=dict(id="T9", board=sd, priority="Low", opened=START,
-                                            closed=START + 30 * MIN, due=START + HOUR, spent=15))
+                                            closed=START + 30 * MIN, due=START + HOUR, spent=15, company=harbor))
     # The previous period: 3 sessions, 2 resolved, 1 escalated; handle 10, 20, 30.
     add_session(engine, acme, START - timedelta(microseconds=1), "resolved", minutes=10, tier="guided",
                 domain="email", flow="f-mail", engineer="ann")
@@ -103,7 +105,7 @@ def acme(engine) -> int:
     p3 = NOW - 45 * DAY
     add_session(engine, acme, p3, "resolved", minutes=30, tier="guided", domain="email", flow="f-mail",
                 engineer="ann", ticket=dict(id="P3", board=sd, priority="Low", opened=p3, closed=p3 + HOUR,
-                                            due=p3 + 2 * HOUR, spent=60))
+                                            due=p3 + 2 * HOUR, spent=60, company=harbor))
     # Outside both periods.
     for when in (PREVIOUS_START - timedelta(microseconds=1), NOW, NOW + DAY):
         add_session(engine, acme, when, "resolved", minutes=1000, tier="guided", domain="email", flow="f-mail",
@@ -249,6 +251,92 @@ def test_psa_volume_per_board_priority_and_engineer(engine, acme):
     assert engineers["ann"]["sessions"].previous == 2
 
 
+def test_each_client_has_its_sessions_outcomes_first_contact_and_sla_and_those_without_one_share_a_key(engine, acme):
+    companies = report(engine, acme)["psa"].breakdown("company")
+
+    # Harbor Dental: T1 T2 T7 T9 (T7 still active); Bay Logistics: T3's two sessions; no client:
+    # the two ticketless sessions and T8, whose ticket names none.
+    assert list(companies) == ["Harbor Dental", "Bay Logistics", "(no client recorded)"]
+    figures = {k: {n: g[n].value for n in ("sessions", "with_outcome", "resolved", "escalated", "tickets",
+                                            "closed_out_cases", "first_contact_resolutions", "sla_judged_tickets",
+                                            "sla_breaches")}
+               for k, g in companies.items()}
+    assert figures == {
+        "Harbor Dental": dict(sessions=4, with_outcome=3, resolved=3, escalated=0, tickets=4, closed_out_cases=3,
+                              first_contact_resolutions=3, sla_judged_tickets=3, sla_breaches=1),
+        "Bay Logistics": dict(sessions=2, with_outcome=2, resolved=1, escalated=1, tickets=1, closed_out_cases=1,
+                              first_contact_resolutions=0, sla_judged_tickets=1, sla_breaches=1),
+        "(no client recorded)": dict(sessions=3, with_outcome=3, resolved=1, escalated=1, tickets=1,
+                                     closed_out_cases=3, first_contact_resolutions=1, sla_judged_tickets=0,
+                                     sla_breaches=0),
+    }
+    assert companies["Bay Logistics"]["resolution_rate"].value == pytest.approx(0.5)
+    assert companies["(no client recorded)"]["first_contact_resolution_rate"].value == pytest.approx(1 / 3)
+    assert companies["Harbor Dental"]["sla_breach_rate"].value == pytest.approx(1 / 3)
+    assert (companies["Harbor Dental"]["sessions"].previous, companies["(no client recorded)"]["sessions"].previous) \
+        == (1, 2)
+
+
+def test_the_clients_add_up_to_the_accounts_figures(engine, acme):
+    metrics = report(engine, acme)
+    companies = metrics["psa"].breakdowns["company"]
+
+    for name, total in (("sessions", metrics["volume"]["sessions"]), ("resolved", metrics["volume"]["resolved"]),
+                        ("escalated", metrics["volume"]["escalated"]),
+                        ("first_contact_resolutions", metrics["resolution"]["first_contact_resolutions"]),
+                        ("sla_breaches", metrics["psa"]["sla_breaches"]), ("tickets", metrics["psa"]["tickets"])):
+        assert sum(g[name].value for g in companies) == total.value, name
+        assert sum(g[name].previous for g in companies) == total.previous, name
+
+
+def test_the_company_breakdown_in_json_is_shaped_like_the_board_breakdown(engine, acme):
+    psa = report(engine, acme).to_dict()["sections"]["psa"]["breakdowns"]
+
+    harbor = psa["company"][0]
+    assert harbor["key"] == "Harbor Dental"
+    assert harbor["tickets"] == {"value": 4, "previous": 1, "change": 3}
+    assert set(psa["board"][0]) - {"mean_time_spent_minutes"} <= set(harbor)
+
+
+def test_a_client_filter_narrows_every_figure_to_that_clients_sessions(engine, acme):
+    bay = report(engine, acme, filters=MetricsFilters(company="Bay Logistics"))
+
+    assert bay["volume"]["sessions"].value == 2
+    assert bay["volume"]["escalation_rate"].value == pytest.approx(0.5)
+    assert bay["psa"]["tickets"].value == 1
+    assert [g.key for g in bay["psa"].breakdowns["company"]] == ["Bay Logistics"]
+    assert bay.to_dict()["filters"]["company"] == "Bay Logistics"
+
+
+@pytest.mark.parametrize("typed", ["Harbor%", "harbor dental", "Harbor Dental'; DROP TABLE sessions; --", "_",
+                                   "Harbor Dental "])
+def test_a_client_filter_matches_the_name_exactly_whatever_it_holds(engine, acme, typed):
+    # A bound parameter, compared with =: no pattern, no case folding, nothing run.
+    assert report(engine, acme, filters=MetricsFilters(company=typed))["volume"]["sessions"].value == 0
+    assert report(engine, acme, filters=MetricsFilters(company="Harbor Dental"))["volume"]["sessions"].value == 4
+
+
+def test_a_previous_period_before_the_accounts_first_session_is_not_covered(engine):
+    young = add_account(engine, "young")
+    for days_ago in (3, 10, 40):  # the data starts 40 days back: within the previous 30-day period
+        add_session(engine, young, NOW - days_ago * DAY, "resolved", minutes=5)
+
+    month = report(engine, young)
+    assert not month.previous_period_covered
+    assert month.to_dict()["previous_period"]["covered"] is False
+    with unit_of_work(engine) as db:
+        week = build_metrics(db, OPERATOR, young, days=7, now=NOW)
+    assert week.previous_period_covered  # the data reaches back past the 7 days before the last 7
+
+
+def test_a_previous_period_with_few_sessions_against_this_one_is_thin(engine, acme):
+    metrics = report(engine, acme)
+
+    assert metrics.previous_period_covered  # acme's data starts before the previous period
+    assert metrics.previous_period_thin  # 3 sessions before
+    assert metrics.to_dict()["previous_period"]["thin"] is True
+
+
 def test_flow_usage_and_resolution_per_flow(engine, acme):
     flows = report(engine, acme)["flows"]
     by_flow = flows.breakdown("flow")
@@ -286,7 +374,7 @@ def test_filters_narrow_every_figure(engine, acme):
     assert network_board["psa"]["tickets"].value == 1
     assert network_board["volume"]["sessions"].value == 2
     assert bob["volume"]["sessions"].value == 3
-    assert email.to_dict()["filters"] == {"domain": "email", "board": None, "engineer": None}
+    assert email.to_dict()["filters"] == {"domain": "email", "board": None, "engineer": None, "company": None}
     as_mapping = report(engine, acme, filters={"engineer": "bob"})
     assert as_mapping["volume"]["sessions"].value == 3
 
@@ -315,6 +403,8 @@ def test_the_report_as_json_holds_only_plain_numbers(engine, acme):
         elif not isinstance(node, str):
             yield node
 
+    flags = {name: data["previous_period"].pop(name) for name in ("covered", "thin")}
+    assert flags == {"covered": True, "thin": True}
     assert all(n is None or type(n) in (int, float) for n in numbers(data))
     assert data["sections"]["volume"]["totals"]["sessions"] == {"value": 9, "previous": 3, "change": 6}
     assert data["previous_period"]["day_and_week_lag_days"] == 28
@@ -407,8 +497,11 @@ def test_every_session_column_the_metrics_read_is_carried_by_the_reports_index(e
 
     event.listen(engine, "before_execute", collect)
     try:
-        report(engine, acme, filters=MetricsFilters(domain="x", board="y", engineer="z"))
+        report(engine, acme, filters=MetricsFilters(domain="x", board="y", engineer="z", company="c"))
     finally:
         event.remove(engine, "before_execute", collect)
     assert read, "no sessions column seen: the check would pass whatever the queries read"
-    assert read <= {"account_id", "created_at", *REPORT_COLUMNS}, read - {"account_id", "created_at", *REPORT_COLUMNS}
+    # psa_company (the client breakdown and filter) is the one column read from the table until
+    # the index carries it too, which takes a migration that rebuilds the index.
+    carried = {"account_id", "created_at", *REPORT_COLUMNS, "psa_company"}
+    assert read <= carried, read - carried

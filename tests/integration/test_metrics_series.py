@@ -8,7 +8,8 @@ from datetime import date, datetime, timezone
 from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import unit_of_work
 from core.metrics import build_metrics
-from core.metrics.series import TTR_BUCKETS, period_for_dates, tier_mix_by_day, time_to_resolution_distribution
+from core.metrics.series import (TTR_BUCKETS, TierDay, period_for_dates, tier_mix_by_day, tier_mix_rows,
+                                 time_to_resolution_distribution)
 from core.metrics.tiers import TIER_ORDER
 from tests.integration.test_metrics import NOW, acme  # noqa: F401  (the fixture)
 
@@ -70,4 +71,16 @@ def test_filter_choices_are_the_periods_distinct_values(engine, acme):  # noqa: 
     with unit_of_work(engine) as db:
         choices = filter_choices(db, acme, days=30, now=NOW)
     assert choices == {"domain": ("email", "network", "printing"), "board": ("Network", "Service Desk"),
-                       "engineer": ("ann", "bob")}
+                       "engineer": ("ann", "bob"), "company": ("Bay Logistics", "Harbor Dental")}
+
+
+def test_the_tier_mix_rows_give_each_tiers_share_of_its_day_or_week_to_six_decimals():
+    days = [TierDay("2026-05-04", "guided", 1, 0, 0, 0), TierDay("2026-05-04", "assisted", 2, 0, 0, 0),
+            TierDay("2026-05-05", "guided", 1, 0, 0, 0), TierDay("2026-05-05", "assisted", 0, 0, 0, 0)]
+
+    by_day = {(r["key"], r["tier"]): r for r in tier_mix_rows(days, weekly=False)}
+    assert by_day[("2026-05-04", "assisted")]["share"] == 0.666667
+    assert by_day[("2026-05-05", "assisted")]["share"] == 0
+    weeks = tier_mix_rows(days, weekly=True)  # 4 and 5 May 2026: the week of Monday 4 May
+    assert {(r["key"], r["tier"]): (r["sessions"], r["total"], r["share"]) for r in weeks} == {
+        ("2026-05-04", "guided"): (2, 4, 0.5), ("2026-05-04", "assisted"): (2, 4, 0.5)}

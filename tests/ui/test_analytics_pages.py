@@ -25,7 +25,8 @@ EVIL = '=HYPERLINK("http://evil.example","click me")'
 
 def _session(db, account, n: int, days_ago: float, status: str, *, domain: str | None = "email",
              tier: str | None = "guided", flow: str | None = "f-mail", engineer: str = "ann",
-             summary: str = "Outlook asks for the password", ticket: bool = True, hours: float = 2) -> None:
+             summary: str = "Outlook asks for the password", ticket: bool = True, hours: float = 2,
+             company: str = "Harbor Dental") -> None:
     now = datetime.now(timezone.utc)
     start = now - timedelta(days=days_ago)
     ended = None if status in ("active", "requesting_escalation") else start + timedelta(minutes=20)
@@ -33,6 +34,7 @@ def _session(db, account, n: int, days_ago: float, status: str, *, domain: str |
         account_id=account.id, external_id=f"{account.slug}-{n}", status=status, created_at=start, ended_at=ended,
         problem_domain=domain, confidence_tier=tier, matched_flow=flow, engineer=engineer, problem_summary=summary,
         psa_ticket_id=f"T{n}" if ticket else None, psa_board="Service Desk" if ticket else None,
+        psa_company=company if ticket else None,
         psa_opened_at=start if ticket else None,
         psa_closed_at=start + timedelta(hours=hours) if ticket and status == "resolved" else None,
         psa_sla_due_at=start + timedelta(hours=4) if ticket else None, step_count=2,
@@ -51,14 +53,19 @@ def seeded(tmp_path, monkeypatch) -> str:
         # breach, the 30 h, and one the 100 h), escalated 2, abandoned 1, active 1.
         for days_ago, status, kwargs in [
             (1, "resolved", {}), (1.5, "resolved", {"summary": EVIL}),
-            (2, "resolved", {"domain": "network", "tier": "assisted", "flow": "f-net", "hours": 30}),
+            (2, "resolved", {"domain": "network", "tier": "assisted", "flow": "f-net", "hours": 30,
+                             "company": "Bay Logistics"}),
             (3, "resolved", {"domain": "network", "tier": "discovery", "flow": EVIL, "engineer": "bob", "hours": 100}),
-            (2.5, "escalated", {"domain": "network", "tier": "assisted", "flow": "f-net", "engineer": "bob"}),
+            (2.5, "escalated", {"domain": "network", "tier": "assisted", "flow": "f-net", "engineer": "bob",
+                                "company": "Bay Logistics"}),
             (4, "requesting_escalation", {"tier": None, "flow": None}),
             (5, "abandoned", {"domain": None, "tier": "discovery", "flow": None, "ticket": False}),
             (0.1, "active", {}),
             # The week before: 3 sessions, 2 resolved, 1 escalated.
             (8, "resolved", {}), (9, "resolved", {"domain": "network", "flow": "f-net"}), (10, "escalated", {}),
+            # The account's first session: its data reaches back past the week before, not past the
+            # 30 days before the last 30.
+            (40, "resolved", {}),
         ]:
             n += 1
             _session(db, alpha, n, days_ago, status, **kwargs)
@@ -121,11 +128,13 @@ def test_the_kpi_cards_show_cores_figures(seeded):
     report = core_report(seeded, 7)
     volume, psa = report["volume"], report["psa"]
     cards = metrics(app)
-    assert cards["Sessions"] == (f"{volume['sessions'].value:,}", f"{volume['sessions'].change:+,}")
+    # The week before holds 3 sessions: a thin yardstick, said beside every change.
+    assert cards["Sessions"] == (f"{volume['sessions'].value:,}", f"{volume['sessions'].change:+,} (thin: 3 before)")
     assert volume["sessions"].value == 8 and volume["sessions"].previous == 3
     assert cards["Resolution rate"][0] == f"{volume['resolution_rate'].value:.1%}" == "57.1%"  # 4 of 7
     assert cards["Escalation rate"][0] == "28.6%"  # 2 of 7
-    assert cards["Resolution rate"][1] == f"{round((4 / 7 - 2 / 3) * 100, 1):+.1f} pp"
+    assert cards["Resolution rate"][1] == f"{round((4 / 7 - 2 / 3) * 100, 1):+.1f} pp (thin: 3 before)"
+    assert any("The previous period is thin: 3 sessions" in c.value for c in app.caption)
     assert cards["First-contact resolution"][0] == f"{report['resolution']['first_contact_resolution_rate'].value:.1%}"
     assert cards["Median time to resolution"][0] == "16.0 h"  # 2, 2, 30, 100 hours
     assert psa["median_time_to_resolution_hours"].value == pytest.approx(16)
@@ -134,12 +143,46 @@ def test_the_kpi_cards_show_cores_figures(seeded):
     assert app.query_params["period"] == "7"
 
 
+def test_no_change_is_shown_against_a_previous_period_the_data_does_not_reach(seeded, downloads):
+    app = analytics("manager@alpha.example")  # 30 days: the data starts 40 days back, not 60
+
+    cards = metrics(app)
+    assert cards["Sessions"] == ("11", "no data before")
+    assert {delta for _, delta in cards.values()} == {"no data before"}
+    assert any("No changes shown: the account's data starts on" in c.value for c in app.caption)
+    headline = downloads["alpha-it-last-30-days-headline.csv"].decode("utf-8").splitlines()
+    assert headline[1] == "sessions,count,11,1,"  # the previous count as it is, but no change
+
+
+def test_the_clients_table_has_each_clients_figures_and_those_without_one_last(seeded, downloads):
+    app = analytics("manager@alpha.example", period="7")
+
+    clients = app.dataframe[1].value
+    assert list(clients["client"]) == ["Harbor Dental", "Bay Logistics", "(no client recorded)"]
+    bay = clients[clients["client"] == "Bay Logistics"].iloc[0]
+    assert (bay["sessions"], bay["resolution_rate"], bay["escalation_rate"], bay["sla_breaches"]) == (2, 50.0, 50.0, 1)
+    csv_lines = downloads["alpha-it-last-7-days-clients.csv"].decode("utf-8").splitlines()
+    assert csv_lines[0].startswith("client,sessions,with_outcome,resolved,escalated,resolution_rate,escalation_rate,")
+    assert any(line.startswith("Bay Logistics,2,2,1,1,0.5,0.5,") for line in csv_lines)
+
+
+def test_a_client_from_the_link_narrows_every_figure(seeded):
+    app = analytics(period="7", company="Bay Logistics")
+
+    assert app.selectbox(key="an_company").value == "Bay Logistics"
+    assert metrics(app)["Sessions"][0] == "2"
+    assert list(app.dataframe[1].value["client"]) == ["Bay Logistics"]
+    app.selectbox(key="an_company").set_value(None).run()
+    no_exception(app)
+    assert metrics(app)["Sessions"][0] == "8" and "company" not in app.query_params
+
+
 def test_the_page_renders_every_chart_and_download(seeded):
     app = analytics("admin@alpha.example")
     assert not app.info  # data in every section: no empty notes
     labels = {b.label for b in app.get("download_button")}
     assert {"Headline figures (CSV)", "Sessions and outcomes (CSV)", "Tier mix (CSV)", "Tier calibration (CSV)",
-            "Escalation by domain (CSV)", "Time to resolution (CSV)", "Flows (CSV)"} <= labels
+            "Escalation by domain (CSV)", "Time to resolution (CSV)", "Flows (CSV)", "Clients (CSV)"} <= labels
     flows = app.dataframe[0].value
     assert EVIL in set(flows["flow"])  # shown as data, and the CSV below escapes it
 

@@ -74,14 +74,16 @@ def test_the_home_page_shows_the_first_accounts_numbers_and_their_change(seeded)
     app = run_app()
 
     assert app.title[0].value == "FlowPilot Insights"
+    # The previous period holds 3 sessions: its changes come with that warning.
     assert metrics(app) == {
-        "Sessions": ("7", "+4"),
-        "Resolved": ("3", "+1"),
-        "Escalated": ("2", "+2"),
-        "Abandoned": ("1", "+0"),
+        "Sessions": ("7", "+4 (thin: 3 before)"),
+        "Resolved": ("3", "+1 (thin: 3 before)"),
+        "Escalated": ("2", "+2 (thin: 3 before)"),
+        "Abandoned": ("1", "+0 (thin: 3 before)"),
         "Still active": ("1", ""),  # no change: the previous period's sessions have all had time to end
-        "Resolution rate": ("42.9%", "-23.8 pp"),
+        "Resolution rate": ("50.0%", "-16.7 pp (thin: 3 before)"),  # 3 of the 6 with an outcome, as on Analytics
     }
+    assert any("The previous period is thin: 3 sessions" in c.value for c in app.caption)
     assert app.query_params["account"] == "alpha-it"
 
 
@@ -108,9 +110,10 @@ def test_switching_account_changes_the_numbers_and_the_link(seeded):
 
     assert not app.exception
     shown = metrics(app)
-    assert shown["Sessions"] == ("2", "-2")
-    assert shown["Resolved"] == ("2", "-2")
-    assert shown["Resolution rate"] == ("100.0%", "+0.0 pp")
+    # Beta's data starts 35 days back, after the previous period's start: no change is made.
+    assert shown["Sessions"] == ("2", "no data before")
+    assert shown["Resolution rate"] == ("100.0%", "no data before")
+    assert any("No changes shown: the account's data starts on" in c.value for c in app.caption)
     assert app.query_params["account"] == "beta-net"
 
 
@@ -118,7 +121,7 @@ def test_a_link_naming_an_account_opens_that_account(seeded):
     app = run_app(account="beta-net")
 
     assert app.sidebar.selectbox(key="account").value == "beta-net"
-    assert metrics(app)["Sessions"] == ("2", "-2")
+    assert metrics(app)["Sessions"] == ("2", "no data before")
 
 
 def test_a_link_naming_an_unknown_account_falls_back_to_the_first(seeded):

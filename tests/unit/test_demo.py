@@ -318,6 +318,26 @@ def test_psa_tickets_follow_each_accounts_system_and_some_breach_their_sla(accou
     assert 0 < breaches < len(sessions) / 3
 
 
+def test_each_msp_has_a_dozen_clients_of_very_different_sizes_and_a_ticket_keeps_its_client(accounts, sessions):
+    tickets: dict[str, Counter] = defaultdict(Counter)
+    client_of_ticket: dict[tuple[str, str], set] = defaultdict(set)
+    for session in sessions:
+        ticket = session["psa_ticket"]
+        if ticket is None:
+            continue
+        tickets[session["account"]][ticket["company"]] += 1
+        client_of_ticket[(session["account"], ticket["id"])].add(ticket["company"])
+    for account in accounts:
+        per_client = tickets[account]
+        internal = per_client.pop(None, 0)
+        assert len(per_client) == 12, account
+        assert 0 < internal < 0.05 * sum(per_client.values())  # the MSP's own work names no client
+        sizes = sorted(per_client.values())
+        assert sizes[-1] > 5 * sizes[0], (account, sizes)
+    assert {frozenset(tickets[a]) for a in accounts} != {frozenset(tickets[accounts[0]])}  # not the same dozen
+    assert all(len(clients) == 1 for clients in client_of_ticket.values())
+
+
 def test_resolved_sessions_say_how_and_mostly_why(sessions):
     resolved = [s["resolution"] for s in sessions if s["status"] == "resolved"]
     assert all(r["summary"] for r in resolved)

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core.metrics.figures import Figure, breakdown, grouped_counts, ratio
+from core.metrics.figures import Figure, breakdown, grouped_counts, percent, ratio
 from core.metrics.flows import NO_FLOW, shape_flows
 from core.metrics.medians import median, median_from_middle
+from core.comparison import Comparison, previous_period_covered, previous_period_thin
 from core.metrics.sessions import CubeRow, outcome_figures
 from core.metrics.tiers import shape_tiers
 from core.metrics.volume import day_lag, shape_days
@@ -127,3 +128,35 @@ def test_a_period_must_be_at_least_a_day_and_now_must_carry_a_timezone():
         Window.last_days(1, 0, NOW)
     with pytest.raises(ValueError, match="timezone"):
         Window.last_days(1, 30, datetime(2026, 6, 1))
+
+
+def test_a_previous_period_is_covered_only_when_the_accounts_data_reaches_its_start():
+    start = NOW - timedelta(days=60)
+    assert previous_period_covered(start, start)
+    assert previous_period_covered(start - timedelta(days=300), start)
+    assert not previous_period_covered(start + timedelta(seconds=1), start)
+    assert not previous_period_covered(None, start)  # no sessions at all
+
+
+@pytest.mark.parametrize("now, before, thin", [
+    (100, 25, False), (100, 24, True),  # under a quarter of this period's sessions
+    (40, 19, True), (40, 20, False),  # under 20 sessions, whatever this period holds
+    (0, 0, True), (10, 30, False),
+])
+def test_a_previous_period_is_thin_under_twenty_sessions_or_a_quarter_of_this_ones(now, before, thin):
+    assert previous_period_thin(now, before) is thin
+
+
+@pytest.mark.parametrize("share, shown", [(0.2616, "26.2%"), (1, "100.0%"), (0, "0.0%"), (0.59749, "59.7%"),
+                                          (None, "–")])
+def test_a_rate_shows_with_one_decimal(share, shown):
+    assert percent(share) == shown
+
+
+def test_a_change_against_a_full_previous_period_shows_as_it_is():
+    full = Comparison(covered=True, thin=False, previous_sessions=400, first_session_at=NOW - timedelta(days=400),
+                      previous_start=NOW - timedelta(days=60))
+
+    assert full.change("-2.5 pp") == "-2.5 pp"
+    assert full.colour("inverse") == "inverse"
+    assert full.sentence() == ""
