@@ -180,6 +180,7 @@ def test_an_admin_previews_then_saves_thresholds(gaps_db):
     assert len(card_titles(app)) == 3
     app.number_input(key="kg_t_pattern_min").set_value(10)
     app.number_input(key="kg_t_uncharted_min").set_value(10)
+    app.number_input(key="kg_t_uncharted_medium").set_value(10)  # the least must not pass the medium floor
     form_submit(app, "kg_thresholds", "Preview").click()
     app = no_exception(app.run())
     assert len(card_titles(app)) == 1  # the preview: both 6-session gaps are gone
