@@ -172,12 +172,13 @@ def tail_table(report: GapReport, ranks: list[int]) -> None:
                      columns=["#", "Severity", "Type", "Domain", "Gap", "A month"]),
         hide_index=True, width="stretch", placeholder="–",
         column_config={
-            "#": st.column_config.NumberColumn(width=50),
-            "Severity": st.column_config.TextColumn(width=80),
-            "Type": st.column_config.TextColumn(width=150),
-            "Domain": st.column_config.TextColumn(width=110),
-            "Gap": st.column_config.TextColumn(width=560),
-            "A month": st.column_config.NumberColumn(format="%.1f", width=80,
+            # Widths that fit beside the sidebar on a laptop, as the sessions table's do.
+            "#": st.column_config.NumberColumn(width=45),
+            "Severity": st.column_config.TextColumn(width=75),
+            "Type": st.column_config.TextColumn(width=140),
+            "Domain": st.column_config.TextColumn(width=100),
+            "Gap": st.column_config.TextColumn(width=420),
+            "A month": st.column_config.NumberColumn(format="%.1f", width=75,
                                                      help="Expected impact: sessions or answers touched per 30 days"),
         },
     )

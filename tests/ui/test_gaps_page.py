@@ -255,3 +255,27 @@ def test_saving_thresholds_is_checked_in_core(gaps_db):
         assert db.get(Account, seed.account_id).settings == {"gaps": {"min_sample": 20}}
         assert db.get(Account, seed.other_account_id).settings == {}
     engine.dispose()
+
+
+def test_the_first_ten_gaps_are_cards_and_the_rest_lines_of_a_table_until_asked_for(gaps_db, monkeypatch):
+    from pages import knowledge_gaps
+
+    real = knowledge_gaps.gap_report_for
+
+    def many(db, actor, account_id, days, thresholds=None):
+        report = real(db, actor, account_id, days, thresholds)
+        low = report.gaps[-1]
+        return replace(report, gaps=(*report.gaps, *(replace(low, title=f"Recurring problem {n}") for n in range(22))))
+
+    monkeypatch.setattr(knowledge_gaps, "gap_report_for", many)
+    app = open_gaps()
+    assert len(card_titles(app)) == 10 and [m.value for m in app.metric][:1] == ["25"]
+    tail = next(d.value for d in app.dataframe if "Gap" in d.value.columns)
+    assert list(tail["#"]) == list(range(11, 26)) and tail.iloc[-1]["Gap"] == "Recurring problem 21"
+    app.button(key="kg_more").click()
+    app = no_exception(app.run())
+    assert len(card_titles(app)) == 20
+    assert len(next(d.value for d in app.dataframe if "Gap" in d.value.columns)) == 5
+    app.multiselect(key="kg_severities").set_value(["high"]).run()  # a new view starts at ten again
+    app.multiselect(key="kg_severities").set_value([]).run()
+    assert len(card_titles(app)) == 10
