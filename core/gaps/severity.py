@@ -71,10 +71,6 @@ class Bars:
         return f"medium from {self.medium:,}, high from {self.high:,}"
 
 
-def _count(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
 def rate_level(rate: float, low: float, medium: float, high: float) -> str | None:
     """The band of the rate itself; None under the Low band."""
     if rate >= high:
@@ -105,7 +101,7 @@ def judge_rate(hits: int, n: int, baseline: float, bands: tuple[float, float, fl
     low, high = wilson_interval(hits, n, t.confidence_z)
     reason = (f"{severity.title()}: {_pct(rate)} of {n:,}, surely above {normal} (95% interval "
               f"{_pct(low)}–{_pct(high)}). The rate alone says {by_rate} (medium from {_pct(bands[1])}, high from "
-              f"{_pct(bands[2])}); the {_count(round(excess, 1))} {unit} more than at {normal} say {by_volume} "
+              f"{_pct(bands[2])}); the {round(excess):,} {unit} more than at {normal} say {by_volume} "
               f"({bars.words()} in a period of {volume:,} sessions). The lesser of the two counts.")
     return Judgement(severity, reason)
 
