@@ -16,12 +16,13 @@ import streamlit as st  # noqa: E402
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException  # noqa: E402
 
 from core.settings import get_settings  # noqa: E402
-from dashboard import resources, signed_in  # noqa: E402
+from dashboard import resources, signed_in, warm_up  # noqa: E402
 from dashboard.navigation import all_pages, pages_for  # noqa: E402
 from dashboard.text import md_escape  # noqa: E402
 from pages.sign_in import sign_in_page  # noqa: E402
 
 st.set_page_config(page_title="FlowPilot Insights", page_icon=":material/insights:", layout="wide")
+warm_up.start()
 
 engine = resources.engine()
 actor = signed_in.signed_in_actor(engine)

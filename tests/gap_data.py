@@ -4,7 +4,7 @@ browser): kept small on purpose, gap reports on big seeds are slow.
 * printer-offline, node q1: 12 of 20 answers typed ("Only on the terminal server", one typed as a
   spreadsheet formula): a ``weak_options`` gap, high;
 * 6 resolved ``email`` sessions with no flow, in discovery, all "Outlook keeps asking for the
-  password": ``uncharted_territory`` and ``repeated_pattern``, both low;
+  password": ``uncharted_territory`` (medium: no flow in the domain) and ``repeated_pattern`` (low);
 * a pending enhancement of printer-offline anchored at q1 and a pending new flow in ``email``:
   the related proposals; a rejected one in ``email`` that must not show.
 """

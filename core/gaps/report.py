@@ -84,16 +84,17 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
         summaries = timed("summaries", queries.read_unmatched_summaries, period)
 
         started = time.perf_counter()
+        volume = signals.period_sessions(domains)  # what the severity bars scale with
         gaps = [
-            *signals.weak_options(steps.rows, flows, t),
-            *signals.high_escalation(domains, t),
-            *signals.uncharted_territory(domains, flows, t),
-            *signals.failing_actions(steps.rows, flows, t),
-            *signals.dead_ends(steps.reached, stops, flows, t),
+            *signals.weak_options(steps.rows, flows, t, volume),
+            *signals.high_escalation(domains, t, volume),
+            *signals.uncharted_territory(domains, flows, t, volume),
+            *signals.failing_actions(steps.rows, flows, t, volume),
+            *signals.dead_ends(steps.reached, stops, flows, t, volume),
         ]
         timings["shaping"] = time.perf_counter() - started
         started = time.perf_counter()
-        gaps.extend(signals.repeated_patterns(summaries, t))
+        gaps.extend(signals.repeated_patterns(summaries, t, volume))
         timings["clustering"] = time.perf_counter() - started
 
         first = timed("first_session", queries.read_first_session_start)

@@ -6,7 +6,6 @@ sessions are behind it; the report fetches their ids only for the gaps it keeps.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from core.gaps.clustering import TextCount, cluster_texts, normalise
 from core.gaps.queries import (
     ESCALATED, FINISHED, DomainRow, FlowInfo, StepRow, StopRow, SummaryRow,
 )
+from core.gaps.severity import Judgement, judge_count, judge_rate, wilson_interval
 from core.gaps.thresholds import SEVERITIES, GapThresholds
 
 TOP_ANSWERS = 5
@@ -42,37 +42,14 @@ class Gap:
                 "suggested_action": self.suggested_action, "emerging": self.emerging}
 
 
-def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of ``hits / n``: honest about small samples, never outside [0, 1]."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = hits / n
-    denominator = 1 + z * z / n
-    centre = p + z * z / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
+def period_sessions(rows: Iterable[DomainRow]) -> int:
+    """The account's sessions started in the period, whatever their status: what the volume bars
+    of ``core.gaps.severity`` are a share of."""
+    return sum(row.sessions for row in rows if row.current)
 
 
-def rate_severity(hits: int, n: int, low: float, medium: float, high: float, t: GapThresholds) -> str | None:
-    """Severity of a rate by the lower bound of its interval; None below the minimum sample or band."""
-    if n < t.min_sample:
-        return None
-    lower = wilson_interval(hits, n, t.confidence_z)[0]
-    if lower >= high:
-        return "high"
-    if lower >= medium:
-        return "medium"
-    if lower >= low:
-        return "low"
-    return None
-
-
-def count_severity(count: int, minimum: int, medium: int, high: int) -> str | None:
-    if count >= high:
-        return "high"
-    if count >= medium:
-        return "medium"
-    return "low" if count >= minimum else None
+def _band_words(low: float) -> str:
+    return f"the {low:.0%} Low band"
 
 
 def is_emerging(current: int, previous: int, t: GapThresholds) -> bool:
@@ -159,14 +136,16 @@ def _tally_steps(rows: Iterable[StepRow], step_types: tuple[str, ...]) -> dict[t
     return tallies
 
 
-def weak_options(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: GapThresholds) -> list[Gap]:
+def weak_options(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: GapThresholds,
+                 volume: int = 0) -> list[Gap]:
     gaps = []
     for (flow_id, node_id, text), tally in _tally_steps(rows, ("question",)).items():
         if tally.free_text < t.min_free_text:
             continue
-        severity = rate_severity(tally.free_text, tally.responses, t.free_text_low, t.free_text_medium,
-                                 t.free_text_high, t)
-        if severity is None:
+        judged = judge_rate(tally.free_text, tally.responses, t.free_text_low,
+                            (t.free_text_low, t.free_text_medium, t.free_text_high), t, volume, "typed answers",
+                            _band_words(t.free_text_low))
+        if judged is None:
             continue
         node = _node(flows, flow_id, node_id)
         question = node.get("text") or tally.sample or text or node_id
@@ -195,10 +174,11 @@ def weak_options(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: GapT
             "free_text_rate_interval": _rate_evidence(tally.free_text, tally.responses, t)["rate_interval"],
             "top_free_text_answers": answers,
             "previous_period_free_text_count": tally.previous_free_text,
+            "severity_reason": judged.reason,
             "session_ids": [],  # read by the report
         }
         gaps.append(Gap(
-            "weak_options", _flow_domain(flows, flow_id), severity,
+            "weak_options", _flow_domain(flows, flow_id), judged.severity,
             f"Missing option at \"{_short(question, 70)}\" ({_flow_label(flows, flow_id)})",
             description, evidence, action, tally.free_text,
             is_emerging(tally.free_text, tally.previous_free_text, t),
@@ -207,12 +187,14 @@ def weak_options(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: GapT
     return gaps
 
 
-def failing_actions(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: GapThresholds) -> list[Gap]:
+def failing_actions(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: GapThresholds,
+                    volume: int = 0) -> list[Gap]:
     gaps = []
     for (flow_id, node_id, text), tally in _tally_steps(rows, ("action", "script")).items():
         attempts = tally.failed + tally.succeeded
-        severity = rate_severity(tally.failed, attempts, t.failure_low, t.failure_medium, t.failure_high, t)
-        if severity is None:
+        judged = judge_rate(tally.failed, attempts, t.failure_low, (t.failure_low, t.failure_medium, t.failure_high),
+                            t, volume, "failed attempts", _band_words(t.failure_low))
+        if judged is None:
             continue
         node = _node(flows, flow_id, node_id)
         kind = node.get("type") or "step"
@@ -225,10 +207,11 @@ def failing_actions(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: G
             "succeeded": tally.succeeded, "failure_rate": round(rate, 4),
             "failure_rate_interval": _rate_evidence(tally.failed, attempts, t)["rate_interval"],
             "previous_period_failed": tally.previous_failed,
+            "severity_reason": judged.reason,
             "session_ids": [],  # read by the report
         }
         gaps.append(Gap(
-            "failing_action", _flow_domain(flows, flow_id), severity,
+            "failing_action", _flow_domain(flows, flow_id), judged.severity,
             f"\"{_short(what, 70)}\" fails {_pct(rate)} of the time ({_flow_label(flows, flow_id)})",
             f"{tally.failed} of {attempts} attempts at this {kind} ({where}) failed.",
             evidence,
@@ -243,7 +226,7 @@ def failing_actions(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: G
 
 
 def dead_ends(reached: Mapping[tuple[str, str], int], stops: Sequence[StopRow], flows: Mapping[str, FlowInfo],
-              t: GapThresholds) -> list[Gap]:
+              t: GapThresholds, volume: int = 0) -> list[Gap]:
     """Flow nodes after which sessions most often stop: ``reached`` counts this period's arrivals
     at each (flow, node), ``stops`` the sessions that went no further there."""
     current: dict[tuple, Counter] = defaultdict(Counter)
@@ -260,8 +243,9 @@ def dead_ends(reached: Mapping[tuple[str, str], int], stops: Sequence[StopRow], 
         n = reached.get((flow_id, node_id), 0)
         if total < t.min_dead_ends or n < total:
             continue
-        severity = rate_severity(total, n, t.dead_end_low, t.dead_end_medium, t.dead_end_high, t)
-        if severity is None:
+        judged = judge_rate(total, n, t.dead_end_low, (t.dead_end_low, t.dead_end_medium, t.dead_end_high), t,
+                            volume, "sessions that went no further", _band_words(t.dead_end_low))
+        if judged is None:
             continue
         node = _node(flows, flow_id, node_id)
         what = node.get("text") or node_id
@@ -279,10 +263,11 @@ def dead_ends(reached: Mapping[tuple[str, str], int], stops: Sequence[StopRow], 
             "escalated": escalated, "abandoned": abandoned, "end_rate": round(total / n, 4),
             "end_rate_interval": _rate_evidence(total, n, t)["rate_interval"],
             "previous_period_ended_here": previous[(flow_id, node_id)],
+            "severity_reason": judged.reason,
             "session_ids": [],  # read by the report
         }
         gaps.append(Gap(
-            "dead_end", _flow_domain(flows, flow_id), severity,
+            "dead_end", _flow_domain(flows, flow_id), judged.severity,
             f"Sessions stop at \"{_short(what, 70)}\" ({where})",
             (f"{total} of {n} sessions reaching node {node_id} of {where} went no further in the flow "
              f"({_pct(total / n)}): {escalated} escalated off the flow, {abandoned} abandoned."),
@@ -296,7 +281,11 @@ def _domain_name(domain: str | None) -> str:
     return domain if domain is not None else NO_DOMAIN
 
 
-def high_escalation(rows: Sequence[DomainRow], t: GapThresholds) -> list[Gap]:
+def high_escalation(rows: Sequence[DomainRow], t: GapThresholds, volume: int | None = None) -> list[Gap]:
+    """Domains that escalate more than the account as a whole: surely more (the interval), or
+    by FlowPilot's original rule (``escalation_listed_count`` escalations at above
+    ``escalation_listed_rate``), at low when the sample is too thin to be sure."""
+    volume = period_sessions(rows) if volume is None else volume
     finished: Counter = Counter()
     escalated: Counter = Counter()
     requesting: Counter = Counter()
@@ -320,21 +309,30 @@ def high_escalation(rows: Sequence[DomainRow], t: GapThresholds) -> list[Gap]:
     gaps = []
     for domain, n in finished.items():
         hits = escalated[domain]
-        severity = rate_severity(hits, n, t.escalation_low, t.escalation_medium, t.escalation_high, t)
-        lower = wilson_interval(hits, n, t.confidence_z)[0]
-        # A domain is only a gap when it is surely worse than the account as a whole.
-        if severity is None or lower <= account_rate:
-            continue
         name = _domain_name(domain)
+        judged = judge_rate(hits, n, account_rate, (t.escalation_low, t.escalation_medium, t.escalation_high), t,
+                            volume, "escalations", f"the account's {_pct(account_rate)}")
+        rate = hits / n
+        if judged is None and hits >= t.escalation_listed_count and rate > max(t.escalation_listed_rate, account_rate):
+            low, high = wilson_interval(hits, n, t.confidence_z)
+            thin = (f"fewer than {t.min_sample} finished sessions are too few to judge the rate" if n < t.min_sample
+                    else f"its 95% interval ({_pct(low)}–{_pct(high)}) still reaches the account's {_pct(account_rate)}")
+            judged = Judgement("low", (
+                f"Low: {hits} of {n:,} escalated ({_pct(rate)}), at least {t.escalation_listed_count} at over "
+                f"{_pct(t.escalation_listed_rate)}, so listed; but {thin}."))
+        if judged is None:
+            continue
         evidence = {
             "finished_sessions": n, "escalated": hits, "requesting_escalation": requesting[domain],
             "escalation_rate": round(hits / n, 4),
             "escalation_rate_interval": _rate_evidence(hits, n, t)["rate_interval"],
             "account_escalation_rate": round(account_rate, 4),
             "previous_period_escalated": previous[domain],
+            "escalated_above_account_rate": round(hits - n * account_rate, 1),
+            "severity_reason": judged.reason,
         }
         gaps.append(Gap(
-            "high_escalation", domain, severity,
+            "high_escalation", domain, judged.severity,
             f"{name} sessions escalate {_pct(hits / n)} of the time (account: {_pct(account_rate)})",
             (f"{hits} of {n} finished {name} sessions were escalated or are waiting for escalation, "
              f"against {_pct(account_rate)} across the account."),
@@ -346,7 +344,9 @@ def high_escalation(rows: Sequence[DomainRow], t: GapThresholds) -> list[Gap]:
     return gaps
 
 
-def uncharted_territory(rows: Sequence[DomainRow], flows: Mapping[str, FlowInfo], t: GapThresholds) -> list[Gap]:
+def uncharted_territory(rows: Sequence[DomainRow], flows: Mapping[str, FlowInfo], t: GapThresholds,
+                        volume: int | None = None) -> list[Gap]:
+    volume = period_sessions(rows) if volume is None else volume
     discovered: Counter = Counter()
     resolved: Counter = Counter()
     previous: Counter = Counter()
@@ -360,15 +360,20 @@ def uncharted_territory(rows: Sequence[DomainRow], flows: Mapping[str, FlowInfo]
     flows_per_domain = Counter(f.domain for f in flows.values())
     gaps = []
     for domain, count in discovered.items():
-        severity = count_severity(count, t.uncharted_min, t.uncharted_medium, t.uncharted_high)
-        if severity is None:
-            continue
         name = _domain_name(domain)
+        # A named domain with no flow at all is one flow to write, however large the account.
+        no_flow = domain is not None and not flows_per_domain[domain]
+        judged = judge_count(count, t.uncharted_min, t.uncharted_medium, t.uncharted_high, t, volume,
+                             "resolved without a flow",
+                             "the domain has no published flow: engineers keep solving it by hand" if no_flow else None)
+        if judged is None:
+            continue
         share = count / resolved[domain]
         evidence = {
             "resolved_in_discovery": count, "resolved_sessions": resolved[domain],
             "discovery_share": round(share, 4), "published_flows": flows_per_domain[domain] if domain else 0,
             "previous_period_resolved_in_discovery": previous[domain],
+            "severity_reason": judged.reason,
         }
         if domain is None:
             title = f"{count} sessions with no recognised domain were resolved without a flow"
@@ -379,7 +384,7 @@ def uncharted_territory(rows: Sequence[DomainRow], flows: Mapping[str, FlowInfo]
             action = (f"Capture how these {name} problems were solved as flows; this report's repeated "
                       f"patterns show which {name} problems recur most.")
         gaps.append(Gap(
-            "uncharted_territory", domain, severity, title,
+            "uncharted_territory", domain, judged.severity, title,
             (f"{count} of {resolved[domain]} resolved {name} sessions ({_pct(share)}) were solved in discovery: "
              f"no published flow matched and the copilot improvised."),
             evidence, action, count, is_emerging(count, previous[domain], t),
@@ -399,7 +404,7 @@ class _SummaryTally:
     current_fixes: Counter = field(default_factory=Counter)
 
 
-def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds) -> list[Gap]:
+def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds, volume: int = 0) -> list[Gap]:
     tallies: dict[str, _SummaryTally] = defaultdict(_SummaryTally)
     for row in rows:
         text = normalise(row.summary)
@@ -426,8 +431,9 @@ def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds) -> list[Gap]
     for cluster in cluster_texts(items, t.cluster_distance, t.pattern_min, fixes):
         members = [tallies[texts[i]] for i in cluster.members]
         sessions = sum(m.current for m in members)
-        severity = count_severity(sessions, t.pattern_min, t.pattern_medium, t.pattern_high)
-        if severity is None:
+        judged = judge_count(sessions, t.pattern_min, t.pattern_medium, t.pattern_high, t, volume,
+                             "sessions with no matched flow")
+        if judged is None:
             continue
         previous = sum(m.previous for m in members)
         resolved = sum(m.resolved for m in members)
@@ -453,9 +459,10 @@ def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds) -> list[Gap]
             "common_fixes": [{"fix": f, "count": c} for f, c in
                              sorted(common_fixes.items(), key=lambda fc: (-fc[1], fc[0]))[:TOP_ANSWERS]],
             "previous_period_sessions": previous,
+            "severity_reason": judged.reason,
         }
         gaps.append(Gap(
-            "repeated_pattern", domain, severity,
+            "repeated_pattern", domain, judged.severity,
             f"Recurring problem with no flow: \"{_short(representative, 70)}\" ({sessions} sessions)",
             (f"{sessions} sessions with no matched flow describe this problem"
              + (f" in {len(examples)} different wordings" if len(examples) > 1 else "")

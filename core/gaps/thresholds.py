@@ -32,13 +32,21 @@ class ThresholdError(ValueError):
 
 @dataclass(frozen=True)
 class GapThresholds:
-    """What counts as a gap, and how severe. Rates are judged by the lower bound of their
-    Wilson score interval, so a rate from a handful of sessions has to be extreme to count."""
+    """What counts as a gap, and how severe (``core.gaps.severity``). A rate counts only when its
+    Wilson interval lies wholly above the normal level; how severe is the lesser of the rate's band
+    and the volume it adds, against bars that are a share of the period's sessions with a floor."""
 
     # Fewer responses / sessions / attempts than this and a rate is not judged at all.
     min_sample: int = 10
     # Wilson z: 1.96 is a 95% interval.
     confidence_z: float = 1.96
+    # The volume bars: medium from this share of the period's sessions, high from that one; each
+    # never under its signal's floor (the counts below, or excess_* for rates).
+    medium_share: float = 0.005
+    high_share: float = 0.01
+    # Rates: the floors of the excess, the sessions (answers, attempts) above the normal level.
+    excess_medium: int = 3
+    excess_high: int = 8
 
     # weak_options: share of answers typed instead of picked.
     free_text_low: float = 0.08
@@ -50,6 +58,10 @@ class GapThresholds:
     escalation_low: float = 0.20
     escalation_medium: float = 0.30
     escalation_high: float = 0.45
+    # ... or at least this many escalated at above this rate (FlowPilot's original rule): listed,
+    # at low, however thin the evidence.
+    escalation_listed_count: int = 3
+    escalation_listed_rate: float = 0.40
 
     # failing_action: share of attempts that failed.
     failure_low: float = 0.15
@@ -62,12 +74,15 @@ class GapThresholds:
     dead_end_high: float = 0.40
     min_dead_ends: int = 5
 
-    # uncharted_territory: sessions resolved with no flow (discovery) in a domain.
-    uncharted_min: int = 5
-    uncharted_medium: int = 15
-    uncharted_high: int = 40
+    # uncharted_territory: sessions resolved with no flow (discovery) in a domain. Listed from
+    # uncharted_min; medium and high are floors of the volume bars, except that a domain with no
+    # published flow at all is medium from uncharted_medium whatever the account's size.
+    uncharted_min: int = 2
+    uncharted_medium: int = 5
+    uncharted_high: int = 15
 
-    # repeated_pattern: sessions in a cluster of similar problem summaries with no matched flow.
+    # repeated_pattern: sessions in a cluster of similar problem summaries with no matched flow
+    # (medium and high: floors of the volume bars).
     pattern_min: int = 5
     pattern_medium: int = 15
     pattern_high: int = 40
@@ -95,6 +110,14 @@ class GapThresholds:
             low, medium, high = (getattr(self, f"{prefix}_{s}") for s in ("min", "medium", "high"))
             if not low <= medium <= high:
                 raise ThresholdError(f"{prefix} counts must satisfy min <= medium <= high, not {low}, {medium}, {high}")
+        if not 0 < self.medium_share <= self.high_share <= 1:
+            raise ThresholdError(f"volume shares must satisfy 0 < medium_share <= high_share <= 1, "
+                                 f"not {self.medium_share}, {self.high_share}")
+        if self.excess_medium > self.excess_high:
+            raise ThresholdError(f"excess floors must satisfy excess_medium <= excess_high, "
+                                 f"not {self.excess_medium}, {self.excess_high}")
+        if not 0 < self.escalation_listed_rate <= 1:
+            raise ThresholdError(f"escalation_listed_rate must be in (0, 1], not {self.escalation_listed_rate}")
         if not 0 < self.cluster_distance < 1:
             raise ThresholdError(f"cluster_distance must be between 0 and 1, not {self.cluster_distance}")
         if self.emerging_ratio <= 1:

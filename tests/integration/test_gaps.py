@@ -356,3 +356,30 @@ def test_step_gaps_without_a_node_list_their_sessions_newest_first_whatever_the_
     [failing] = gaps_of(result, "failing_action")
     assert (failing.evidence["attempts"], failing.evidence["failed"]) == (20, 8)
     assert failing.evidence["session_ids"] == [sid for i, sid in enumerate(typed_ids) if i % 3]
+
+
+def test_on_a_small_account_the_issues_cases_are_rated_as_a_manager_would(engine, accounts):
+    """About 225 sessions in the month, a quarter escalated (issue 14): a domain escalating 10 of
+    its 20 finished sessions is medium, not low; a domain with no flow whose 7 resolved sessions
+    were all solved in discovery is medium; 3 discovery resolutions are listed, at low."""
+    acme, _ = accounts
+    with unit_of_work(engine) as db:
+        for i in range(20):
+            add_session(db, acme, NOW - DAY, "escalated" if i < 10 else "resolved", domain="vpn", flow=None)
+        for _ in range(7):
+            add_session(db, acme, NOW - DAY, "resolved", domain="backup", flow=None, tier="discovery",
+                        summary="Backup job failed")
+        for _ in range(3):
+            add_session(db, acme, NOW - DAY, "resolved", domain="printing", flow=None, tier="discovery",
+                        summary="Printer offline")
+        for i in range(195):  # escalated 46 + 10 = 56 of 225: the account's 25%
+            add_session(db, acme, NOW - 2 * DAY, "escalated" if i < 46 else "resolved", domain="email", flow=None,
+                        summary=f"Mailbox problem {i}")
+    result = report(engine, acme)
+    escalation = {g.domain: g for g in gaps_of(result, "high_escalation")}
+    assert escalation["vpn"].severity == "medium"
+    assert escalation["vpn"].evidence["account_escalation_rate"] == pytest.approx(56 / 225, abs=1e-4)
+    uncharted = {g.domain: g for g in gaps_of(result, "uncharted_territory")}
+    assert uncharted["backup"].severity == "medium" and uncharted["backup"].evidence["published_flows"] == 0
+    assert uncharted["printing"].severity == "low" and uncharted["printing"].evidence["resolved_in_discovery"] == 3
+    assert all(g.evidence["severity_reason"].startswith(g.severity.title()) for g in result.gaps)

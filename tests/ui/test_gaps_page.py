@@ -16,6 +16,7 @@ from core.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.gaps import build_gap_report, load_thresholds
 from core.models import Account, Session, User
+from dashboard.gap_card import gap_key
 from tests.gap_data import GapSeed, seed_gaps
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
 from tests.ui.streamlit_internals import form_submit, link_of
@@ -87,9 +88,24 @@ def test_ordered_by_expected_impact_from_the_link_the_cards_follow_the_core_orde
     assert "sort" not in app.query_params
 
 
-def test_the_evidence_shows_rates_answers_and_sessions_drillable_to_steps(gaps_db):
-    _, seed = gaps_db
+def open_evidence(app, gap):
+    """Open a card's Evidence, as a click on it does: its state is a widget's, keyed by the gap."""
+    app.session_state[f"kg_evidence_{gap_key(gap)}"] = True
+    return no_exception(app.run())
+
+
+def test_a_cards_evidence_is_built_only_once_it_is_opened(gaps_db):
+    url, seed = gaps_db
     app = open_gaps()
+    assert "Sessions behind it" not in markdown_text(app) and not [d for d in app.dataframe if "Session" in d.value]
+    app = open_evidence(app, core_report(url, seed.account_id).gaps[0])
+    assert "Sessions behind it" in markdown_text(app)
+    assert len([m for m in app.markdown if m.value.startswith("**Sessions behind it**")]) == 1  # that card only
+
+
+def test_the_evidence_shows_rates_answers_and_sessions_drillable_to_steps(gaps_db):
+    url, seed = gaps_db
+    app = open_evidence(open_gaps(), core_report(url, seed.account_id).gaps[0])
     text = markdown_text(app)
     assert "**12** typed answers of **20** answers: **60%** (95% interval 39%–78%)" in text
     assert re.search(r"\*\*\d+\*\* typed answers in the previous 30 days", text)  # a count with its unit
@@ -174,12 +190,26 @@ def test_an_unknown_severity_gets_a_neutral_badge(gaps_db, monkeypatch):
     assert knowledge_gaps.severity_badge("<b>x</b>") == ":gray-badge[\\<b\\>x\\<\\/b\\>]"
 
 
+def open_thresholds(app):
+    app.session_state["kg_thresholds_open"] = True  # as a click on "Tune the thresholds" does
+    return no_exception(app.run())
+
+
+def test_the_threshold_form_is_drawn_only_once_its_panel_is_opened(gaps_db):
+    app = open_gaps()
+    assert not [n for n in app.number_input if n.key and n.key.startswith("kg_t_")]
+    app = open_thresholds(app)
+    assert app.number_input(key="kg_t_pattern_min").value == 5
+    assert app.number_input(key="kg_t_high_share").value == 1.0  # a share, edited as a percentage
+
+
 def test_an_admin_previews_then_saves_thresholds(gaps_db):
     url, seed = gaps_db
-    app = open_gaps()
+    app = open_thresholds(open_gaps())
     assert len(card_titles(app)) == 3
     app.number_input(key="kg_t_pattern_min").set_value(10)
     app.number_input(key="kg_t_uncharted_min").set_value(10)
+    app.number_input(key="kg_t_uncharted_medium").set_value(10)  # the least must not pass the medium floor
     form_submit(app, "kg_thresholds", "Preview").click()
     app = no_exception(app.run())
     assert len(card_titles(app)) == 1  # the preview: both 6-session gaps are gone
@@ -198,7 +228,7 @@ def test_an_admin_previews_then_saves_thresholds(gaps_db):
 
 
 def test_invalid_thresholds_are_refused_clearly(gaps_db):
-    app = open_gaps()
+    app = open_thresholds(open_gaps())
     app.number_input(key="kg_t_free_text_low").set_value(50.0)  # above medium (15%)
     form_submit(app, "kg_thresholds", "Save").click()
     app = no_exception(app.run())
@@ -225,3 +255,27 @@ def test_saving_thresholds_is_checked_in_core(gaps_db):
         assert db.get(Account, seed.account_id).settings == {"gaps": {"min_sample": 20}}
         assert db.get(Account, seed.other_account_id).settings == {}
     engine.dispose()
+
+
+def test_the_first_ten_gaps_are_cards_and_the_rest_lines_of_a_table_until_asked_for(gaps_db, monkeypatch):
+    from pages import knowledge_gaps
+
+    real = knowledge_gaps.gap_report_for
+
+    def many(db, actor, account_id, days, thresholds=None):
+        report = real(db, actor, account_id, days, thresholds)
+        low = report.gaps[-1]
+        return replace(report, gaps=(*report.gaps, *(replace(low, title=f"Recurring problem {n}") for n in range(22))))
+
+    monkeypatch.setattr(knowledge_gaps, "gap_report_for", many)
+    app = open_gaps()
+    assert len(card_titles(app)) == 10 and [m.value for m in app.metric][:1] == ["25"]
+    tail = next(d.value for d in app.dataframe if "Gap" in d.value.columns)
+    assert list(tail["#"]) == list(range(11, 26)) and tail.iloc[-1]["Gap"] == "Recurring problem 21"
+    app.button(key="kg_more").click()
+    app = no_exception(app.run())
+    assert len(card_titles(app)) == 20
+    assert len(next(d.value for d in app.dataframe if "Gap" in d.value.columns)) == 5
+    app.multiselect(key="kg_severities").set_value(["high"]).run()  # a new view starts at ten again
+    app.multiselect(key="kg_severities").set_value([]).run()
+    assert len(card_titles(app)) == 10

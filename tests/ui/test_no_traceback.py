@@ -201,6 +201,8 @@ def test_discarding_previewed_thresholds_restores_them_and_keeps_the_gap_list(tm
     use_database(monkeypatch, url)
 
     app = go_to(signed_in_app("admin@alpha.example"), "knowledge-gaps")
+    app.session_state["kg_thresholds_open"] = True  # as a click on "Tune the thresholds" does
+    app = no_exception(app.run())
     cards = [m.value for m in app.markdown if m.value.startswith("##### ")]
     assert len(cards) == 3
     app.number_input(key="kg_t_pattern_min").set_value(10)

@@ -7,6 +7,7 @@ import pytest
 from core.gaps import signals
 from core.gaps.clustering import TextCount, cluster_texts, normalise
 from core.gaps.queries import DomainRow, FlowInfo, StepRow, StopRow, SummaryRow
+from core.gaps.severity import judge_rate
 from core.gaps.thresholds import (
     DEFAULT_THRESHOLDS, GapThresholds, ThresholdError, thresholds_from_overrides,
 )
@@ -46,9 +47,9 @@ def test_the_wilson_interval_is_wide_for_small_samples_and_narrow_for_large_ones
 
 def test_two_escalations_out_of_two_is_not_high_severity_but_fourteen_of_twenty_is():
     bands = (T.escalation_low, T.escalation_medium, T.escalation_high)
-    assert signals.rate_severity(2, 2, *bands, T) is None  # below the minimum sample
-    assert signals.rate_severity(2, 2, *bands, GapThresholds(min_sample=1)) != "high"
-    assert signals.rate_severity(14, 20, *bands, T) == "high"
+    assert judge_rate(2, 2, 0.1, bands, T, 100, "escalations", "10%") is None  # below the minimum sample
+    assert judge_rate(2, 2, 0.1, bands, GapThresholds(min_sample=1), 100, "escalations", "10%").severity != "high"
+    assert judge_rate(14, 20, 0.1, bands, T, 100, "escalations", "10%").severity == "high"
 
 
 def test_the_emerging_flag_needs_a_sharp_rise_and_enough_volume():
@@ -158,8 +159,9 @@ def test_resolved_discovery_sessions_are_uncharted_territory_and_no_domain_is_re
     rows = [*domain_rows("server", 20, 0, tier="discovery"), *domain_rows(None, 6, 0, tier="discovery"),
             *domain_rows("email", 3, 0, tier="discovery")]
     gaps = {g.domain: g for g in signals.uncharted_territory(rows, FLOWS, T)}
-    assert set(gaps) == {"server", None}
-    assert gaps["server"].severity == "medium" and gaps["server"].evidence["resolved_in_discovery"] == 20
+    assert set(gaps) == {"server", None, "email"}  # three are listed, as FlowPilot's original service did
+    assert gaps["server"].severity == "high" and gaps["server"].evidence["resolved_in_discovery"] == 20
+    assert gaps["email"].severity == "low" and gaps[None].severity == "medium"
     assert "no recognised domain" in gaps[None].title
 
 
