@@ -39,7 +39,13 @@ def main() -> int:
     labels = cluster_eval.clustering_labels(evaluation, args.distance)
     elapsed = time.perf_counter() - started
     rows = [("exact normalised match", cluster_eval.score(cases, cluster_eval.exact_match_labels(cases))),
-            ("clustering (defaults)", cluster_eval.score(cases, labels))]
+            ("clustering (defaults)", cluster_eval.score(cases, labels)),
+            ("  without learned words", cluster_eval.score(
+                cases, cluster_eval.clustering_labels(evaluation, args.distance, learned=False))),
+            ("  without fixes and steps", cluster_eval.score(
+                cases, cluster_eval.clustering_labels(evaluation, args.distance, evidence=False))),
+            ("  summaries alone", cluster_eval.score(
+                cases, cluster_eval.clustering_labels(evaluation, args.distance, evidence=False, learned=False)))]
     print(f"{'method':<26}{'precision':>10}{'recall':>8}{'pairs found':>14}{'predicted':>11}{'non-inf. clustered':>20}")
     for name, s in rows:
         print(f"{name:<26}{s.precision:>10.3f}{s.recall:>8.3f}{s.found_pairs:>8}/{s.true_pairs:<5}"

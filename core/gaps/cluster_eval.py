@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-from core.gaps.clustering import TextCount, cluster_texts, normalise
+from core.gaps.clustering import TextCount, cluster_texts, learn_from_matched, normalise
 from core.gaps.thresholds import DEFAULT_THRESHOLDS
 
 
@@ -71,14 +71,20 @@ def exact_match_labels(cases: Sequence[Case]) -> list[int]:
     return [ids.setdefault(normalise(c.summary), len(ids)) for c in cases]
 
 
-def clustering_labels(evaluation: EvaluationSet, distance_threshold: float | None = None) -> list[int]:
-    """The clustering's labels, with the inputs the repeated-pattern signal gives it."""
+def clustering_labels(evaluation: EvaluationSet, distance_threshold: float | None = None, *,
+                      evidence: bool = True, learned: bool = True) -> list[int]:
+    """The clustering's labels, with the inputs the repeated-pattern signal gives it: each
+    summary's fix and improvised steps (``evidence``) and the vocabulary learned from the
+    account's matched sessions (``learned``); either can be left out to measure what it brings."""
     cases = evaluation.cases
     threshold = DEFAULT_THRESHOLDS.cluster_distance if distance_threshold is None else distance_threshold
     items = [TextCount(normalise(c.summary), 1) for c in cases]
     fixes = [Counter({normalise(c.resolution): 1}) if c.resolution else Counter() for c in cases]
+    context = [fix + Counter(normalise(s) for s in c.steps) for fix, c in zip(fixes, cases)]
+    vocabulary = learn_from_matched({flow: [normalise(t) for t in texts] for flow, _, texts in evaluation.flows})
     labels = list(range(len(cases), 2 * len(cases)))  # alone unless clustered
-    for n, cluster in enumerate(cluster_texts(items, threshold, 1, fixes)):
+    for n, cluster in enumerate(cluster_texts(items, threshold, 1, fixes, context if evidence else None,
+                                              vocabulary if learned else None)):
         for i in cluster.members:
             labels[i] = n
     return labels

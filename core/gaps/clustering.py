@@ -28,6 +28,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from core.gaps.vocabulary import (
+    EMPHASIS_WORDS, GENERIC_WORDS, PRODUCT_TOKENS, LearnedVocabulary, anchors, fold_products, is_informative,
+)
+
 # scikit-learn and SciPy are imported where they are used: together they take some 150 MB,
 # and every process that merely imports core.gaps (the CLI, the exports) would pay for them.
 
@@ -44,8 +48,10 @@ FIX_MAX_CLUSTERS = 4
 FILLER_WORDS = frozenset({
     "user", "users", "user's", "issue", "issues", "problem", "problems", "working", "work", "works",
     "urgent", "again", "today", "yesterday", "since", "help", "please", "pls", "asap", "error",
-    "new", "starter", "office", "team", "md", "reception", "says", "say", "said", "called",
+    "new", "starter", "office", "md", "reception", "says", "say", "said", "called",
 })
+# English stop words that name IT problems ("C: drive full", "Internet down"): kept.
+KEPT_STOP_WORDS = frozenset({"full", "empty", "down", "off", "find", "found", "show", "system", "fire", "bill"})
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCTUATION = " \t.,;:!?"
 _WORD = re.compile(r"(?u)\b[a-z0-9][a-z0-9'.:/-]*[a-z0-9]\b|\b[a-z0-9]\b")
@@ -56,14 +62,13 @@ _WORD = re.compile(r"(?u)\b[a-z0-9][a-z0-9'.:/-]*[a-z0-9]\b|\b[a-z0-9]\b")
 # disconnects after reboot") still meet. General IT vocabulary, not tied to any one problem.
 SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
     # A drive letter is a mapped drive, but for C:, the local system disk ("C: drive full").
-    (r"\b(?:[abd-z]: ?drive|(?:mapped|network|shared) (?:drive|share)s?|drive mappings?|mapped drives?)\b",
+    (r"\b(?:[abd-z]: ?drives?|[bd-z] drive|(?:mapped|network|shared) (?:drive|share)s?|drive mappings?|mapped drives?)\b",
      " mappeddrive "),
     (r"\b(?:red x|unavailable|not reconnecting|disconnect(?:s|ed|ing)?|lost|missing|drops?)\b", " disconnected "),
     (r"\b(?:re-?boots?|restarts?|rebooted|restarted|start ?up|log ?[io]n|every morning)\b", " atlogon "),
     (r"\b(?:mfa|2fa|multi-?factor|two-?factor|authenticator|otp)\b", " mfa "),
     (r"\b(?:prompts?|notifications?|codes?)\b", " prompt "),
     (r"\b(?:sync(?:ing|s|ed)?|processing changes)\b", " sync "),
-    (r"\b(?:pcs?|laptops?|computers?|desktops?|workstations?)\b", " computer "),
     (r"\b(?:e-?mails?|mail)\b", " email "),
     (r"\b(?:wi-?fi|wireless|wlan)\b", " wifi "),
     (r"\b(?:passwords?|passcodes?)\b", " password "),
@@ -78,10 +83,11 @@ _READABLE = {"mappeddrive": "mapped drive", "atlogon": "at logon/restart", "cann
 def stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS | FILLER_WORDS)
+    return frozenset((ENGLISH_STOP_WORDS - KEPT_STOP_WORDS) | FILLER_WORDS | EMPHASIS_WORDS)
 
 
 def canonical(text: str) -> str:
+    text = fold_products(text.replace("\u2019", "'"))
     for pattern, replacement in SYNONYMS:
         text = pattern.sub(replacement, text)
     return _SPACE.sub(" ", text).strip()
@@ -110,55 +116,216 @@ class Cluster:
     representative: int  # index of the summary closest to the cluster's centre
 
 
-def _vectorise(texts: Sequence[str]):
+# How much a word says about which problem it is, relative to other words: a product names it
+# outright, a device says little ("laptop").
+ANCHOR_WEIGHT = 2.0
+GENERIC_WEIGHT = 0.3
+# How far a word learned as related (``vocabulary.learn_vocabulary``) counts as the same word.
+LEARNED_WEIGHT = 0.5
+# How much similar fixes and improvised steps add to the similarity of two summaries.
+EVIDENCE_WEIGHT = 0.9
+# Evidence words that say nothing about which fix it was: what was done, without what to ("Replaced
+# the charger" / "Replaced the mouse" are different problems).
+EVIDENCE_FILLER = frozenset({
+    "fixed", "resolved", "sorted", "done", "working", "now", "issue", "user", "users", "checked", "tested",
+    "confirmed", "ok", "okay", "all", "good", "replaced", "installed", "reinstalled", "updated", "restarted",
+    "rebooted", "cleaned", "added", "removed", "reset", "changed", "enabled", "disabled", "ran", "set", "new",
+})
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    combined: object  # words and characters, one normalised row per text (the tail's nearest centre)
+    words: object  # weighted word TF-IDF, normalised rows
+    chars: object
+    vocabulary: np.ndarray
+    anchors: list[frozenset[str]]
+
+
+_SUFFIXES = ("ings", "ing", "edly", "ed", "es", "s")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light suffix stemmer, so that "locked", "locking" and "locks" are one word; products,
+    folded tokens and words with digits or punctuation are left as they are."""
+    if len(word) <= 4 or not word.isalpha() or word in PRODUCT_TOKENS or word in _READABLE:
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if suffix in ("ing", "ings", "ed") and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # dropped -> drop, mapping -> map
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def terms(text: str, stop: frozenset[str] | None = None) -> list[str]:
+    """The stemmed content words of a (folded) text."""
+    stop = stop_words() if stop is None else stop
+    return [stem(w) for w in _WORD.findall(text) if w not in stop]
+
+
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    return frozenset(GENERIC_WORDS | {stem(w) for w in GENERIC_WORDS})
+
+
+def _surface_words(texts: Sequence[str]) -> dict[str, str]:
+    """Per stem, its most frequent word in ``texts``: what a cluster's terms are shown as."""
+    stop = stop_words()
+    seen: dict[str, Counter] = defaultdict(Counter)
+    for text in texts:
+        for word in _WORD.findall(text):
+            if word not in stop:
+                seen[stem(word)][word] += 1
+    return {s: max(sorted(c), key=c.__getitem__) for s, c in seen.items()}
+
+
+def _word_vectoriser(stop: frozenset[str]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def analyse(text: str) -> list[str]:
+        words = terms(text, stop)
+        return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+    return TfidfVectorizer(analyzer=analyse, sublinear_tf=True, min_df=1)
+
+
+def _vectorise(texts: Sequence[str]) -> _Vectors:
+    from scipy.sparse import diags, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    words = _word_vectoriser(stop_words())
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
+    folded = [canonical(t) for t in texts]
+    word_matrix = words.fit_transform(folded)
+    vocabulary = words.get_feature_names_out()
+    generic = _generic_stems()
+    weights = np.array([ANCHOR_WEIGHT if w in PRODUCT_TOKENS else GENERIC_WEIGHT if generic & set(w.split()) else 1.0
+                        for w in vocabulary])
+    word_matrix = normalize(word_matrix @ diags(weights))
+    specific = [" ".join(w for w in content_words(t) if w not in GENERIC_WORDS) for t in folded]
+    char_matrix = normalize(chars.fit_transform([s or t for s, t in zip(specific, folded)]))
+    # Equal say for words and characters; the row norm keeps cosine meaning cosine.
+    combined = normalize(hstack([word_matrix, char_matrix]).tocsr())
+    return _Vectors(combined, word_matrix.tocsr(), char_matrix.tocsr(), vocabulary,
+                    [anchors(content_words(t)) for t in folded])
+
+
+def _learned_similarity(words, vocabulary: np.ndarray, learned: LearnedVocabulary):
+    """Soft cosine of the word vectors: a word counts towards a related one (learned from the
+    account's matched sessions) at ``LEARNED_WEIGHT`` times their relatedness."""
+    from scipy.sparse import csr_matrix, identity
+
+    index = {w: i for i, w in enumerate(vocabulary)}
+    rows, cols, values = [], [], []
+    for word, related in learned.related.items():
+        i = index.get(word)
+        if i is None:
+            continue
+        for other, relatedness in related.items():
+            j = index.get(other)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+                values.append(LEARNED_WEIGHT * relatedness)
+    n = len(vocabulary)
+    relate = identity(n, format="csr") + csr_matrix((values, (rows, cols)), shape=(n, n))
+    inner = (words @ relate @ words.T).toarray()
+    norms = np.sqrt(np.clip(np.diag(inner), 1e-12, None))
+    return inner / np.outer(norms, norms)
+
+
+def _evidence_similarity(evidence: Sequence[Mapping[str, int]]):
+    """Cosine of what resolved the texts' sessions and what the engineers tried (words and
+    characters), and which texts have any such evidence."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), stop_words=sorted(stop_words()),
-                            token_pattern=_WORD.pattern, sublinear_tf=True, min_df=1)
+    stop = stop_words() | EVIDENCE_FILLER | _generic_stems()
+    documents = [" ".join(canonical(normalise(t)) for t in sorted(e)) for e in evidence]
+    present = np.array([bool([w for w in _WORD.findall(d) if w not in stop]) for d in documents])
+    if present.sum() < 2:
+        return None, present
+    words = _word_vectoriser(stop)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
-    folded = [canonical(t) for t in texts]
-    word_matrix = words.fit_transform(folded)
-    char_matrix = chars.fit_transform([" ".join(content_words(t)) or t for t in folded])
-    # Equal say for words and characters; the row norm keeps cosine meaning cosine.
-    combined = normalize(hstack([normalize(word_matrix), normalize(char_matrix)]).tocsr())
-    return combined, word_matrix, words.get_feature_names_out()
+    kept = [d if p else "" for d, p in zip(documents, present)]
+    word_matrix = normalize(words.fit_transform(kept))
+    char_matrix = normalize(chars.fit_transform([" ".join(w for w in _WORD.findall(d) if w not in stop) for d in kept]))
+    matrix = normalize(hstack([word_matrix, char_matrix]).tocsr())
+    return (matrix @ matrix.T).toarray(), present
 
 
-def _dense_labels(matrix, threshold: float) -> np.ndarray:
+def _similarity(vectors: _Vectors, rows: np.ndarray, evidence: Sequence[Mapping[str, int]] | None,
+                learned: LearnedVocabulary | None) -> np.ndarray:
+    """Similarity of every two of the texts ``rows``: their wording (words, with learned
+    relatedness, and characters), raised by similar evidence, and nil between texts naming
+    different products."""
+    words, chars = vectors.words[rows], vectors.chars[rows]
+    if learned:
+        word_similarity = _learned_similarity(words, vectors.vocabulary, learned)
+    else:
+        word_similarity = (words @ words.T).toarray()
+    similarity = 0.5 * word_similarity + 0.5 * (chars @ chars.T).toarray()
+    if evidence is not None:
+        evidence_similarity, present = _evidence_similarity([evidence[i] for i in rows.tolist()])
+        if evidence_similarity is not None:
+            both = np.outer(present, present)
+            similarity = np.where(both, similarity + EVIDENCE_WEIGHT * evidence_similarity * (1 - similarity),
+                                  similarity)
+    products = [vectors.anchors[i] for i in rows.tolist()]
+    named = [i for i, a in enumerate(products) if a]
+    for i in named:
+        for j in named:
+            if i < j and not products[i] & products[j]:
+                similarity[i, j] = similarity[j, i] = 0.0
+    np.fill_diagonal(similarity, 1.0)
+    return np.clip(similarity, 0.0, 1.0)
+
+
+def _dense_labels(similarity: np.ndarray, threshold: float) -> np.ndarray:
     from sklearn.cluster import AgglomerativeClustering
-    from sklearn.metrics.pairwise import cosine_distances
 
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
                                     metric="precomputed", linkage="average")
-    return model.fit_predict(cosine_distances(matrix))
+    return model.fit_predict(1.0 - similarity)
 
 
-def _labels(matrix, counts: np.ndarray, threshold: float) -> np.ndarray:
-    """Cluster labels. Beyond DENSE_LIMIT texts, the most frequent DENSE_LIMIT are clustered in
-    full and every other text joins the cluster whose centre is nearest, if within the threshold,
-    or stays alone: memory stays linear, and a recurring problem has frequent variants."""
+def _labels(vectors: _Vectors, counts: np.ndarray, threshold: float, similarity) -> np.ndarray:
+    """Cluster labels; ``similarity(indexes)`` gives the similarity matrix of those texts. Beyond
+    DENSE_LIMIT texts, the most frequent DENSE_LIMIT are clustered in full and every other text
+    joins the cluster whose centre is nearest (by wording), if within the threshold and naming no
+    other product, or stays alone: memory stays linear, and a recurring problem has frequent variants."""
     from scipy.sparse import csr_matrix
     from sklearn.preprocessing import normalize
 
+    matrix = vectors.combined
     n = matrix.shape[0]
     if n <= DENSE_LIMIT:
-        return _dense_labels(matrix, threshold)
+        return _dense_labels(similarity(np.arange(n)), threshold)
     head = np.argsort(-counts, kind="stable")[:DENSE_LIMIT]
-    head_labels = _dense_labels(matrix[head], threshold)
+    head_labels = _dense_labels(similarity(head), threshold)
     groups = np.unique(head_labels)
     membership = csr_matrix((np.ones(len(head)), (np.searchsorted(groups, head_labels), np.arange(len(head)))),
                             shape=(len(groups), len(head)))
     centres = normalize(membership @ matrix[head]).T.tocsc()
+    named: dict[int, set[str]] = defaultdict(set)
+    for i, label in zip(head.tolist(), head_labels.tolist()):
+        named[label] |= vectors.anchors[i]
     labels = np.full(n, -1, dtype=np.int64)
     labels[head] = head_labels
     rest = np.setdiff1d(np.arange(n), head)
     for chunk in np.array_split(rest, max(1, len(rest) // 5000)):
-        similarity = (matrix[chunk] @ centres).toarray()
-        best = similarity.argmax(axis=1)
-        close = similarity.max(axis=1) >= 1 - threshold
-        labels[chunk] = np.where(close, groups[best], -1)
+        closeness = (matrix[chunk] @ centres).toarray()
+        best = closeness.argmax(axis=1)
+        close = closeness.max(axis=1) >= 1 - threshold
+        for i, b, c in zip(chunk.tolist(), best.tolist(), close.tolist()):
+            products = vectors.anchors[i]
+            if c and (not products or not named[groups[b]] or products & named[groups[b]]):
+                labels[i] = groups[b]
     loners = np.flatnonzero(labels == -1)
     labels[loners] = groups.max() + 1 + np.arange(len(loners))
     return labels
@@ -194,24 +361,34 @@ def join_by_shared_fix(labels: np.ndarray, fixes: Sequence[Mapping[str, int]]) -
 
 
 def cluster_texts(items: Sequence[TextCount], distance_threshold: float, min_count: int,
-                  fixes: Sequence[Mapping[str, int]] | None = None) -> list[Cluster]:
-    """Clusters of similar texts whose counts add up to at least ``min_count``, biggest first;
-    ``fixes`` (per item, its resolved sessions by fix) also joins clusters resolved the same
-    specific way.
+                  fixes: Sequence[Mapping[str, int]] | None = None,
+                  evidence: Sequence[Mapping[str, int]] | None = None,
+                  learned: LearnedVocabulary | None = None) -> list[Cluster]:
+    """Clusters of similar texts whose counts add up to at least ``min_count``, biggest first.
 
-    Texts with no content words ("help!!", "see ticket") say nothing about the problem and are
-    left out rather than clustered together on their emptiness.
+    ``fixes`` (per item, its resolved sessions by fix) also joins clusters resolved the same
+    specific way; ``evidence`` (per item, its fixes and improvised steps by text) makes texts
+    with similar evidence closer; ``learned`` relates words the account's matched sessions use
+    for the same problem. Texts that say nothing about the problem ("see ticket", "user says it's
+    not working": ``vocabulary.is_informative``) are left out, never clustered on their emptiness.
     """
-    usable = [i for i, item in enumerate(items) if content_words(item.text)]
+    usable = [i for i, item in enumerate(items) if is_informative(item.text) and content_words(canonical(item.text))]
     if not usable:
         return []
     texts = [items[i].text for i in usable]
     counts = np.array([items[i].count for i in usable], dtype=np.int64)
-    matrix, word_matrix, vocabulary = _vectorise(texts)
-    labels = _labels(matrix, counts, distance_threshold) if len(texts) > 1 else np.zeros(1, dtype=int)
+    vectors = _vectorise(texts)
+    usable_evidence = [evidence[i] for i in usable] if evidence is not None else None
+
+    def similarity(rows: np.ndarray) -> np.ndarray:
+        return _similarity(vectors, rows, usable_evidence, learned)
+
+    labels = _labels(vectors, counts, distance_threshold, similarity) if len(texts) > 1 else np.zeros(1, dtype=int)
     if fixes is not None:
         labels = join_by_shared_fix(labels, [fixes[i] for i in usable])
 
+    matrix, word_matrix, vocabulary = vectors.combined, vectors.words, vectors.vocabulary
+    surface = _surface_words(canonical(t) for t in texts)
     weights = counts / counts.sum()
     background = np.asarray(word_matrix.T @ weights).ravel()
     clusters = []
@@ -228,7 +405,16 @@ def cluster_texts(items: Sequence[TextCount], distance_threshold: float, min_cou
         inside = np.asarray(word_matrix[local].T @ local_weights).ravel()
         lift = inside - background
         order = [j for j in np.argsort(-lift) if inside[j] > 0 and " " not in vocabulary[j]]
-        terms = tuple(_READABLE.get(vocabulary[j], vocabulary[j]) for j in order[:LABEL_TERMS])
-        clusters.append(Cluster(tuple(usable[i] for i in local), terms, usable[representative]))
+        label_terms = tuple(_READABLE.get(vocabulary[j], surface.get(vocabulary[j], vocabulary[j]))
+                            for j in order[:LABEL_TERMS])
+        clusters.append(Cluster(tuple(usable[i] for i in local), label_terms, usable[representative]))
     clusters.sort(key=lambda c: (-sum(items[i].count for i in c.members), items[c.representative].text))
     return clusters
+
+
+def learn_from_matched(summaries: Mapping[str, Sequence[str]]) -> LearnedVocabulary:
+    """The account's vocabulary (``vocabulary.learn_vocabulary``) from its matched sessions'
+    normalised summaries, per flow, in the clustering's own words."""
+    from core.gaps.vocabulary import learn_vocabulary
+
+    return learn_vocabulary(summaries, lambda text: [w for w in terms(canonical(text)) if w not in GENERIC_WORDS])
