@@ -121,7 +121,7 @@ class Cluster:
 ANCHOR_WEIGHT = 2.0
 GENERIC_WEIGHT = 0.3
 # How far a word learned as related (``vocabulary.learn_vocabulary``) counts as the same word.
-LEARNED_WEIGHT = 0.5
+LEARNED_WEIGHT = 1.0
 # How much similar fixes and improvised steps add to the similarity of two summaries.
 EVIDENCE_WEIGHT = 0.9
 # Evidence words that say nothing about which fix it was: what was done, without what to ("Replaced
@@ -266,24 +266,35 @@ def _similarity(vectors: _Vectors, rows: np.ndarray, evidence: Sequence[Mapping[
     different products."""
     words, chars = vectors.words[rows], vectors.chars[rows]
     if learned:
-        word_similarity = _learned_similarity(words, vectors.vocabulary, learned)
+        similarity = _learned_similarity(words, vectors.vocabulary, learned)
     else:
-        word_similarity = (words @ words.T).toarray()
-    similarity = 0.5 * word_similarity + 0.5 * (chars @ chars.T).toarray()
+        similarity = (words @ words.T).toarray()
+    # In place: at 3,000 texts every temporary matrix is 72 MB.
+    similarity += (chars @ chars.T).toarray()
+    similarity *= 0.5
     if evidence is not None:
         evidence_similarity, present = _evidence_similarity([evidence[i] for i in rows.tolist()])
         if evidence_similarity is not None:
-            both = np.outer(present, present)
-            similarity = np.where(both, similarity + EVIDENCE_WEIGHT * evidence_similarity * (1 - similarity),
-                                  similarity)
+            # Noisy-or: similar evidence raises the similarity towards 1, never lowers it.
+            evidence_similarity[~present, :] = 0.0
+            evidence_similarity[:, ~present] = 0.0
+            evidence_similarity *= EVIDENCE_WEIGHT
+            evidence_similarity *= 1.0 - similarity
+            similarity += evidence_similarity
+            del evidence_similarity
     products = [vectors.anchors[i] for i in rows.tolist()]
-    named = [i for i, a in enumerate(products) if a]
-    for i in named:
-        for j in named:
-            if i < j and not products[i] & products[j]:
-                similarity[i, j] = similarity[j, i] = 0.0
+    names = sorted(set().union(*products))
+    if names:
+        column = {name: k for k, name in enumerate(names)}
+        named_rows = np.array([i for i, found in enumerate(products) if found])
+        named = np.zeros((len(named_rows), len(names)))
+        for k, i in enumerate(named_rows.tolist()):
+            named[k, [column[name] for name in products[i]]] = 1.0
+        block = similarity[np.ix_(named_rows, named_rows)]
+        block[(named @ named.T) == 0] = 0.0
+        similarity[np.ix_(named_rows, named_rows)] = block
     np.fill_diagonal(similarity, 1.0)
-    return np.clip(similarity, 0.0, 1.0)
+    return np.clip(similarity, 0.0, 1.0, out=similarity)
 
 
 def _dense_labels(similarity: np.ndarray, threshold: float) -> np.ndarray:
@@ -291,7 +302,9 @@ def _dense_labels(similarity: np.ndarray, threshold: float) -> np.ndarray:
 
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
                                     metric="precomputed", linkage="average")
-    return model.fit_predict(1.0 - similarity)
+    similarity *= -1.0
+    similarity += 1.0  # the distance, in place
+    return model.fit_predict(similarity)
 
 
 def _labels(vectors: _Vectors, counts: np.ndarray, threshold: float, similarity) -> np.ndarray:
@@ -404,7 +417,8 @@ def cluster_texts(items: Sequence[TextCount], distance_threshold: float, min_cou
         # Distinctive: weighted more inside the cluster than across all unmatched summaries.
         inside = np.asarray(word_matrix[local].T @ local_weights).ravel()
         lift = inside - background
-        order = [j for j in np.argsort(-lift) if inside[j] > 0 and " " not in vocabulary[j]]
+        present = np.flatnonzero(inside > 0)
+        order = [j for j in present[np.argsort(-lift[present], kind="stable")] if " " not in vocabulary[j]]
         label_terms = tuple(_READABLE.get(vocabulary[j], surface.get(vocabulary[j], vocabulary[j]))
                             for j in order[:LABEL_TERMS])
         clusters.append(Cluster(tuple(usable[i] for i in local), label_terms, usable[representative]))
