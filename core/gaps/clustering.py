@@ -28,8 +28,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.gaps.vocabulary import (
-    EMPHASIS_WORDS, GENERIC_WORDS, PRODUCT_TOKENS, LearnedVocabulary, anchors, fold_products, is_informative,
+from core.gaps.vocabulary import (  # noqa: F401  (FILLER_WORDS, KEPT_STOP_WORDS: part of this module's say)
+    FILLER_WORDS, GENERIC_WORDS, KEPT_STOP_WORDS, PRODUCT_TOKENS, LearnedVocabulary, anchors, fold_products,
+    is_informative, normalise, stop_words,
 )
 
 # scikit-learn and SciPy are imported where they are used: together they take some 150 MB,
@@ -44,16 +45,7 @@ FIX_SHARE = 0.25
 FIX_MIN_SESSIONS = 3
 FIX_MIN_WORDS = 4
 FIX_MAX_CLUSTERS = 4
-# Words that say nothing about which problem it is; left in, they pull unrelated tickets together.
-FILLER_WORDS = frozenset({
-    "user", "users", "user's", "issue", "issues", "problem", "problems", "working", "work", "works",
-    "urgent", "again", "today", "yesterday", "since", "help", "please", "pls", "asap", "error",
-    "new", "starter", "office", "md", "reception", "says", "say", "said", "called",
-})
-# English stop words that name IT problems ("C: drive full", "Internet down"): kept.
-KEPT_STOP_WORDS = frozenset({"full", "empty", "down", "off", "find", "found", "show", "system", "fire", "bill"})
 _SPACE = re.compile(r"\s+")
-_EDGE_PUNCTUATION = " \t.,;:!?"
 _WORD = re.compile(r"(?u)\b[a-z0-9][a-z0-9'.:/-]*[a-z0-9]\b|\b[a-z0-9]\b")
 
 
@@ -79,23 +71,11 @@ SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for
 _READABLE = {"mappeddrive": "mapped drive", "atlogon": "at logon/restart", "cannot": "cannot"}
 
 
-@lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset((ENGLISH_STOP_WORDS - KEPT_STOP_WORDS) | FILLER_WORDS | EMPHASIS_WORDS)
-
-
 def canonical(text: str) -> str:
     text = fold_products(text.replace("\u2019", "'"))
     for pattern, replacement in SYNONYMS:
         text = pattern.sub(replacement, text)
     return _SPACE.sub(" ", text).strip()
-
-
-def normalise(text: str) -> str:
-    """The form texts are grouped by: case-folded, single-spaced, without edge punctuation."""
-    return _SPACE.sub(" ", text.casefold()).strip(_EDGE_PUNCTUATION)
 
 
 def content_words(text: str) -> list[str]:

@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Products and services an MSP supports, each with the names tickets use for it; a summary that
 # names one is about that product, and two summaries naming different products are different
@@ -79,6 +80,32 @@ _REFERENCES = re.compile(
     r"|\bsee (?:the )?(?:ticket|attached|attachment|email|e-mail|notes?|below|above|description|previous)\b"
     r"|\b(?:ref(?:erence)?|ticket|case|inc|req)\.?:? ?#? ?[a-z]*\d[\w-]*"
 )
+
+# Words that say nothing about which problem it is; left in, they pull unrelated tickets together.
+FILLER_WORDS = frozenset({
+    "user", "users", "user's", "issue", "issues", "problem", "problems", "working", "work", "works",
+    "urgent", "again", "today", "yesterday", "since", "help", "please", "pls", "asap", "error",
+    "new", "starter", "office", "md", "reception", "says", "say", "said", "called",
+})
+# English stop words that name IT problems ("C: drive full", "Internet down"): kept.
+KEPT_STOP_WORDS = frozenset({"full", "empty", "down", "off", "find", "found", "show", "system", "fire", "bill"})
+
+_SPACE = re.compile(r"\s+")
+_EDGE_PUNCTUATION = " \t.,;:!?"
+
+
+def normalise(text: str) -> str:
+    """The form texts are grouped by: case-folded, single-spaced, without edge punctuation."""
+    return _SPACE.sub(" ", text.casefold()).strip(_EDGE_PUNCTUATION)
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset((ENGLISH_STOP_WORDS - KEPT_STOP_WORDS) | FILLER_WORDS | EMPHASIS_WORDS)
+
+
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'.:/-]*[a-z0-9]|[a-z0-9]")
 
 
@@ -95,8 +122,6 @@ def is_informative(text: str) -> bool:
     """Whether a normalised summary says anything about the problem: a product, or one word that
     is not vague, a device, emphasis or a stop word once references elsewhere are taken out.
     "see ticket", "user says it's not working", "as per call" and "laptop not working" do not."""
-    from core.gaps.clustering import stop_words
-
     text = fold_products(text.replace("\u2019", "'"))
     text = _REFERENCES.sub(" ", text)
     stop = stop_words()
@@ -112,8 +137,6 @@ def is_informative(text: str) -> bool:
 
 def non_informative_sessions(summaries: Iterable[tuple[str, int]]) -> int:
     """How many sessions the ``(summary, sessions)`` pairs hold whose summary says nothing."""
-    from core.gaps.clustering import normalise
-
     return sum(n for text, n in summaries if not is_informative(normalise(text)))
 
 
