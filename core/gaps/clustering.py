@@ -104,6 +104,10 @@ GENERIC_WEIGHT = 0.3
 LEARNED_WEIGHT = 1.0
 # How much similar fixes and improvised steps add to the similarity of two summaries.
 EVIDENCE_WEIGHT = 0.9
+# A fix or improvised step is routine, and no evidence, when it goes with more than this share of
+# the distinct summaries (and more than this many).
+EVIDENCE_ROUTINE_SHARE = 0.05
+EVIDENCE_ROUTINE_MIN = 5
 # Evidence words that say nothing about which fix it was: what was done, without what to ("Replaced
 # the charger" / "Replaced the mouse" are different problems).
 EVIDENCE_FILLER = frozenset({
@@ -226,7 +230,12 @@ def _evidence_similarity(evidence: Sequence[Mapping[str, int]]):
     from sklearn.preprocessing import normalize
 
     stop = stop_words() | EVIDENCE_FILLER | _generic_stems()
-    documents = [" ".join(canonical(normalise(t)) for t in sorted(e)) for e in evidence]
+    # A fix or step that goes with many different summaries is routine ("Reproduce the problem on a
+    # remote session"), not evidence of which problem it was.
+    spread = Counter(normalise(t) for e in evidence for t in {normalise(t) for t in e})
+    routine = max(EVIDENCE_ROUTINE_MIN, EVIDENCE_ROUTINE_SHARE * len(evidence))
+    documents = [" ".join(canonical(normalise(t)) for t in sorted(e) if spread[normalise(t)] <= routine)
+                 for e in evidence]
     present = np.array([bool([w for w in _WORD.findall(d) if w not in stop]) for d in documents])
     if present.sum() < 2:
         return None, present

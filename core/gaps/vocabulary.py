@@ -72,6 +72,7 @@ VAGUE_WORDS = frozenset({
     "it's", "its", "doesn't", "isn't", "won't", "can't", "cannot", "user", "users", "says", "said", "say",
     "client", "customer", "below", "above", "notes", "note", "description", "details", "info", "ref",
     "reference", "email", "mail", "chat", "conversation", "message", "voicemail", "spoke", "spoken",
+    "unclear", "unknown", "caller", "hung", "describe", "describing", "described", "raised", "logged",
 })
 # References to somewhere else ("see ticket", "as per call", "ref #4411") that leave the summary empty.
 _REFERENCES = re.compile(
