@@ -121,3 +121,12 @@ def test_the_repeated_pattern_signal_uses_the_matched_sessions_vocabulary():
     assert signals.repeated_patterns(rows, T) == []  # two patterns of 3: each under the minimum of 5
     [gap] = signals.repeated_patterns(rows, T, matched=matched)
     assert gap.evidence["sessions"] == 6 and gap.evidence["distinct_summaries"] == 2
+
+
+def test_a_routine_step_tried_on_every_kind_of_problem_is_no_evidence_that_they_are_one():
+    texts = ["Boardroom TV won't mirror from a MacBook", "Label printer prints blank labels",
+             "Excel macro throws runtime error 1004", "Xero bank feed not updating", "AutoCAD licence not found",
+             "Guest Wi-Fi captive portal not showing", "Smart thermostat can't join the IoT VLAN",
+             "Certificate warning on the intranet site"]
+    routine = [{"reproduce the problem with the user on a remote session": 1}] * len(texts)
+    assert all(len(g) == 1 for g in groups(texts, evidence=routine))
