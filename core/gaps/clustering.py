@@ -96,14 +96,16 @@ class Cluster:
     representative: int  # index of the summary closest to the cluster's centre
 
 
-# How much a word says about which problem it is, relative to other words: a product names it
-# outright, a device says little ("laptop").
-ANCHOR_WEIGHT = 2.0
+# A device says little about which problem it is ("laptop"): its word counts this much. A product
+# needs no weight of its own: its names are folded to one token, and two texts naming different
+# products are never similar (``_similarity``).
 GENERIC_WEIGHT = 0.3
 # How far a word learned as related (``vocabulary.learn_vocabulary``) counts as the same word.
 LEARNED_WEIGHT = 1.0
-# How much similar fixes and improvised steps add to the similarity of two summaries.
-EVIDENCE_WEIGHT = 0.9
+# How much similar fixes and improvised steps add to the similarity of two summaries: at 1 it is a
+# noisy-or, 1 - (1 - wording)(1 - evidence): either can bring two summaries together, neither can
+# push them apart.
+EVIDENCE_WEIGHT = 1.0
 # A fix or improvised step is routine, and no evidence, when it goes with more than this share of
 # the distinct summaries (and more than this many).
 EVIDENCE_ROUTINE_SHARE = 0.05
@@ -187,10 +189,12 @@ def _vectorise(texts: Sequence[str]) -> _Vectors:
     word_matrix = words.fit_transform(folded)
     vocabulary = words.get_feature_names_out()
     generic = _generic_stems()
-    weights = np.array([ANCHOR_WEIGHT if w in PRODUCT_TOKENS else GENERIC_WEIGHT if generic & set(w.split()) else 1.0
-                        for w in vocabulary])
+    weights = np.array([GENERIC_WEIGHT if generic & set(w.split()) else 1.0 for w in vocabulary])
     word_matrix = normalize(word_matrix @ diags(weights))
-    specific = [" ".join(w for w in content_words(t) if w not in GENERIC_WORDS) for t in folded]
+    # Characters catch spellings ("reconnect" / "disconnects"); products are folded to one token
+    # already, and a long product name would otherwise share a dozen n-grams on its own.
+    specific = [" ".join(w for w in content_words(t) if w not in GENERIC_WORDS and w not in PRODUCT_TOKENS)
+                for t in folded]
     char_matrix = normalize(chars.fit_transform([s or t for s, t in zip(specific, folded)]))
     # Equal say for words and characters; the row norm keeps cosine meaning cosine.
     combined = normalize(hstack([word_matrix, char_matrix]).tocsr())
@@ -299,8 +303,8 @@ def _dense_labels(similarity: np.ndarray, threshold: float) -> np.ndarray:
 def _labels(vectors: _Vectors, counts: np.ndarray, threshold: float, similarity) -> np.ndarray:
     """Cluster labels; ``similarity(indexes)`` gives the similarity matrix of those texts. Beyond
     DENSE_LIMIT texts, the most frequent DENSE_LIMIT are clustered in full and every other text
-    joins the cluster whose centre is nearest (by wording), if within the threshold and naming no
-    other product, or stays alone: memory stays linear, and a recurring problem has frequent variants."""
+    joins the cluster whose centre is nearest (by wording), if within the threshold and not about
+    another product, or stays alone: memory stays linear, and a recurring problem has frequent variants."""
     from scipy.sparse import csr_matrix
     from sklearn.preprocessing import normalize
 
@@ -314,9 +318,11 @@ def _labels(vectors: _Vectors, counts: np.ndarray, threshold: float, similarity)
     membership = csr_matrix((np.ones(len(head)), (np.searchsorted(groups, head_labels), np.arange(len(head)))),
                             shape=(len(groups), len(head)))
     centres = normalize(membership @ matrix[head]).T.tocsc()
-    named: dict[int, set[str]] = defaultdict(set)
+    # A text naming a product joins only a cluster mostly about that product (by sessions).
+    mentions: dict[int, Counter] = defaultdict(Counter)
     for i, label in zip(head.tolist(), head_labels.tolist()):
-        named[label] |= vectors.anchors[i]
+        mentions[label].update({product: int(counts[i]) for product in vectors.anchors[i]})
+    named = {label: {p for p, n in c.items() if n == max(c.values())} for label, c in mentions.items()}
     labels = np.full(n, -1, dtype=np.int64)
     labels[head] = head_labels
     rest = np.setdiff1d(np.arange(n), head)
@@ -326,7 +332,7 @@ def _labels(vectors: _Vectors, counts: np.ndarray, threshold: float, similarity)
         close = closeness.max(axis=1) >= 1 - threshold
         for i, b, c in zip(chunk.tolist(), best.tolist(), close.tolist()):
             products = vectors.anchors[i]
-            if c and (not products or not named[groups[b]] or products & named[groups[b]]):
+            if c and (not products or not named.get(groups[b]) or products & named[groups[b]]):
                 labels[i] = groups[b]
     loners = np.flatnonzero(labels == -1)
     labels[loners] = groups.max() + 1 + np.arange(len(loners))
