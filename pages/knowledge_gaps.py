@@ -159,6 +159,8 @@ def _summary(report: GapReport, shown: list, account_slug: str, days: int, ranks
                  + ("" if report.previous_period_covered else
                     f" No gap is marked emerging: the account's sessions begin after the previous period "
                     f"starts ({previous_start:%d %b %Y})."))
+    if note := report.data_quality_note():
+        st.caption(f":material/info: {md_escape(note)}")
     table = report_table(report, ranks)
     download.download_button(
         "Download CSV", csv_bytes(table.header, table.rows), file_name=f"knowledge-gaps-{account_slug}-{days}d.csv",

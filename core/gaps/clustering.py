@@ -1,21 +1,25 @@
 """Recurring problems among sessions no flow matched: text clustering of their problem summaries.
 
 Input is the distinct normalised summaries with their session counts (never one row per
-session), so the work grows with how varied the summaries are, not with volume. Summaries are
-vectorised with TF-IDF on words (1-2 grams) and characters (3-5 grams within words), so that
-both shared vocabulary ("mapped drive") and shared spelling ("reconnect"/"disconnects") count,
-and clustered by average-linkage agglomeration on cosine distance with a distance threshold:
-no preset number of clusters, and a one-off stays alone unless something is close to it.
+session), so the work grows with how varied the summaries are, not with volume. Summaries that
+say nothing ("see ticket", ``vocabulary.is_informative``) are left out. The rest are vectorised
+with TF-IDF on lightly stemmed words (1-2 grams) and characters (3-5 grams within words), so that
+both shared vocabulary ("mapped drive") and shared spelling ("reconnect"/"disconnects") count;
+product names are folded to one token each, device words ("laptop") count little. Two summaries
+are as similar as their wording (with words the account's matched sessions use for one problem
+counted as related: ``vocabulary.learn_vocabulary``) or the evidence of their sessions (fixes and
+improvised steps) says, in a noisy-or, and not at all when they name different products. They are
+clustered by average-linkage agglomeration on that distance with a threshold: no preset number of
+clusters, and a one-off stays alone unless something is close to it.
 
-Words alone miss paraphrases that share none ("One-way audio on calls" / "Caller can't hear
-us"). When the summaries come with the fixes that resolved their sessions, clusters that share a
-*specific* fix are joined (``join_by_shared_fix``): one that resolved a good share of each, is
-worded in several content words, and is not common to many clusters. "Disabled SIP ALG and
-opened the RTP range" joins; "Rebooted the PC" does not.
+Clusters that share a *specific* fix are then joined (``join_by_shared_fix``): one that resolved
+a good share of each, is worded in several content words, and is not common to many clusters.
+"Disabled SIP ALG and opened the RTP range" joins; "Rebooted the PC" does not.
 
-Up to ``DENSE_LIMIT`` distinct texts the full distance matrix is used. Beyond that (tens of
+Up to ``DENSE_LIMIT`` distinct texts the full similarity matrix is used. Beyond that (tens of
 thousands of distinct summaries), the most frequent ``DENSE_LIMIT`` are clustered in full and the
 rest join the nearest cluster centre within the threshold, or stay alone (see ``_labels``).
+How well it works is measured on ``tests/data/paraphrase_families.json`` (``cluster_eval``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from core.gaps.vocabulary import (  # noqa: F401  (FILLER_WORDS, KEPT_STOP_WORDS: part of this module's say)
+    FILLER_WORDS, GENERIC_WORDS, KEPT_STOP_WORDS, PRODUCT_TOKENS, LearnedVocabulary, anchors, fold_products,
+    is_informative, normalise, stop_words,
+)
 
 # scikit-learn and SciPy are imported where they are used: together they take some 150 MB,
 # and every process that merely imports core.gaps (the CLI, the exports) would pay for them.
@@ -40,14 +49,7 @@ FIX_SHARE = 0.25
 FIX_MIN_SESSIONS = 3
 FIX_MIN_WORDS = 4
 FIX_MAX_CLUSTERS = 4
-# Words that say nothing about which problem it is; left in, they pull unrelated tickets together.
-FILLER_WORDS = frozenset({
-    "user", "users", "user's", "issue", "issues", "problem", "problems", "working", "work", "works",
-    "urgent", "again", "today", "yesterday", "since", "help", "please", "pls", "asap", "error",
-    "new", "starter", "office", "team", "md", "reception", "says", "say", "said", "called",
-})
 _SPACE = re.compile(r"\s+")
-_EDGE_PUNCTUATION = " \t.,;:!?"
 _WORD = re.compile(r"(?u)\b[a-z0-9][a-z0-9'.:/-]*[a-z0-9]\b|\b[a-z0-9]\b")
 
 
@@ -56,14 +58,13 @@ _WORD = re.compile(r"(?u)\b[a-z0-9][a-z0-9'.:/-]*[a-z0-9]\b|\b[a-z0-9]\b")
 # disconnects after reboot") still meet. General IT vocabulary, not tied to any one problem.
 SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
     # A drive letter is a mapped drive, but for C:, the local system disk ("C: drive full").
-    (r"\b(?:[abd-z]: ?drive|(?:mapped|network|shared) (?:drive|share)s?|drive mappings?|mapped drives?)\b",
+    (r"\b(?:[abd-z]: ?drives?|[bd-z] drive|(?:mapped|network|shared) (?:drive|share)s?|drive mappings?|mapped drives?)\b",
      " mappeddrive "),
     (r"\b(?:red x|unavailable|not reconnecting|disconnect(?:s|ed|ing)?|lost|missing|drops?)\b", " disconnected "),
     (r"\b(?:re-?boots?|restarts?|rebooted|restarted|start ?up|log ?[io]n|every morning)\b", " atlogon "),
     (r"\b(?:mfa|2fa|multi-?factor|two-?factor|authenticator|otp)\b", " mfa "),
     (r"\b(?:prompts?|notifications?|codes?)\b", " prompt "),
     (r"\b(?:sync(?:ing|s|ed)?|processing changes)\b", " sync "),
-    (r"\b(?:pcs?|laptops?|computers?|desktops?|workstations?)\b", " computer "),
     (r"\b(?:e-?mails?|mail)\b", " email "),
     (r"\b(?:wi-?fi|wireless|wlan)\b", " wifi "),
     (r"\b(?:passwords?|passcodes?)\b", " password "),
@@ -74,22 +75,11 @@ SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for
 _READABLE = {"mappeddrive": "mapped drive", "atlogon": "at logon/restart", "cannot": "cannot"}
 
 
-@lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS | FILLER_WORDS)
-
-
 def canonical(text: str) -> str:
+    text = fold_products(text.replace("\u2019", "'"))
     for pattern, replacement in SYNONYMS:
         text = pattern.sub(replacement, text)
     return _SPACE.sub(" ", text).strip()
-
-
-def normalise(text: str) -> str:
-    """The form texts are grouped by: case-folded, single-spaced, without edge punctuation."""
-    return _SPACE.sub(" ", text.casefold()).strip(_EDGE_PUNCTUATION)
 
 
 def content_words(text: str) -> list[str]:
@@ -110,55 +100,244 @@ class Cluster:
     representative: int  # index of the summary closest to the cluster's centre
 
 
-def _vectorise(texts: Sequence[str]):
+# A device says little about which problem it is ("laptop"): its word counts this much. A product
+# needs no weight of its own: its names are folded to one token, and two texts naming different
+# products are never similar (``_similarity``).
+GENERIC_WEIGHT = 0.3
+# How far a word learned as related (``vocabulary.learn_vocabulary``) counts as the same word.
+LEARNED_WEIGHT = 1.0
+# How much similar fixes and improvised steps add to the similarity of two summaries: at 1 it is a
+# noisy-or, 1 - (1 - wording)(1 - evidence): either can bring two summaries together, neither can
+# push them apart.
+EVIDENCE_WEIGHT = 1.0
+# A fix or improvised step is routine, and no evidence, when it goes with more than this share of
+# the distinct summaries (and more than this many).
+EVIDENCE_ROUTINE_SHARE = 0.05
+EVIDENCE_ROUTINE_MIN = 5
+# Evidence words that say nothing about which fix it was: what was done, without what to ("Replaced
+# the charger" / "Replaced the mouse" are different problems).
+EVIDENCE_FILLER = frozenset({
+    "fixed", "resolved", "sorted", "done", "working", "now", "issue", "user", "users", "checked", "tested",
+    "confirmed", "ok", "okay", "all", "good", "replaced", "installed", "reinstalled", "updated", "restarted",
+    "rebooted", "cleaned", "added", "removed", "reset", "changed", "enabled", "disabled", "ran", "set", "new",
+})
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    combined: object  # words and characters, one normalised row per text (the tail's nearest centre)
+    words: object  # weighted word TF-IDF, normalised rows
+    chars: object
+    vocabulary: np.ndarray
+    anchors: list[frozenset[str]]
+
+
+_SUFFIXES = ("ings", "ing", "edly", "ed", "es", "s")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light suffix stemmer, so that "locked", "locking" and "locks" are one word; products,
+    folded tokens and words with digits or punctuation are left as they are."""
+    if len(word) <= 4 or not word.isalpha() or word in PRODUCT_TOKENS or word in _READABLE:
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if suffix in ("ing", "ings", "ed") and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # dropped -> drop, mapping -> map
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def terms(text: str, stop: frozenset[str] | None = None) -> list[str]:
+    """The stemmed content words of a (folded) text."""
+    stop = stop_words() if stop is None else stop
+    return [stem(w) for w in _WORD.findall(text) if w not in stop]
+
+
+@lru_cache(maxsize=1)
+def _generic_stems() -> frozenset[str]:
+    return frozenset(GENERIC_WORDS | {stem(w) for w in GENERIC_WORDS})
+
+
+def _surface_words(texts: Sequence[str]) -> dict[str, str]:
+    """Per stem, its most frequent word in ``texts``: what a cluster's terms are shown as."""
+    stop = stop_words()
+    seen: dict[str, Counter] = defaultdict(Counter)
+    for text in texts:
+        for word in _WORD.findall(text):
+            if word not in stop:
+                seen[stem(word)][word] += 1
+    return {s: max(sorted(c), key=c.__getitem__) for s, c in seen.items()}
+
+
+def _word_vectoriser(stop: frozenset[str]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def analyse(text: str) -> list[str]:
+        words = terms(text, stop)
+        return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+    return TfidfVectorizer(analyzer=analyse, sublinear_tf=True, min_df=1)
+
+
+def _vectorise(texts: Sequence[str]) -> _Vectors:
+    from scipy.sparse import diags, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    words = _word_vectoriser(stop_words())
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
+    folded = [canonical(t) for t in texts]
+    word_matrix = words.fit_transform(folded)
+    vocabulary = words.get_feature_names_out()
+    generic = _generic_stems()
+    weights = np.array([GENERIC_WEIGHT if generic & set(w.split()) else 1.0 for w in vocabulary])
+    word_matrix = normalize(word_matrix @ diags(weights))
+    # Characters catch spellings ("reconnect" / "disconnects"); products are folded to one token
+    # already, and a long product name would otherwise share a dozen n-grams on its own.
+    specific = [" ".join(w for w in content_words(t) if w not in GENERIC_WORDS and w not in PRODUCT_TOKENS)
+                for t in folded]
+    char_matrix = normalize(chars.fit_transform([s or t for s, t in zip(specific, folded)]))
+    # Equal say for words and characters; the row norm keeps cosine meaning cosine.
+    combined = normalize(hstack([word_matrix, char_matrix]).tocsr())
+    return _Vectors(combined, word_matrix.tocsr(), char_matrix.tocsr(), vocabulary,
+                    [anchors(content_words(t)) for t in folded])
+
+
+def _learned_similarity(words, vocabulary: np.ndarray, learned: LearnedVocabulary):
+    """Soft cosine of the word vectors: a word counts towards a related one (learned from the
+    account's matched sessions) at ``LEARNED_WEIGHT`` times their relatedness."""
+    from scipy.sparse import csr_matrix, identity
+
+    index = {w: i for i, w in enumerate(vocabulary)}
+    rows, cols, values = [], [], []
+    for word, related in learned.related.items():
+        i = index.get(word)
+        if i is None:
+            continue
+        for other, relatedness in related.items():
+            j = index.get(other)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+                values.append(LEARNED_WEIGHT * relatedness)
+    n = len(vocabulary)
+    relate = identity(n, format="csr") + csr_matrix((values, (rows, cols)), shape=(n, n))
+    inner = (words @ relate @ words.T).toarray()
+    norms = np.sqrt(np.clip(np.diag(inner), 1e-12, None))
+    return inner / np.outer(norms, norms)
+
+
+def _evidence_similarity(evidence: Sequence[Mapping[str, int]]):
+    """Cosine of what resolved the texts' sessions and what the engineers tried (words and
+    characters), and which texts have any such evidence."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), stop_words=sorted(stop_words()),
-                            token_pattern=_WORD.pattern, sublinear_tf=True, min_df=1)
+    stop = stop_words() | EVIDENCE_FILLER | _generic_stems()
+    # A fix or step that goes with many different summaries is routine ("Reproduce the problem on a
+    # remote session"), not evidence of which problem it was.
+    spread = Counter(normalise(t) for e in evidence for t in {normalise(t) for t in e})
+    routine = max(EVIDENCE_ROUTINE_MIN, EVIDENCE_ROUTINE_SHARE * len(evidence))
+    documents = [" ".join(canonical(normalise(t)) for t in sorted(e) if spread[normalise(t)] <= routine)
+                 for e in evidence]
+    present = np.array([bool([w for w in _WORD.findall(d) if w not in stop]) for d in documents])
+    if present.sum() < 2:
+        return None, present
+    words = _word_vectoriser(stop)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
-    folded = [canonical(t) for t in texts]
-    word_matrix = words.fit_transform(folded)
-    char_matrix = chars.fit_transform([" ".join(content_words(t)) or t for t in folded])
-    # Equal say for words and characters; the row norm keeps cosine meaning cosine.
-    combined = normalize(hstack([normalize(word_matrix), normalize(char_matrix)]).tocsr())
-    return combined, word_matrix, words.get_feature_names_out()
+    kept = [d if p else "" for d, p in zip(documents, present)]
+    word_matrix = normalize(words.fit_transform(kept))
+    char_matrix = normalize(chars.fit_transform([" ".join(w for w in _WORD.findall(d) if w not in stop) for d in kept]))
+    matrix = normalize(hstack([word_matrix, char_matrix]).tocsr())
+    return (matrix @ matrix.T).toarray(), present
 
 
-def _dense_labels(matrix, threshold: float) -> np.ndarray:
+def _similarity(vectors: _Vectors, rows: np.ndarray, evidence: Sequence[Mapping[str, int]] | None,
+                learned: LearnedVocabulary | None) -> np.ndarray:
+    """Similarity of every two of the texts ``rows``: their wording (words, with learned
+    relatedness, and characters), raised by similar evidence, and nil between texts naming
+    different products."""
+    words, chars = vectors.words[rows], vectors.chars[rows]
+    if learned:
+        similarity = _learned_similarity(words, vectors.vocabulary, learned)
+    else:
+        similarity = (words @ words.T).toarray()
+    # In place: at 3,000 texts every temporary matrix is 72 MB.
+    similarity += (chars @ chars.T).toarray()
+    similarity *= 0.5
+    if evidence is not None:
+        evidence_similarity, present = _evidence_similarity([evidence[i] for i in rows.tolist()])
+        if evidence_similarity is not None:
+            # Noisy-or: similar evidence raises the similarity towards 1, never lowers it.
+            evidence_similarity[~present, :] = 0.0
+            evidence_similarity[:, ~present] = 0.0
+            evidence_similarity *= EVIDENCE_WEIGHT
+            evidence_similarity *= 1.0 - similarity
+            similarity += evidence_similarity
+            del evidence_similarity
+    products = [vectors.anchors[i] for i in rows.tolist()]
+    names = sorted(set().union(*products))
+    if names:
+        column = {name: k for k, name in enumerate(names)}
+        named_rows = np.array([i for i, found in enumerate(products) if found])
+        named = np.zeros((len(named_rows), len(names)))
+        for k, i in enumerate(named_rows.tolist()):
+            named[k, [column[name] for name in products[i]]] = 1.0
+        block = similarity[np.ix_(named_rows, named_rows)]
+        block[(named @ named.T) == 0] = 0.0
+        similarity[np.ix_(named_rows, named_rows)] = block
+    np.fill_diagonal(similarity, 1.0)
+    return np.clip(similarity, 0.0, 1.0, out=similarity)
+
+
+def _dense_labels(similarity: np.ndarray, threshold: float) -> np.ndarray:
     from sklearn.cluster import AgglomerativeClustering
-    from sklearn.metrics.pairwise import cosine_distances
 
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
                                     metric="precomputed", linkage="average")
-    return model.fit_predict(cosine_distances(matrix))
+    similarity *= -1.0
+    similarity += 1.0  # the distance, in place
+    return model.fit_predict(similarity)
 
 
-def _labels(matrix, counts: np.ndarray, threshold: float) -> np.ndarray:
-    """Cluster labels. Beyond DENSE_LIMIT texts, the most frequent DENSE_LIMIT are clustered in
-    full and every other text joins the cluster whose centre is nearest, if within the threshold,
-    or stays alone: memory stays linear, and a recurring problem has frequent variants."""
+def _labels(vectors: _Vectors, counts: np.ndarray, threshold: float, similarity) -> np.ndarray:
+    """Cluster labels; ``similarity(indexes)`` gives the similarity matrix of those texts. Beyond
+    DENSE_LIMIT texts, the most frequent DENSE_LIMIT are clustered in full and every other text
+    joins the cluster whose centre is nearest (by wording), if within the threshold and not about
+    another product, or stays alone: memory stays linear, and a recurring problem has frequent variants."""
     from scipy.sparse import csr_matrix
     from sklearn.preprocessing import normalize
 
+    matrix = vectors.combined
     n = matrix.shape[0]
     if n <= DENSE_LIMIT:
-        return _dense_labels(matrix, threshold)
+        return _dense_labels(similarity(np.arange(n)), threshold)
     head = np.argsort(-counts, kind="stable")[:DENSE_LIMIT]
-    head_labels = _dense_labels(matrix[head], threshold)
+    head_labels = _dense_labels(similarity(head), threshold)
     groups = np.unique(head_labels)
     membership = csr_matrix((np.ones(len(head)), (np.searchsorted(groups, head_labels), np.arange(len(head)))),
                             shape=(len(groups), len(head)))
     centres = normalize(membership @ matrix[head]).T.tocsc()
+    # A text naming a product joins only a cluster mostly about that product (by sessions).
+    mentions: dict[int, Counter] = defaultdict(Counter)
+    for i, label in zip(head.tolist(), head_labels.tolist()):
+        mentions[label].update({product: int(counts[i]) for product in vectors.anchors[i]})
+    named = {label: {p for p, n in c.items() if n == max(c.values())} for label, c in mentions.items()}
     labels = np.full(n, -1, dtype=np.int64)
     labels[head] = head_labels
     rest = np.setdiff1d(np.arange(n), head)
     for chunk in np.array_split(rest, max(1, len(rest) // 5000)):
-        similarity = (matrix[chunk] @ centres).toarray()
-        best = similarity.argmax(axis=1)
-        close = similarity.max(axis=1) >= 1 - threshold
-        labels[chunk] = np.where(close, groups[best], -1)
+        closeness = (matrix[chunk] @ centres).toarray()
+        best = closeness.argmax(axis=1)
+        close = closeness.max(axis=1) >= 1 - threshold
+        for i, b, c in zip(chunk.tolist(), best.tolist(), close.tolist()):
+            products = vectors.anchors[i]
+            if c and (not products or not named.get(groups[b]) or products & named[groups[b]]):
+                labels[i] = groups[b]
     loners = np.flatnonzero(labels == -1)
     labels[loners] = groups.max() + 1 + np.arange(len(loners))
     return labels
@@ -194,24 +373,34 @@ def join_by_shared_fix(labels: np.ndarray, fixes: Sequence[Mapping[str, int]]) -
 
 
 def cluster_texts(items: Sequence[TextCount], distance_threshold: float, min_count: int,
-                  fixes: Sequence[Mapping[str, int]] | None = None) -> list[Cluster]:
-    """Clusters of similar texts whose counts add up to at least ``min_count``, biggest first;
-    ``fixes`` (per item, its resolved sessions by fix) also joins clusters resolved the same
-    specific way.
+                  fixes: Sequence[Mapping[str, int]] | None = None,
+                  evidence: Sequence[Mapping[str, int]] | None = None,
+                  learned: LearnedVocabulary | None = None) -> list[Cluster]:
+    """Clusters of similar texts whose counts add up to at least ``min_count``, biggest first.
 
-    Texts with no content words ("help!!", "see ticket") say nothing about the problem and are
-    left out rather than clustered together on their emptiness.
+    ``fixes`` (per item, its resolved sessions by fix) also joins clusters resolved the same
+    specific way; ``evidence`` (per item, its fixes and improvised steps by text) makes texts
+    with similar evidence closer; ``learned`` relates words the account's matched sessions use
+    for the same problem. Texts that say nothing about the problem ("see ticket", "user says it's
+    not working": ``vocabulary.is_informative``) are left out, never clustered on their emptiness.
     """
-    usable = [i for i, item in enumerate(items) if content_words(item.text)]
+    usable = [i for i, item in enumerate(items) if is_informative(item.text) and content_words(canonical(item.text))]
     if not usable:
         return []
     texts = [items[i].text for i in usable]
     counts = np.array([items[i].count for i in usable], dtype=np.int64)
-    matrix, word_matrix, vocabulary = _vectorise(texts)
-    labels = _labels(matrix, counts, distance_threshold) if len(texts) > 1 else np.zeros(1, dtype=int)
+    vectors = _vectorise(texts)
+    usable_evidence = [evidence[i] for i in usable] if evidence is not None else None
+
+    def similarity(rows: np.ndarray) -> np.ndarray:
+        return _similarity(vectors, rows, usable_evidence, learned)
+
+    labels = _labels(vectors, counts, distance_threshold, similarity) if len(texts) > 1 else np.zeros(1, dtype=int)
     if fixes is not None:
         labels = join_by_shared_fix(labels, [fixes[i] for i in usable])
 
+    matrix, word_matrix, vocabulary = vectors.combined, vectors.words, vectors.vocabulary
+    surface = _surface_words(canonical(t) for t in texts)
     weights = counts / counts.sum()
     background = np.asarray(word_matrix.T @ weights).ravel()
     clusters = []
@@ -227,8 +416,18 @@ def cluster_texts(items: Sequence[TextCount], distance_threshold: float, min_cou
         # Distinctive: weighted more inside the cluster than across all unmatched summaries.
         inside = np.asarray(word_matrix[local].T @ local_weights).ravel()
         lift = inside - background
-        order = [j for j in np.argsort(-lift) if inside[j] > 0 and " " not in vocabulary[j]]
-        terms = tuple(_READABLE.get(vocabulary[j], vocabulary[j]) for j in order[:LABEL_TERMS])
-        clusters.append(Cluster(tuple(usable[i] for i in local), terms, usable[representative]))
+        present = np.flatnonzero(inside > 0)
+        order = [j for j in present[np.argsort(-lift[present], kind="stable")] if " " not in vocabulary[j]]
+        label_terms = tuple(_READABLE.get(vocabulary[j], surface.get(vocabulary[j], vocabulary[j]))
+                            for j in order[:LABEL_TERMS])
+        clusters.append(Cluster(tuple(usable[i] for i in local), label_terms, usable[representative]))
     clusters.sort(key=lambda c: (-sum(items[i].count for i in c.members), items[c.representative].text))
     return clusters
+
+
+def learn_from_matched(summaries: Mapping[str, Sequence[str]]) -> LearnedVocabulary:
+    """The account's vocabulary (``vocabulary.learn_vocabulary``) from its matched sessions'
+    normalised summaries, per flow, in the clustering's own words."""
+    from core.gaps.vocabulary import learn_vocabulary
+
+    return learn_vocabulary(summaries, lambda text: [w for w in terms(canonical(text)) if w not in GENERIC_WORDS])

@@ -22,6 +22,7 @@ from core import step_rollup
 from core.comparison import read_first_session_start as first_session_start
 from core.metrics.sql import count_if, lower_trim
 from core.models import ESCALATED_STATUSES, FINISHED_STATUSES, FLAGGED_STEP, Flow, FlowVersion, Session, Step
+from core.report_settings import local_settings
 
 ESCALATED = ESCALATED_STATUSES
 FINISHED = FINISHED_STATUSES
@@ -284,6 +285,67 @@ def read_unmatched_summaries(db: OrmSession, account_id: int, period: Period) ->
     )
     return [SummaryRow(s, d, bool(c), int(n), int(r), f or None)
             for s, d, c, f, n, r in db.execute(statement) if s]
+
+
+@dataclass(frozen=True)
+class ImprovisedStepRow:
+    """An improvised (no flow node) action or script of unmatched sessions with one normalised
+    summary: what the engineers tried, evidence of which problem it was."""
+
+    summary: str
+    step: str
+    sessions: int
+
+
+# Walk the period's unmatched sessions and probe each one's steps by its primary key: a hash join
+# would read the whole steps table, every account's, to keep a few percent of it.
+_PROBE_STEPS = {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+
+
+def read_unmatched_improvised_steps(db: OrmSession, account_id: int, period: Period) -> list[ImprovisedStepRow]:
+    """This period's improvised steps of unmatched sessions, per normalised summary (the previous
+    period's summaries are clustered on their wording and fixes alone: it halves the read)."""
+    summary = lower_trim(Session.problem_summary)
+    step = lower_trim(Step.context_message)
+    statement = (
+        select(summary, step, func.count())
+        .join(Step, Step.session_id == Session.id)
+        .where(Session.account_id == account_id, *_this_period(period), Session.matched_flow.is_(None),
+               Session.problem_summary.is_not(None), Step.node_id.is_(None),
+               Step.step_type.in_(("action", "script")), Step.context_message.is_not(None))
+        .group_by(summary, step)
+    )
+    with local_settings(db, _PROBE_STEPS):
+        rows = db.execute(statement).all()
+    return [ImprovisedStepRow(s, t, int(n)) for s, t, n in rows if s and t]
+
+
+@dataclass(frozen=True)
+class MatchedSummaryRow:
+    """One distinct normalised summary of the sessions that matched one flow: the account's
+    labelled data, from which the clustering learns which words name the same problem."""
+
+    flow_id: str
+    summary: str
+    sessions: int
+
+
+MAX_MATCHED_SUMMARIES = 20000
+
+
+def read_matched_summaries(db: OrmSession, account_id: int, period: Period) -> list[MatchedSummaryRow]:
+    """The most frequent ``MAX_MATCHED_SUMMARIES`` (flow, summary) pairs of both periods."""
+    summary = lower_trim(Session.problem_summary)
+    sessions = func.count()
+    statement = (
+        select(Session.matched_flow, summary, sessions)
+        .where(Session.account_id == account_id, *_both_periods(period), Session.matched_flow.is_not(None),
+               Session.problem_summary.is_not(None))
+        .group_by(Session.matched_flow, summary)
+        .order_by(sessions.desc(), Session.matched_flow, summary)
+        .limit(MAX_MATCHED_SUMMARIES)
+    )
+    return [MatchedSummaryRow(f, s, int(n)) for f, s, n in db.execute(statement) if s]
 
 
 # --- the sessions behind a gap -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core.gaps import queries, signals
 from core.gaps.signals import Gap
+from core.gaps.vocabulary import non_informative_sessions
 from core.gaps.thresholds import GapThresholds, load_thresholds
 from core.models import Account
 from core.report_settings import report_settings
@@ -31,6 +32,9 @@ class GapReport:
     # False when the account's sessions start after the previous period does: its volumes are then
     # no yardstick, and no gap is marked emerging.
     previous_period_covered: bool = True
+    # Sessions with no matched flow whose summary says nothing about the problem ("see ticket"):
+    # never grouped into a recurring problem, counted as a note on the data's quality.
+    non_informative_sessions: int = 0
     # Seconds per read, for the benchmark; not part of the report's JSON.
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
@@ -47,6 +51,15 @@ class GapReport:
         """The given 1-based ranks, most expected impact first (the severity order among equals)."""
         return sorted(ranks, key=lambda r: (-self.expected_per_month(self.gaps[r - 1]), r))
 
+    def data_quality_note(self) -> str | None:
+        """A sentence on the summaries that could not be grouped, when there are any."""
+        n = self.non_informative_sessions
+        if not n:
+            return None
+        return (f"{n:,} session{'s' if n != 1 else ''} with no matched flow had a problem summary that says nothing "
+                f"about the problem (such as \"see ticket\" or \"as per call\"), so "
+                f"{'they were' if n != 1 else 'it was'} not grouped into recurring problems.")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "generated_at": self.generated_at.isoformat(),
@@ -55,6 +68,7 @@ class GapReport:
             "period_start": self.period_start.isoformat(),
             "period_end": self.period_end.isoformat(),
             "previous_period_covered": self.previous_period_covered,
+            "non_informative_sessions": self.non_informative_sessions,
             "gaps": [g.to_dict() | {"expected_per_month": self.expected_per_month(g)} for g in self.gaps],
         }
 
@@ -82,6 +96,8 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
         stops = timed("stops", queries.read_stops, period)
         domains = timed("domains", queries.read_domain_rows, period)
         summaries = timed("summaries", queries.read_unmatched_summaries, period)
+        improvised = timed("improvised_steps", queries.read_unmatched_improvised_steps, period)
+        matched = timed("matched_summaries", queries.read_matched_summaries, period)
 
         started = time.perf_counter()
         volume = signals.period_sessions(domains)  # what the severity bars scale with
@@ -94,7 +110,8 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
         ]
         timings["shaping"] = time.perf_counter() - started
         started = time.perf_counter()
-        gaps.extend(signals.repeated_patterns(summaries, t, volume))
+        gaps.extend(signals.repeated_patterns(summaries, t, volume, improvised, matched))
+        vague = non_informative_sessions((r.summary, r.sessions) for r in summaries if r.current)
         timings["clustering"] = time.perf_counter() - started
 
         first = timed("first_session", queries.read_first_session_start)
@@ -108,7 +125,7 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
         with_ids = [replace(g, evidence={**g.evidence, "session_ids": found}) for g, found in zip(ordered, ids)]
         timings["session_ids"] = time.perf_counter() - started
     return GapReport(generated_at, account.slug, days, period.start, period.end, tuple(with_ids), t, covered,
-                     timings)
+                     vague, timings)
 
 
 def _session_ids(db: OrmSession, account_id: int, period: queries.Period, gaps: list[Gap]) -> list[list[str]]:

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.gaps.clustering import TextCount, cluster_texts, normalise
+from core.gaps.clustering import TextCount, cluster_texts, learn_from_matched, normalise
 from core.gaps.queries import (
-    ESCALATED, FINISHED, DomainRow, FlowInfo, StepRow, StopRow, SummaryRow,
+    ESCALATED, FINISHED, DomainRow, FlowInfo, ImprovisedStepRow, MatchedSummaryRow, StepRow, StopRow, SummaryRow,
 )
 from core.gaps.severity import Judgement, judge_count, judge_rate, wilson_interval
 from core.gaps.thresholds import SEVERITIES, GapThresholds
@@ -404,7 +404,10 @@ class _SummaryTally:
     current_fixes: Counter = field(default_factory=Counter)
 
 
-def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds, volume: int = 0) -> list[Gap]:
+def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds, volume: int = 0,
+                      steps: Sequence[ImprovisedStepRow] = (), matched: Sequence[MatchedSummaryRow] = ()) -> list[Gap]:
+    """Recurring problems among the unmatched summaries (``rows``), told apart with the help of
+    their improvised ``steps`` and the vocabulary of the account's ``matched`` sessions."""
     tallies: dict[str, _SummaryTally] = defaultdict(_SummaryTally)
     for row in rows:
         text = normalise(row.summary)
@@ -427,8 +430,15 @@ def repeated_patterns(rows: Sequence[SummaryRow], t: GapThresholds, volume: int 
     # Both periods are clustered together so a pattern's previous volume is measured on the same cluster.
     items = [TextCount(text, tallies[text].current + tallies[text].previous) for text in texts]
     fixes = [tallies[text].fixes for text in texts]
+    tried: dict[str, Counter] = defaultdict(Counter)
+    for step in steps:
+        tried[normalise(step.summary)][normalise(step.step)] += step.sessions
+    evidence = [fixes[i] + tried.get(text, Counter()) for i, text in enumerate(texts)]
+    by_flow: dict[str, list[str]] = defaultdict(list)
+    for m in matched:
+        by_flow[m.flow_id].append(normalise(m.summary))
     gaps = []
-    for cluster in cluster_texts(items, t.cluster_distance, t.pattern_min, fixes):
+    for cluster in cluster_texts(items, t.cluster_distance, t.pattern_min, fixes, evidence, learn_from_matched(by_flow)):
         members = [tallies[texts[i]] for i in cluster.members]
         sessions = sum(m.current for m in members)
         judged = judge_count(sessions, t.pattern_min, t.pattern_medium, t.pattern_high, t, volume,

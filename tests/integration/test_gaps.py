@@ -383,3 +383,62 @@ def test_on_a_small_account_the_issues_cases_are_rated_as_a_manager_would(engine
     assert uncharted["backup"].severity == "medium" and uncharted["backup"].evidence["published_flows"] == 0
     assert uncharted["printing"].severity == "low" and uncharted["printing"].evidence["resolved_in_discovery"] == 3
     assert all(g.evidence["severity_reason"].startswith(g.severity.title()) for g in result.gaps)
+
+
+PARAPHRASES = Path(__file__).resolve().parents[1] / "data" / "paraphrase_families.json"
+
+
+def test_a_paraphrase_family_stored_as_sessions_is_one_repeated_pattern_and_vague_summaries_a_count(engine, accounts):
+    """The Teams family of the evaluation set, each wording one resolved session with its fix and
+    improvised steps, among one-offs (two of them about Teams too) and "see ticket" sessions."""
+    from core.gaps import queries
+
+    acme, other = accounts
+    data = json.loads(PARAPHRASES.read_text(encoding="utf-8"))
+    [teams] = [f for f in data["families"] if f["id"] == "teams-wont-open"]
+    one_offs = [o for o in data["one_offs"] if o["domain"] in ("collaboration", "hardware", "email")]
+    with unit_of_work(engine) as db:
+        for account in (acme, other):
+            for item in teams["items"]:
+                add_session(db, account, NOW - DAY, "resolved", domain="collaboration", flow=None, tier="discovery",
+                            summary=item["summary"])
+        for item in one_offs:
+            add_session(db, acme, NOW - 2 * DAY, "resolved", domain=item["domain"], flow=None, tier="discovery",
+                        summary=item["summary"])
+        for text in ("see ticket", "See ticket", "as per call", "User says it's not working"):
+            add_session(db, acme, NOW - DAY, "escalated", domain=None, flow=None, summary=text)
+        add_session(db, acme, NOW - 40 * DAY, "escalated", domain=None, flow=None, summary="see ticket")  # previous
+        for text in ("Printer offline", "Printer shows offline on all PCs", "Print jobs stuck in queue"):
+            add_session(db, acme, NOW - DAY, "resolved", summary=text)  # matched: vocabulary, not patterns
+        db.flush()
+        by_summary = {item["summary"]: item for item in teams["items"]}
+        for session in db.scalars(select(Session).where(Session.account_id == acme, Session.matched_flow.is_(None))):
+            item = by_summary.get(session.problem_summary)
+            if item is None:
+                continue
+            session.resolution_summary = item["resolution"]
+            for seq, text in enumerate(item.get("steps", ()), start=1):
+                session.steps.append(Step(seq=seq, step_type="action", node_id=None, context_message=text,
+                                          outcome="succeeded", created_at=session.created_at))
+        family_ids = {s.external_id for s in db.scalars(select(Session).where(
+            Session.account_id == acme, Session.problem_summary.in_(list(by_summary))))}
+    result = report(engine, acme)
+    [pattern] = gaps_of(result, "repeated_pattern")
+    e = pattern.evidence
+    # Seven of the eight wordings at least ("user says Teams just spins" has no fix to go by), and
+    # nothing else: not the Teams one-offs, not the laptop complaints.
+    assert e["sessions"] == e["distinct_summaries"] >= 7 and pattern.domain == "collaboration"
+    assert set(e["session_ids"]) <= family_ids and len(e["session_ids"]) == e["sessions"]
+    assert "teams" in e["terms"]
+    assert result.non_informative_sessions == 4 and result.to_dict()["non_informative_sessions"] == 4
+    assert "4 sessions" in result.data_quality_note()
+
+    period = queries.Period.last_days(30, NOW)
+    with unit_of_work(engine) as db:
+        steps = queries.read_unmatched_improvised_steps(db, acme, period)
+        matched = queries.read_matched_summaries(db, acme, period)
+    assert sorted((s.summary, s.step, s.sessions) for s in steps) == sorted(
+        (item["summary"].lower(), text.lower(), 1) for item in teams["items"] for text in item.get("steps", ()))
+    assert sorted((m.flow_id, m.summary) for m in matched) == [
+        ("fl-printer", "print jobs stuck in queue"), ("fl-printer", "printer offline"),
+        ("fl-printer", "printer shows offline on all pcs")]
