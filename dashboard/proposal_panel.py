@@ -21,9 +21,7 @@ from core.impact.report import ImpactChange, proposal_impact
 from core.models import status_words
 from core.review_queue import Evidence, ProposalDetail
 from core.settings import get_settings
-from core.tree_diagram import tree_to_dot
-from core.tree_diff import diff_trees
-from dashboard import page_links, resources, signed_in, tree_editor
+from dashboard import page_links, resources, signed_in, tree_editor, tree_view
 from dashboard.text import md_escape, trusted
 
 logger = logging.getLogger(__name__)
@@ -179,27 +177,6 @@ def session_tables(e: Evidence) -> None:
                            "outcome": st.column_config.TextColumn(width=80)})
 
 
-def _diagrams(d: ProposalDetail) -> None:
-    # Once decided, the flow's current version may be this very proposal: comparing would mislead.
-    if d.proposal_type == "enhancement" and d.target_tree is not None and d.status == "pending":
-        changes = diff_trees(d.target_tree, d.tree)
-        # describe() is counts and fixed words only.
-        st.caption(f"Changes against the published version: {trusted(changes.describe())}. "
-                   "New nodes and answers are drawn green, changed nodes amber.")
-        before, after = st.columns(2)
-        with before:
-            st.markdown(f"**Published (v{d.target_flow_current_version:d})**")
-            st.graphviz_chart(tree_to_dot(d.target_tree))
-        with after:
-            st.markdown("**Proposed**")
-            st.graphviz_chart(tree_to_dot(d.tree, changes))
-        if changes.lines:
-            with st.expander(f"Every change ({len(changes.lines)})"):
-                st.markdown("\n".join(f"- {md_escape(line, limit=300)}" for line in changes.lines))
-    else:
-        st.graphviz_chart(tree_to_dot(d.tree))
-
-
 def _reason_action(label: str, verb: str, help_text: str, d: ProposalDetail,
                    run: Callable[[str], review.ReviewOutcome], on_done: Callable[[bool], None]) -> None:
     # label and help_text are the code's own words (Dismiss, Reject and their explanations).
@@ -316,8 +293,9 @@ def proposal_panel(actor: Actor, account: AccountRef, d: ProposalDetail, can_rev
                 _actions(actor, account, d, on_done)
             else:
                 st.caption(":material/visibility: Read-only: only admins review proposals.")
-        diagram, evidence = st.tabs(["Proposed tree", f"Supporting sessions ({d.evidence_total:,})"])
+        tree_tab = "Proposed tree" if d.published_as is None else "Published tree"
+        diagram, evidence = st.tabs([tree_tab, f"Supporting sessions ({d.evidence_total:,})"])
         with diagram:
-            _diagrams(d)
+            tree_view.proposal_trees(d)
         with evidence:
             _evidence(d.evidence, d.evidence_total)
