@@ -15,12 +15,28 @@ from core.trees import tree_warnings
 from dashboard import page_links
 from dashboard.text import md_escape, trusted
 
+LARGE = 12  # nodes: a tree this size may be drawn smaller than its own size to fit the panel
 SHOWN_LINES = 6  # changes listed above the diagram; the rest one click away
+FULLSCREEN_HINT = "To read a large tree, open it full screen (the chart's top-right button) and scroll."
+
+
+# In its place a diagram is drawn at its own size (labels 11 pt, about 15 px) and, when wider than
+# the panel, scaled down to fit: the whole tree at a glance. In full screen (the chart's toolbar) it
+# keeps its own size however large the tree, and the screen scrolls across it: every label legible.
+# The full-screen frame is the one whose inner box Streamlit gives a height. Constant CSS, no text
+# of any session in it.
+FULLSCREEN_CSS = """<style>
+[data-testid="stFullScreenFrame"] > div[height] [data-testid="stGraphVizChart"] {
+  overflow: auto; width: 100%; height: 100%; }
+[data-testid="stFullScreenFrame"] > div[height] [data-testid="stGraphVizChart"] > svg {
+  width: auto !important; height: auto !important; max-width: none !important; max-height: none !important; }
+</style>"""
 
 
 def tree_chart(tree: Any, changes: TreeDiff | None = None) -> None:
-    """A tree drawn at the panel's full width (Streamlit's fullscreen control enlarges it)."""
-    st.graphviz_chart(tree_to_dot(tree, changes), width="stretch")
+    """A tree drawn to fit the panel; its full-screen view shows it at its own size, scrolling."""
+    st.html(FULLSCREEN_CSS)
+    st.graphviz_chart(tree_to_dot(tree, changes))
 
 
 def warnings(tree: dict[str, Any], base: dict[str, Any] | None) -> None:
@@ -46,12 +62,15 @@ def proposed(d: ProposalDetail) -> None:
     compare = d.proposal_type == "enhancement" and d.target_tree is not None
     warnings(d.tree, d.target_tree if compare else None)
     if not compare:
+        if len(d.tree.get("nodes", {})) > LARGE:
+            st.caption(FULLSCREEN_HINT)
         tree_chart(d.tree)
         return
     changes = diff_trees(d.target_tree, d.tree)
     # describe() is counts and fixed words only.
     st.caption(f"Changes against the published version: {trusted(changes.describe())}. "
-               "New nodes and answers are drawn green, changed nodes amber.")
+               "New nodes and answers are drawn green, changed nodes amber. "
+               f"{FULLSCREEN_HINT}")
     change_list(changes)
     mine, theirs = st.tabs(["Proposed", f"Published (v{d.target_flow_current_version:d})"])
     with mine:
