@@ -21,7 +21,7 @@ from core.analysis.classify import Deviation, Verdict
 from core.analysis import wording
 from core.analysis.paths import DOING, PathStep, clip, normal, signature
 from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_diff, tree_from_path
-from core.trees import title_warnings, tree_problems, tree_warnings
+from core.trees import imperative, title_warnings, tree_problems, tree_warnings
 
 # Proposal titles say what is proposed; the published flow is named without it.
 NEW_FLOW_TITLE_PREFIX = "New flow: "
@@ -472,7 +472,7 @@ def _enhancement_title(flow: FlowRef, deviation: Deviation, tallies: Tallies) ->
     else:
         after = f" after “{_whole(anchor.get('text', ''), 50)}”"
     if deviation.steps:
-        change = f"add “{_whole(deviation.steps[0].text, 60)}”"
+        change = f"add “{_whole(imperative(deviation.steps[0].text), 60)}”"
     elif deviation.end.node is None:
         change = f"new {deviation.end.kind} “{_whole(deviation.end.text, 60)}”"
     else:
