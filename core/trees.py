@@ -323,10 +323,15 @@ def _text_warnings(where: str, kind: Any, text: str) -> list[TreeProblem]:
     return out
 
 
+# Words a phrase does not end on: a title ending on one was cut at a word ("… not updating at the").
+DANGLING = frozenset("a an the at to of in on for from with by and or but after before since than as".split())
+
+
 def title_warnings(title: str) -> list[TreeProblem]:
     """A proposal title is read whole in the queue: never cut, never the analysis's framing."""
     out = []
-    if is_cut(title):
+    words = title.rstrip(" .”\"'").split()
+    if is_cut(title) or (words and words[-1].casefold() in DANGLING):
         out.append(TreeProblem("title", "the title is cut off"))
     if _machine_phrase(title):
         out.append(TreeProblem("title", "the title reads as the analysis's, not an engineer's"))

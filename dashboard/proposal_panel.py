@@ -229,6 +229,8 @@ def _editor(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Calla
         if d.proposal_type == "new_flow":
             name = st.text_input("Flow name", value=d.title, key=f"rq_name_{d.id}", max_chars=200)
         draft, problems = tree_editor.tree_editor(key, d.tree, d.target_tree)
+        if not problems:
+            tree_view.warnings(draft, d.target_tree if d.proposal_type == "enhancement" else None)
         note = st.text_input("Note for the version history (optional)", key=f"rq_note_{d.id}")
         publish, reset, cancel = st.columns([2, 1, 1])
         if publish.button("Publish", key=f"rq_publish_{d.id}", type="primary", icon=":material/publish:",

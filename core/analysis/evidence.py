@@ -21,7 +21,7 @@ from core.analysis.classify import Deviation, Verdict
 from core.analysis import wording
 from core.analysis.paths import DOING, PathStep, clip, normal, signature
 from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_diff, tree_from_path
-from core.trees import imperative, title_warnings, tree_problems, tree_warnings
+from core.trees import DANGLING, imperative, title_warnings, tree_problems, tree_warnings
 
 # Proposal titles say what is proposed; the published flow is named without it.
 NEW_FLOW_TITLE_PREFIX = "New flow: "
@@ -559,6 +559,8 @@ def _shared_start(top: str, summaries: Iterable[str], at_least: int = 3) -> str:
         while common < min(len(folded), len(other_words)) and folded[common] == other_words[common]:
             common += 1
         shared = min(shared, common)
+    while shared > 0 and words[shared - 1].casefold() in DANGLING:  # "… not updating at the"
+        shared -= 1
     return " ".join(words[:shared]).rstrip(" -–,;:") if shared >= at_least else top
 
 

@@ -113,6 +113,18 @@ class _Tree:
             text = imperative(text)  # "Disabled SIP ALG" as an answer to "Which fix applies?": "Disable …"
         return short_label(text) or node["type"].capitalize()
 
+    def reached_without(self, skipped: str, also: list[str]) -> set[str]:
+        """The nodes reachable from the root, or from ``also``, without passing through ``skipped``."""
+        seen = {self.root, *also}
+        stack = list(seen)
+        while stack:
+            node = self.nodes[stack.pop()]
+            for target in [o["next"] for o in node.get("options", [])] + [node.get("next")]:
+                if target and target != skipped and target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        return seen
+
     def choice(self, node_id: str, text: str, targets: list[str]) -> None:
         options: list[dict[str, str]] = []
         for target in targets:
@@ -129,8 +141,13 @@ class _Tree:
         after = self.nodes[parents[0]] if len(parents) == 1 else None
         tried = (after is not None and after["type"] in STEP_TYPES and normal(after["text"]) in failed)
         if tried and ends and others:
-            yes = ends[0]
-            if len(ends) > 1:
+            yes = _closest(after["text"], [(t, self.nodes[t]["text"]) for t in ends])
+            reached = self.reached_without(fork, others)
+            if yes is not None and all(t == yes or t in reached for t in ends):
+                pass  # the other fixes stay reachable (after No, or elsewhere): Yes is the fix this step made
+            elif len(ends) == 1:
+                yes = ends[0]
+            else:
                 yes = self.new_id(f"{fork}_fix")
                 self.choice(yes, WHICH_FIX, ends)
             no = others[0]
@@ -183,6 +200,15 @@ class _Tree:
                     seen.add(target)
                     queue.append(target)
         return {"root": self.root, "nodes": {k: self.nodes[k] for k in order}}
+
+
+def _closest(text: str, candidates: list[tuple[str, str]]) -> str | None:
+    """The candidate whose text shares the most words with ``text`` (None when none shares one):
+    after "Reset the OneDrive client", the fix "Reset OneDrive and let it resync"."""
+    words = set(normal(text).split())
+    scored = [(len(words & set(normal(other).split())), -n, node_id) for n, (node_id, other) in enumerate(candidates)]
+    best = max(scored, default=(0, 0, None))
+    return best[2] if best[0] > 0 else None
 
 
 def _unique(label: str, options: list[dict[str, str]]) -> str:

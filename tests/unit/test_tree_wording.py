@@ -280,3 +280,28 @@ def test_whatever_sessions_arrive_every_proposal_the_analysis_keeps_reads_right(
         assert title_warnings(proposal.title) == []
     # No session's evidence is turned away for its wording: the analysis words it right itself.
     assert not [d for _, d in merge.outcomes.values() if "reads right" in d or "read wrong" in d]
+
+
+def test_after_did_that_fix_it_yes_is_the_fix_the_step_made_when_the_other_fixes_come_later_anyway():
+    reset, check = "Reset the OneDrive client", "Check for files with invalid names"
+    renamed, resynced = "Renamed files with invalid characters", "Reset OneDrive and let it resync"
+    paths = [[act(reset, "failed"), act(check), res(renamed)], [act(reset), res(resynced)],
+             [act(reset), res(renamed)], [act(reset, "failed"), act(check), res(resynced)]]
+    proposal, _ = proposal_of(*paths, summary="OneDrive not syncing", domain="m365")
+    nodes = proposal.tree["nodes"]
+    fork = nodes[nodes[proposal.tree["root"]]["next"]]
+    assert fork["text"] == DID_IT_WORK
+    yes, no = (nodes[o["next"]] for o in fork["options"])
+    assert yes["text"] == resynced and no["text"] == check
+    assert renamed in [n["text"] for n in nodes.values()]  # still reached, after the check
+
+
+def test_a_new_flow_title_never_ends_on_the_words_the_summaries_shared_before_they_parted():
+    summaries = ["Xero bank feed not updating at the Leeds office", "Xero bank feed not updating at the warehouse"]
+    proposal, _ = proposal_of(*[[act("Re-authorise the bank connection"), res("Bank feed updating")]] * 2,
+                              summary=summaries[0], domain="finance")
+    proposal.id, proposal.dirty, proposal.new_links = 7, False, []
+    merge = merge_batch([analysed(9, [act("Re-authorise the bank connection"), res("Bank feed updating")],
+                                  summary=summaries[1], domain="finance")], [proposal], {}, NOW)
+    assert merge.proposals[0].title == "New flow: Xero bank feed not updating"
+    assert title_warnings("New flow: Xero bank feed not updating at the") != []
