@@ -324,7 +324,7 @@ def _text_warnings(where: str, kind: Any, text: str) -> list[TreeProblem]:
 
 
 # Words a phrase does not end on: a title ending on one was cut at a word ("… not updating at the").
-DANGLING = frozenset("a an the at to of in on for from with by and or but after before since than as".split())
+DANGLING = frozenset("a an the at to of for from with and or but than".split())  # not "in": "sign in"
 
 
 def title_warnings(title: str) -> list[TreeProblem]:
