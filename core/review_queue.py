@@ -116,6 +116,8 @@ class ProposalDetail:
     evidence: tuple[Evidence, ...] = field(default=())
     evidence_total: int = 0
     published_as: tuple[str, int] | None = None  # (flow external id, version) once approved or published
+    published_flow_id: int | None = None  # that flow's id, for a link to the version on the Flows page
+    published_tree: dict[str, Any] | None = None  # what was published: an edit may differ from ``tree``
     expected: ExpectedImpact | None = None
 
 
@@ -201,7 +203,7 @@ def proposal_detail(db: OrmSession, actor: Actor, account_id: int, proposal_id: 
         FlowVersion.flow_id == flow.id, FlowVersion.version == flow.current_version)) if flow else None
     evidence, total = _evidence(db, account_id, p.id, max_sessions)
     published = db.execute(
-        select(Flow.external_id, FlowVersion.version).join(Flow, Flow.id == FlowVersion.flow_id)
+        select(Flow.external_id, FlowVersion.version, Flow.id, FlowVersion.tree).join(Flow, Flow.id == FlowVersion.flow_id)
         .where(Flow.account_id == account_id, FlowVersion.source_proposal_id == p.id)
         .order_by(FlowVersion.version.desc()).limit(1)
     ).first()
@@ -214,7 +216,8 @@ def proposal_detail(db: OrmSession, actor: Actor, account_id: int, proposal_id: 
         target_flow_id=flow.id if flow else None, target_flow_name=flow.name if flow else None,
         target_flow_external_id=flow.external_id if flow else None, target_flow_version=p.target_flow_version,
         target_flow_current_version=flow.current_version if flow else None, target_tree=target_tree,
-        evidence=evidence, evidence_total=total, published_as=tuple(published) if published else None,
+        evidence=evidence, evidence_total=total, published_as=(published[0], published[1]) if published else None,
+        published_flow_id=published[2] if published else None, published_tree=published[3] if published else None,
         expected=proposal_expected(int(recent or 0), p.proposal_type),
     )
 

@@ -14,7 +14,7 @@ from core.tree_diff import TreeDiff
 
 WRAP = 34
 MAX_LABEL = 240
-MAX_EDGE_LABEL = 40
+MAX_EDGE_LABEL = 200  # an answer is drawn whole (a label is at most 200 characters)
 
 # (shape, style, fill) per node type; colours readable on the light and the dark theme.
 NODE_STYLES = {

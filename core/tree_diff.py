@@ -49,19 +49,44 @@ def _unique(ids: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+def _quote(nodes: dict[str, Any], node_id: Any, limit: int = 90) -> str:
+    node = nodes.get(node_id) if isinstance(node_id, str) else None
+    text = node.get("text") if isinstance(node, dict) else None
+    if not isinstance(text, str):
+        return f"node {node_id}"
+    flat = " ".join(text.split())
+    # A line quotes a step by its opening words; the diagram and the editor show it whole.
+    return f"“{flat}”" if len(flat) <= limit else f"“{flat[:limit].rsplit(' ', 1)[0]} …”"
+
+
+def change_lines(before: dict[str, Any] | None, after: dict[str, Any], raw: dict[str, Any]) -> list[str]:
+    """Each change in words an admin reads, by the nodes' texts (never their ids): "Added the
+    answer “New Outlook” to “Which Outlook is the user on?” → then “Rebuild the OST”"."""
+    old, new = (before or {}).get("nodes", {}), after.get("nodes", {})
+    lines = [f"Added the answer “{o['label']}” to {_quote(new, o['node'])} → then {_quote(new, o['next'])}"
+             for o in raw["options_added"]]
+    lines += [f"The answer “{o['label']}” to {_quote(new, o['node'])} now leads to {_quote(new, o['next']['to'])} "
+              f"(was {_quote(old, o['next']['from'])})" for o in raw["options_changed"]]
+    lines += [f"Removed the answer “{o['label']}” from {_quote(old, o['node'])}" for o in raw["options_removed"]]
+    for change in raw["nodes_changed"]:
+        if "text" in change:
+            lines.append(f"Reworded {_quote(old, change['id'])} → {_quote(new, change['id'])}")
+        if "type" in change:
+            lines.append(f"{_quote(new, change['id'])} is now a {change['type']['to']} (was a {change['type']['from']})")
+        if "next" in change:
+            lines.append(f"After {_quote(new, change['id'])} now {_quote(new, change['next']['to'])} "
+                         f"(was {_quote(old, change['next']['from'])})")
+    lines += [f"New {n['type']} {_quote(new, n['id'])}" for n in raw["nodes_added"]]
+    lines += [f"Removed {n['type']} {_quote(old, n['id'])}" for n in raw["nodes_removed"]]
+    if "root_changed" in raw:
+        lines.append(f"Starts with {_quote(new, raw['root_changed']['to'])} "
+                     f"(was {_quote(old, raw['root_changed']['from'])})")
+    return lines
+
+
 def diff_trees(before: dict[str, Any] | None, after: dict[str, Any]) -> TreeDiff:
     raw = tree_diff(before, after)
-    lines = [f"added {n['type']} {n['id']}: {n['text']}" for n in raw["nodes_added"]]
-    lines += [f"removed {n['type']} {n['id']}: {n['text']}" for n in raw["nodes_removed"]]
-    for change in raw["nodes_changed"]:
-        lines += [f"{change['id']}: {field} {value['from']!r} → {value['to']!r}"
-                  for field, value in change.items() if field != "id"]
-    lines += [f"{o['node']}: new option {o['label']!r} → {o['next']}" for o in raw["options_added"]]
-    lines += [f"{o['node']}: option {o['label']!r} removed" for o in raw["options_removed"]]
-    lines += [f"{o['node']}: option {o['label']!r} now leads to {o['next']['to']} (was {o['next']['from']})"
-              for o in raw["options_changed"]]
-    if "root_changed" in raw:
-        lines.append(f"root {raw['root_changed']['from']} → {raw['root_changed']['to']}")
+    lines = change_lines(before, after, raw)
     changed = [c["id"] for c in raw["nodes_changed"]]
     changed += [o["node"] for key in ("options_added", "options_removed", "options_changed") for o in raw[key]]
     return TreeDiff(

@@ -221,3 +221,118 @@ def field_path(error: jsonschema_rs.ValidationError) -> str:
 def short_message(error: jsonschema_rs.ValidationError, limit: int = 240) -> str:
     message = error.message
     return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+# --- wording: how a tree reads (warnings, never errors) -----------------------------------------
+#
+# The analysis refuses to store a proposal that breaks one of these; a published flow or an
+# admin's edit may, and is shown the warnings instead.
+
+CUT_ENDINGS = ("…", "...")
+# Phrases only a machine writes into a tree: the analysis's own framing from before these rules.
+MACHINE_PHRASES = ("sessions went different ways", "which applies after")
+# Past-tense openings engineers and copilots type for what they did, with the imperative an
+# action states instead. Detection and correction share the table, so whatever is flagged can be
+# put right (``imperative``); an opening not listed is never flagged.
+PAST_TO_IMPERATIVE = {
+    "added": "Add", "adjusted": "Adjust", "allowed": "Allow", "applied": "Apply", "assigned": "Assign",
+    "changed": "Change", "checked": "Check", "cleared": "Clear", "configured": "Configure",
+    "connected": "Connect", "created": "Create", "deleted": "Delete", "disabled": "Disable",
+    "enabled": "Enable", "fixed": "Fix", "installed": "Install", "moved": "Move", "rebooted": "Reboot",
+    "recreated": "Recreate", "reinstalled": "Reinstall", "removed": "Remove", "renamed": "Rename",
+    "renewed": "Renew", "repaired": "Repair", "replaced": "Replace", "restarted": "Restart",
+    "restored": "Restore", "synced": "Sync", "tested": "Test", "unlocked": "Unlock", "updated": "Update",
+    "upgraded": "Upgrade", "verified": "Verify", "re-enabled": "Re-enable", "re-mapped": "Re-map",
+    "remapped": "Remap", "re-added": "Re-add", "uninstalled": "Uninstall", "turned": "Turn", "ran": "Run",
+    "tried": "Try", "asked": "Ask", "told": "Tell", "got": "Get",
+}
+
+
+def imperative(text: str) -> str:
+    """``text`` opening with the imperative where it opens with a listed past tense."""
+    first, _, rest = text.partition(" ")
+    verb = PAST_TO_IMPERATIVE.get(first.casefold())
+    return f"{verb} {rest}".rstrip() if verb else text
+
+
+def is_cut(text: str) -> bool:
+    """Whether a text ends the way a clipped one does ("…" or "...")."""
+    return text.rstrip().endswith(CUT_ENDINGS)
+
+
+def _machine_phrase(text: str) -> str | None:
+    folded = text.casefold()
+    return next((p for p in MACHINE_PHRASES if p in folded), None)
+
+
+def tree_warnings(tree: Any, base: dict[str, Any] | None = None) -> list[TreeProblem]:
+    """How the tree fails to read as an engineer's: questions that decide nothing, cut or
+    machine-made texts, questions without a question mark, actions not stated as imperatives.
+
+    With ``base`` (the published version a proposal changes), only what differs from it is
+    judged: a published question whose answers all lead on to one step records a fact, and adding
+    an answer to it is still right; what the flow already said is the admin's. Malformed trees
+    get no warnings: ``tree_problems`` reports them."""
+    if not isinstance(tree, dict) or not isinstance(tree.get("nodes"), dict):
+        return []
+    old = base.get("nodes", {}) if isinstance(base, dict) and isinstance(base.get("nodes"), dict) else {}
+    warnings: list[TreeProblem] = []
+    for node_id, node in tree["nodes"].items():
+        if not isinstance(node, dict) or not isinstance(node.get("text"), str):
+            continue
+        was = old.get(node_id) if isinstance(old.get(node_id), dict) else None
+        where, text, kind = f"nodes.{node_id}", node["text"], node.get("type")
+        if was is None or was.get("text") != text:
+            warnings.extend(_text_warnings(where, kind, text))
+        if kind != "question" or not isinstance(node.get("options"), list):
+            continue
+        options = [o for o in node["options"] if isinstance(o, dict)]
+        if was is None:
+            targets = {o.get("next") for o in options}
+            if len(options) >= 2 and len(targets) == 1:
+                warnings.append(TreeProblem(f"{where}.options", "every answer leads to the same step: the question "
+                                                                "decides nothing (drop it, or make the answers lead apart)"))
+            elif len(options) < 2:
+                warnings.append(TreeProblem(f"{where}.options", "a question with one answer is not a question"))
+        old_labels = {o.get("label", "").strip().casefold() for o in (was or {}).get("options", [])
+                      if isinstance(o, dict) and isinstance(o.get("label"), str)}
+        for index, option in enumerate(options):
+            label = option.get("label")
+            if isinstance(label, str) and label.strip().casefold() not in old_labels:
+                if is_cut(label):
+                    warnings.append(TreeProblem(f"{where}.options[{index}].label",
+                                                f"the answer {label!r} is cut off: use whole words from a shorter source"))
+                elif _machine_phrase(label):
+                    warnings.append(TreeProblem(f"{where}.options[{index}].label",
+                                                f"the answer {label!r} reads as the analysis's, not an engineer's"))
+    return warnings
+
+
+def _text_warnings(where: str, kind: Any, text: str) -> list[TreeProblem]:
+    out = []
+    if is_cut(text):
+        out.append(TreeProblem(f"{where}.text", "the text is cut off"))
+    phrase = _machine_phrase(text)
+    if phrase:
+        out.append(TreeProblem(f"{where}.text", f"“{phrase}” reads as the analysis's, not an engineer's"))
+    if kind == "question" and not text.rstrip().endswith("?"):
+        out.append(TreeProblem(f"{where}.text", "a question ends with a question mark"))
+    if kind in STEP_TYPES and imperative(text) != text:
+        first, verb = text.split(" ", 1)[0], imperative(text).split(" ", 1)[0]
+        out.append(TreeProblem(f"{where}.text", f"an {kind} says what to do (“{verb}”), not what was done (“{first}”)"))
+    return out
+
+
+# Words a phrase does not end on: a title ending on one was cut at a word ("… not updating at the").
+DANGLING = frozenset("a an the at to of for from with and or but than".split())  # not "in": "sign in"
+
+
+def title_warnings(title: str) -> list[TreeProblem]:
+    """A proposal title is read whole in the queue: never cut, never the analysis's framing."""
+    out = []
+    words = title.rstrip(" .”\"'").split()
+    if is_cut(title) or (words and words[-1].casefold() in DANGLING):
+        out.append(TreeProblem("title", "the title is cut off"))
+    if _machine_phrase(title):
+        out.append(TreeProblem("title", "the title reads as the analysis's, not an engineer's"))
+    return out

@@ -22,9 +22,7 @@ from core.metrics.figures import percent
 from core.models import status_words
 from core.review_queue import Evidence, ProposalDetail
 from core.settings import get_settings
-from core.tree_diagram import tree_to_dot
-from core.tree_diff import diff_trees
-from dashboard import page_links, resources, signed_in, tree_editor
+from dashboard import page_links, resources, signed_in, tree_editor, tree_view
 from dashboard.text import md_escape, trusted
 
 logger = logging.getLogger(__name__)
@@ -180,35 +178,6 @@ def session_tables(e: Evidence) -> None:
                            "outcome": st.column_config.TextColumn(width=80)})
 
 
-def tree_comparison(before_tree: dict[str, Any], after_tree: dict[str, Any], before_title: str, after_title: str,
-                    against: str) -> None:
-    """Two trees side by side, the second with what changed highlighted, and every change in words.
-    The titles are the code's own words and numbers; the trees' texts are escaped where shown."""
-    changes = diff_trees(before_tree, after_tree)
-    # describe() is counts and fixed words only.
-    st.caption(f"Changes against {trusted(against)}: {trusted(changes.describe())}. "
-               "New nodes and answers are drawn green, changed nodes amber.")
-    before, after = st.columns(2)
-    with before:
-        st.markdown(f"**{trusted(before_title)}**")
-        st.graphviz_chart(tree_to_dot(before_tree))
-    with after:
-        st.markdown(f"**{trusted(after_title)}**")
-        st.graphviz_chart(tree_to_dot(after_tree, changes))
-    if changes.lines:
-        with st.expander(f"Every change ({len(changes.lines)})"):
-            st.markdown("\n".join(f"- {md_escape(line, limit=300)}" for line in changes.lines))
-
-
-def _diagrams(d: ProposalDetail) -> None:
-    # Once decided, the flow's current version may be this very proposal: comparing would mislead.
-    if d.proposal_type == "enhancement" and d.target_tree is not None and d.status == "pending":
-        tree_comparison(d.target_tree, d.tree, f"Published (v{d.target_flow_current_version:d})", "Proposed",
-                        "the published version")
-    else:
-        st.graphviz_chart(tree_to_dot(d.tree))
-
-
 def _reason_action(label: str, verb: str, help_text: str, d: ProposalDetail,
                    run: Callable[[str], review.ReviewOutcome], on_done: Callable[[bool], None]) -> None:
     # label and help_text are the code's own words (Dismiss, Reject and their explanations).
@@ -261,6 +230,8 @@ def _editor(actor: Actor, account: AccountRef, d: ProposalDetail, on_done: Calla
         if d.proposal_type == "new_flow":
             name = st.text_input("Flow name", value=d.title, key=f"rq_name_{d.id}", max_chars=200)
         draft, problems = tree_editor.tree_editor(key, d.tree, d.target_tree)
+        if not problems:
+            tree_view.warnings(draft, d.target_tree if d.proposal_type == "enhancement" else None)
         note = st.text_input("Note for the version history (optional)", key=f"rq_note_{d.id}")
         publish, reset, cancel = st.columns([2, 1, 1])
         if publish.button("Publish", key=f"rq_publish_{d.id}", type="primary", icon=":material/publish:",
@@ -324,8 +295,9 @@ def proposal_panel(actor: Actor, account: AccountRef, d: ProposalDetail, can_rev
                 _actions(actor, account, d, on_done)
             else:
                 st.caption(":material/visibility: Read-only: only admins review proposals.")
-        diagram, evidence = st.tabs(["Proposed tree", f"Supporting sessions ({d.evidence_total:,})"])
+        tree_tab = "Proposed tree" if d.published_as is None else "Published tree"
+        diagram, evidence = st.tabs([tree_tab, f"Supporting sessions ({d.evidence_total:,})"])
         with diagram:
-            _diagrams(d)
+            tree_view.proposal_trees(d)
         with evidence:
             _evidence(d.evidence, d.evidence_total)

@@ -18,7 +18,7 @@ from core.headline import AccountRef
 from core.tree_diagram import tree_to_dot
 from dashboard import page_links, resources, url_params
 from dashboard.periods import url_date
-from dashboard.proposal_panel import tree_comparison
+from dashboard.tree_view import tree_comparison
 from dashboard.text import md_escape
 
 _SELECTED = "ac_selected"

@@ -14,9 +14,8 @@ from core.flow_catalog import FlowDetail, flow_detail, flow_list
 from core.impact.detail import ChangeDetail, FlowImpact, flow_impact
 from core.metrics.figures import percent
 from core.settings import get_settings
-from core.tree_diagram import tree_to_dot
 from core.tree_diff import diff_trees
-from dashboard import charts, resources, url_params
+from dashboard import charts, resources, tree_view, url_params
 from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
@@ -182,7 +181,7 @@ def flows_page() -> None:
         return
     picked = _table(frame)
     linked = url_params.url_int("flow", what="a flow number")
-    selected = picked or st.session_state.get(_SELECTED) or linked
+    selected = picked or linked or st.session_state.get(_SELECTED)
     if selected not in set(frame["id"]):
         return
     st.session_state[_SELECTED] = selected
@@ -210,14 +209,17 @@ def flows_page() -> None:
                                                 "Impact"])
         with diagram:
             versions = {v.version: v for v in detail.versions}
-            shown = st.selectbox("Version", list(versions), key=f"fl_version_{detail.id}",
+            key = f"fl_version_{detail.id}"
+            if url_params.url_int("version", what="a version number") in versions:  # a link to one version
+                st.session_state[key] = int(st.query_params.pop("version"))
+            shown = st.selectbox("Version", list(versions), key=key,
                                  format_func=lambda n: f"v{n}" + (" (current)" if n == detail.current_version else ""))
             earlier = versions.get(max((n for n in versions if n < shown), default=-1))
             changes = diff_trees(earlier.tree, versions[shown].tree) if earlier else None
             if changes is not None:
                 # describe() is counts and fixed words only.
                 st.caption(f"Against v{earlier.version:d}: {trusted(changes.describe())} (new nodes and answers green, changed nodes amber).")
-            st.graphviz_chart(tree_to_dot(versions[shown].tree, changes))
+            tree_view.tree_chart(versions[shown].tree, changes)
         with history:
             _history(detail)
         with impact_tab:

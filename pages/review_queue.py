@@ -11,12 +11,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.analysis.evidence import NEW_FLOW_TITLE_PREFIX
 from core.auth import Actor
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
 from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
 from dashboard import proposal_panel, resources, url_params
+from dashboard.queue_table import TYPE_LABEL, queue_frame, title_row_height
 from dashboard.periods import url_date
 from dashboard.text import md_escape
 from pages.flows import clear_caches as clear_flow_caches
@@ -24,7 +24,6 @@ from pages.flows import clear_caches as clear_flow_caches
 TTL = get_settings().cache_ttl_seconds
 SORT_LABEL = {"expected": "Expected impact", "created": "Created", "confidence": "Confidence", "support": "Supporting sessions",
               "title": "Title", "updated": "Last updated"}
-TYPE_LABEL = {"new_flow": "New flow", "enhancement": "Enhancement"}
 _PICK = "_rq_pick"
 _SELECTED = "rq_selected"
 
@@ -132,21 +131,6 @@ def _filters(domains: list[str]) -> QueueFilters:
 # shows it in full) and every column has a width, so that the table fits a laptop's page.
 QUEUE_COLUMNS = ["title", "confidence", "support_count", "expected_per_month", "proposal_type", "domain", "status",
                  "created_at", "id"]
-WRAP_TITLES_AFTER = 60  # characters: longer titles get rows of three lines
-WRAPPING_ROW_HEIGHT = 68  # pixels: more than 4rem, the height from which Streamlit wraps text
-
-
-def queue_frame(rows):
-    """The proposals as the table shows them: a new flow's title without its "New flow: " prefix
-    (the Type column says it), the type and status in words, the creation day."""
-    frame = rows.assign(
-        proposal_type=rows["proposal_type"].map(TYPE_LABEL),
-        status=rows["status"].str.capitalize(),
-        confidence=rows["confidence"].astype("float64") * 100,  # shown "62.5%", one decimal as every share
-        title=[t.removeprefix(NEW_FLOW_TITLE_PREFIX) if kind == "new_flow" else t
-               for t, kind in zip(rows["title"], rows["proposal_type"])],
-    )
-    return frame
 
 
 def _table(page: QueuePage) -> int | None:
@@ -154,10 +138,9 @@ def _table(page: QueuePage) -> int | None:
     frame = queue_frame(page.rows)
     # A new key whenever the rows change: a selection made on other rows must not carry over.
     key = "rq_table_" + hashlib.sha1(",".join(map(str, frame["id"])).encode()).hexdigest()[:12]
-    long_titles = frame["title"].str.len().max() > WRAP_TITLES_AFTER
     event = st.dataframe(
         frame, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
-        row_height=WRAPPING_ROW_HEIGHT if long_titles else None, placeholder="–",
+        row_height=title_row_height(frame["title"]), placeholder="–",
         column_order=QUEUE_COLUMNS,
         column_config={
             "title": st.column_config.TextColumn("Title", width=265,

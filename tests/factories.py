@@ -113,3 +113,36 @@ def proposal(db: OrmSession, acc: Account, *, proposal_type: str = "new_flow", t
         db.add(ProposalSession(proposal_id=row.id, session_id=s.id))
     db.flush()
     return row
+
+
+def large_tree(size: int = 40) -> dict[str, Any]:
+    """A published-looking tree of ``size`` nodes (questions of two to four answers, actions with
+    texts of the length engineers write, shared ends): the largest the panel must keep legible."""
+    texts = ["Check the user's licence and sign-in logs in the admin centre",
+             "Restart the affected service and confirm it stays running",
+             "Clear the cached credentials in Windows Credential Manager",
+             "Update the driver from the vendor's site, not Windows Update",
+             "Re-create the profile and copy the user's data back"]
+    nodes: dict[str, Any] = {"r_end": {"type": "resolution", "text": "Problem resolved and confirmed with the user"},
+                             "e_end": {"type": "escalation", "text": "Escalate to second line with the findings"}}
+    queue, n = ["q0"], 0
+    while queue:
+        node_id = queue.pop(0)
+        room = size - len(nodes) - len(queue) - 1
+        if node_id.startswith("q"):
+            answers = min(2 + n % 3, max(room, 0))
+            if answers < 2:
+                nodes[node_id] = {"type": "action", "text": texts[n % len(texts)], "next": "r_end"}
+            else:
+                options = [{"label": f"Answer {k + 1} of question {n}", "next": f"a{n}_{k}"} for k in range(answers)]
+                options.append({"label": "Something else", "next": "e_end"})
+                nodes[node_id] = {"type": "question", "text": f"Which of these does the user see on screen {n}?",
+                                  "options": options}
+                queue += [o["next"] for o in options[:-1]]
+        else:
+            follow = f"q{n + 1}" if room > 0 else "r_end"
+            nodes[node_id] = {"type": "action", "text": texts[n % len(texts)], "next": follow}
+            if follow != "r_end":
+                queue.append(follow)
+        n += 1
+    return {"root": "q0", "nodes": nodes}

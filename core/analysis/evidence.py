@@ -9,6 +9,7 @@ the proposal's ``diff`` under ``"evidence"``, so merging never re-reads old sess
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,9 +18,10 @@ from typing import Any
 
 from core.analysis import clustering
 from core.analysis.classify import Deviation, Verdict
-from core.analysis.paths import DOING, PathStep, clip, signature
+from core.analysis import wording
+from core.analysis.paths import DOING, PathStep, clip, normal, signature
 from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_diff, tree_from_path
-from core.trees import tree_problems
+from core.trees import DANGLING, imperative, title_warnings, tree_problems, tree_warnings
 
 # Proposal titles say what is proposed; the published flow is named without it.
 NEW_FLOW_TITLE_PREFIX = "New flow: "
@@ -69,21 +71,26 @@ class Tallies:
     paths: Counter = field(default_factory=Counter)
     answers: Counter = field(default_factory=Counter)
     summaries: Counter = field(default_factory=Counter)
+    failed: Counter = field(default_factory=Counter)  # steps (normalised text) recorded as failed
 
     @classmethod
     def from_json(cls, doc: dict[str, Any] | None) -> Tallies:
         doc = doc or {}
         return cls(doc.get("sessions", 0), doc.get("clean", 0), Counter(doc.get("paths", {})),
-                   Counter(doc.get("answers", {})), Counter(doc.get("summaries", {})))
+                   Counter(doc.get("answers", {})), Counter(doc.get("summaries", {})), Counter(doc.get("failed", {})))
 
     def to_json(self) -> dict[str, Any]:
         return {"sessions": self.sessions, "clean": self.clean,
-                **{name: dict(getattr(self, name).most_common(TALLY_CAP)) for name in ("paths", "answers", "summaries")}}
+                **{name: dict(getattr(self, name).most_common(TALLY_CAP))
+                   for name in ("paths", "answers", "summaries", "failed")}}
 
     def add(self, path: Sequence[PathStep], shape: str, answer: str | None, summary: str | None) -> None:
         self.sessions += 1
         self.clean += all(s.outcome not in ("failed", "skipped") for s in path if s.kind in DOING)
         self.paths[shape] += 1
+        for step in path:
+            if step.kind in DOING and step.outcome == "failed":
+                self.failed[normal(step.text)] += 1
         if answer:
             self.answers[_same_text_key(self.answers, answer)] += 1
         if summary:
@@ -125,6 +132,13 @@ class ProposalState:
     copy_links_since: tuple[int, datetime] | None = None  # (rejected proposal id, its review time)
     dirty: bool = False
     _features: clustering.Features | None = None
+    # The tree sessions are merged into (``wording``): every question and answer they met. The
+    # proposal's ``tree`` is what ``wording.present`` makes of it; kept in ``diff.working_tree``.
+    working_tree: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.working_tree is None:
+            self.working_tree = (self.diff or {}).get("working_tree") or self.tree
 
     @property
     def tallies(self) -> Tallies:
@@ -132,7 +146,7 @@ class ProposalState:
 
     def features(self) -> clustering.Features:
         if self._features is None:
-            self._features = clustering.proposal_features(self.title, self.tallies.summaries, self.tree)
+            self._features = clustering.proposal_features(self.title, self.tallies.summaries, self.working_tree)
         return self._features
 
 
@@ -200,20 +214,22 @@ class _Merger:
         shape = signature([*deviation.steps, PathStep(deviation.end.kind, None, deviation.end.node or deviation.end.text)])
 
         def build(base: ProposalState | None) -> dict[str, Any]:
-            tree = base.tree if base else flow.tree
+            tree = base.working_tree if base else flow.tree
             label = answer
             if base is not None and answer is not None:
                 label = _current_label(base, deviation) or answer
             return graft(tree, deviation.anchor, deviation.exit_kind, label, deviation.steps, deviation.end)
 
-        def refresh(p: ProposalState, tallies: Tallies) -> None:
+        def refresh(p: ProposalState, tallies: Tallies) -> dict[str, Any]:
             if answer is not None:
                 old, top = _current_label(p, deviation), tallies.answers.most_common(1)[0][0]
                 if old and old != top:
-                    p.tree = rename_option(p.tree, deviation.anchor, old, top)
+                    p.working_tree = rename_option(p.working_tree, deviation.anchor, old, top)
+            p.tree = wording.present(p.working_tree, flow.tree, tallies.failed)
             p.title = _enhancement_title(flow, deviation, tallies)
             p.summary = _enhancement_summary(flow, deviation, tallies)
-            p.diff = {**tree_diff(flow.tree, p.tree), "evidence": tallies.to_json()}
+            p.diff = {**tree_diff(flow.tree, p.tree), "evidence": tallies.to_json(), "working_tree": p.working_tree}
+            return flow.tree
 
         return self._place(item, family, key, "enhancement", build, refresh, shape, answer,
                            describe=deviation.describe(flow.tree["nodes"]))
@@ -239,14 +255,16 @@ class _Merger:
         def build(base: ProposalState | None) -> dict[str, Any]:
             if base is None:
                 return tree_from_path(path, item.resolution_summary)
-            return merge_into_tree(base.tree, path, item.resolution_summary)
+            return merge_into_tree(base.working_tree, path, item.resolution_summary)
 
-        def refresh(p: ProposalState, tallies: Tallies) -> None:
+        def refresh(p: ProposalState, tallies: Tallies) -> dict[str, Any] | None:
             if p.domain is None and item.domain is not None:
                 p.domain = item.domain
+            p.tree = wording.present(p.working_tree, None, tallies.failed)
             p.title = _new_flow_title(tallies, path)
             p.summary = _new_flow_summary(p, tallies)
-            p.diff = {**tree_diff(None, p.tree), "evidence": tallies.to_json()}
+            p.diff = {**tree_diff(None, p.tree), "evidence": tallies.to_json(), "working_tree": p.working_tree}
+            return None
 
         return self._place(item, family, key, "new_flow", build, refresh, item.shape, None,
                            describe="a new flow")
@@ -287,6 +305,8 @@ class _Merger:
             tallies.add(item.verdict.path, shape, answer, item.summary)
             fresh.support_count = old.held_back
             outcome = self._finish(fresh, tallies, refresh, item, describe, "new", rejected_from=old)
+            if fresh not in self.proposals:
+                return outcome
             fresh.copy_links_since = (old.id, old.reviewed_at or old.updated_at)
             fresh.new_links.clear()  # this session is among the held-back links copied over
             return outcome
@@ -303,14 +323,19 @@ class _Merger:
               answer: str | None, describe: str) -> tuple[str, str]:
         if tree is None:
             return "no_proposal", f"the path cannot be merged into proposal #{p.id}"
-        unchanged = tree is p.tree  # the path was already in it: nothing new to check
+        unchanged = tree is p.working_tree  # the path was already in it: nothing new to check
         problems = [] if unchanged else tree_problems(tree)
         if problems:
             return "no_proposal", f"the path cannot be merged into proposal #{p.id} as a valid tree: {problems[0]}"
-        p.tree = tree
+        saved = _snapshot(p)
+        p.working_tree = tree
         tallies = p.tallies
         tallies.add(item.verdict.path, shape, answer, item.summary)
-        refresh(p, tallies)  # a relabel never clashes: rename_option refuses a label already taken
+        # A relabel never clashes: rename_option refuses a label already taken.
+        problem = _reads_right(p, refresh(p, tallies))
+        if problem:
+            _restore(p, saved)
+            return "no_proposal", f"the path would make proposal #{p.id} read wrong: {problem}"
         p.support_count += 1
         if p.status == "dismissed":
             p.status = "pending"
@@ -328,13 +353,19 @@ class _Merger:
             domain=(flow.domain if flow else None) or item.domain, title="", summary=None, evidence_key=key,
             target_flow_id=flow.id if flow else None, target_flow_version=flow.version if flow else None,
             tree=tree, diff=None, support_count=0, confidence=0.0, confidence_rationale=None,
-            created_at=self.now, updated_at=self.now)
+            created_at=self.now, updated_at=self.now, working_tree=tree)
         self.proposals.append(fresh)
         return fresh
 
     def _finish(self, p: ProposalState, tallies: Tallies, refresh, item: Analysed, describe: str, how: str,
                 rejected_from: ProposalState | None = None) -> tuple[str, str]:
-        refresh(p, tallies)
+        if p.id is None and not p.dirty:  # just created: its tree is worded here, and checked
+            problem = _reads_right(p, refresh(p, tallies))
+            if problem:
+                self.proposals.remove(p)
+                return "no_proposal", f"the path cannot make a tree that reads right: {problem}"
+        else:
+            refresh(p, tallies)
         if p.diff is not None:
             p.diff["evidence"] = tallies.to_json()
         p.confidence, p.confidence_rationale = confidence(tallies, p.support_count)
@@ -348,6 +379,24 @@ class _Merger:
         p._features = None
         label = f"#{p.id}" if p.id is not None else f"#{{new:{id(p)}}}"
         return p.proposal_type, f"{describe}: supports {label} ({how})"
+
+
+def _reads_right(p: ProposalState, base: dict[str, Any] | None) -> str | None:
+    """Why the proposal, as worded, breaks a tree rule or reads wrong (``core.trees``), or None."""
+    problems = tree_problems(p.tree) or tree_warnings(p.tree, base) or title_warnings(p.title)
+    return str(problems[0]) if problems else None
+
+
+_KEPT = ("tree", "working_tree", "title", "summary", "diff", "domain")
+
+
+def _snapshot(p: ProposalState) -> tuple:
+    return tuple(getattr(p, name) for name in _KEPT)
+
+
+def _restore(p: ProposalState, saved: tuple) -> None:
+    for name, value in zip(_KEPT, saved, strict=True):
+        setattr(p, name, value)
 
 
 def _checked(build, base: ProposalState | None) -> tuple[dict[str, Any] | None, str | None]:
@@ -409,15 +458,64 @@ def _typed_label(deviation: Deviation, tallies: Tallies) -> str | None:
 
 
 def _enhancement_title(flow: FlowRef, deviation: Deviation, tallies: Tallies) -> str:
+    """The flow, then the change in a few words: "Outlook not syncing: add “New Outlook” as a
+    client". Every part is whole; the question and the full steps are in the summary."""
     nodes = flow.tree["nodes"]
-    anchor = clip(nodes.get(deviation.anchor, {}).get("text", deviation.anchor), 120)
+    anchor = nodes.get(deviation.anchor, {})
+    name = _whole(flow.name, 60)
     if deviation.exit_kind == "free":
-        title = f"{flow.name}: add the answer “{clip(_typed_label(deviation, tallies), 80)}” to “{anchor}”"
-    elif not deviation.steps and deviation.end.node is None:
-        title = f"{flow.name}: new {deviation.end.kind} “{clip(deviation.end.text, 80)}” after “{anchor}”"
+        answer = _whole(_typed_label(deviation, tallies) or "", 50)
+        noun = question_noun(anchor.get("text", ""))
+        return f"{name}: add “{answer}” as {_article(noun)} {noun}" if noun else f"{name}: add the answer “{answer}”"
+    if deviation.exit_kind == "option":
+        after = f" after “{_whole(deviation.label or '', 40)}”"
     else:
-        title = f"{flow.name}: new branch after “{anchor}”"
-    return clip(title, 300)
+        after = f" after “{_whole(anchor.get('text', ''), 50)}”"
+    if deviation.steps:
+        change = f"add “{_whole(imperative(deviation.steps[0].text), 60)}”"
+    elif deviation.end.node is None:
+        change = f"new {deviation.end.kind} “{_whole(deviation.end.text, 60)}”"
+    else:
+        change = f"go on to “{_whole(nodes.get(deviation.end.node, {}).get('text', ''), 50)}”"
+    title = f"{name}: {change}"
+    return title + after if len(title + after) <= 130 else title
+
+
+def question_noun(question: str) -> str | None:
+    """What a "Which …" or "What is the …" question asks for, in its own words ("Which dock is
+    it?": dock; "Which backup product raised the alert?": backup product), or None."""
+    match = re.match(r"(?:which|what)\s+(?:is\s+the\s+(?:user's\s+)?)?(.*)", question.strip(), re.IGNORECASE)
+    if not match:
+        return None
+    words = []
+    for word in match.group(1).rstrip("?").split():
+        bare = word.strip(",.")
+        if (bare.casefold() in NOT_NOUN or not bare.isalpha() or not (bare.islower() or bare.isupper())
+                or bare.endswith("ed")):
+            break
+        words.append(bare)
+    return " ".join(words) if 0 < len(words) <= 3 else None
+
+
+NOT_NOUN = frozenset("is are was were does do did has have can will should would the a an of on in for to this that "
+                     "it its".split())
+
+
+def _article(noun: str) -> str:
+    first = noun.split()[0]
+    if first.isupper():  # an acronym is read letter by letter: "an MFA method", "a VPN client"
+        return "an" if first[0] in "AEFHILMNORSX" else "a"
+    return "an" if first[:1].casefold() in "aeiou" else "a"
+
+
+def _whole(text: str, limit: int) -> str:
+    """``text`` whole when it fits ``limit``, else the shorter wording ``wording.short_label`` picks
+    (a whole clause), else ``text`` kept to whole words: a title part never ends in an ellipsis."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    short = wording.short_label(flat, limit)
+    return short if short and len(short) <= limit else clip(flat, limit)
 
 
 def _enhancement_summary(flow: FlowRef, deviation: Deviation, tallies: Tallies) -> str:
@@ -430,11 +528,15 @@ def _enhancement_summary(flow: FlowRef, deviation: Deviation, tallies: Tallies) 
 
 
 def _new_flow_title(tallies: Tallies, path: Sequence[PathStep]) -> str:
+    """"New flow: " and the problem as engineers most often described it, without the detail
+    one of them tacked on ("- urgent", "for the MD")."""
     if tallies.summaries:
         top = _shared_start(tallies.summaries.most_common(1)[0][0], tallies.summaries)
-        return clip(f"{NEW_FLOW_TITLE_PREFIX}{top[:1].upper()}{top[1:]}", 300)
-    first = next((s.text for s in path if s.text), "untitled")
-    return clip(f"{NEW_FLOW_TITLE_PREFIX}{first}", 300)
+        top = re.sub(r"\s+[-–—]\s+[^-–—]{1,30}$", "", top)  # "Xero bank feed not updating - urgent"
+    else:
+        top = next((s.text for s in path if s.text), "untitled")
+    top = _whole(top, 90)
+    return f"{NEW_FLOW_TITLE_PREFIX}{top[:1].upper()}{top[1:]}"
 
 
 def flow_name_from_title(title: str) -> str:
@@ -457,6 +559,8 @@ def _shared_start(top: str, summaries: Iterable[str], at_least: int = 3) -> str:
         while common < min(len(folded), len(other_words)) and folded[common] == other_words[common]:
             common += 1
         shared = min(shared, common)
+    while shared > 0 and words[shared - 1].casefold() in DANGLING:  # "… not updating at the"
+        shared -= 1
     return " ".join(words[:shared]).rstrip(" -–,;:") if shared >= at_least else top
 
 
@@ -465,7 +569,8 @@ def _new_flow_summary(p: ProposalState, tallies: Tallies) -> str:
     text = f"Resolved sessions{where} that no published flow covers."
     if tallies.summaries:
         text += f" Described as: {_quoted_counts(tallies.summaries)}."
-    forks = sum(1 for k in p.tree["nodes"] if k.startswith("q_fork"))
+    forks = sum(1 for k in p.working_tree["nodes"] if k.startswith("q_fork"))
     if forks:
-        text += f" The sessions part ways at {forks} point{'s' if forks != 1 else ''} (the “Which applies” questions)."
+        text += (f" The sessions went different ways at {forks} point{'s' if forks != 1 else ''}: the tree asks "
+                 "there whether the step fixed it, or what to try next.")
     return text

@@ -2,7 +2,8 @@
 
 Notes say nothing about the flow and are dropped; a failed action tried again is one step
 (the last try); the path stops at the first resolution or escalation. Free text from
-engineers is kept as plain data and only ever clipped to the tree rules' lengths.
+engineers is kept as plain data and only ever shortened (at a sentence, clause or word, never
+with an ellipsis) to the tree rules' lengths.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class PathStep:
 
 
 def clip(text: str | None, limit: int = MAX_TEXT) -> str:
-    """Whitespace collapsed and cut to ``limit`` characters: untrusted text stays plain data."""
+    """Whitespace collapsed and kept within ``limit`` characters (whole words, see ``shorten``):
+    untrusted text stays plain data."""
     if not text:
         return ""
     return _clip(text if isinstance(text, str) else str(text), limit)
@@ -43,7 +45,19 @@ def clip(text: str | None, limit: int = MAX_TEXT) -> str:
 @lru_cache(maxsize=TEXT_CACHE)
 def _clip(text: str, limit: int) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return flat if len(flat) <= limit else shorten(flat, limit)
+
+
+def shorten(flat: str, limit: int) -> str:
+    """The longest opening of ``flat`` within ``limit`` that ends where a writer would stop:
+    after a sentence, else a clause, else a word; never an ellipsis. Only a single word longer
+    than half the limit is cut inside (nothing shorter is left to choose)."""
+    head = flat[: limit + 1]
+    for stops in ((". ", "? ", "! "), ("; ", ", ", " - ", " – ", ": "), (" ",)):
+        end = max(head.rfind(stop) for stop in stops)
+        if end >= limit // 2:
+            return flat[: end + (1 if stops[0] != " " and flat[end] in ".?!" else 0)].rstrip(" ,;:-–")
+    return flat[:limit]
 
 
 def clip_label(text: str | None) -> str:

@@ -116,13 +116,11 @@ class _Graph:
 
     def fork(self, edge: Edge, old: str, new: str) -> None:
         """Sessions went two ways here: a question lets the engineer say which way applies."""
-        parent = self.nodes.get(edge[0]) if edge[0] else None
-        after = f" after “{clip(parent['text'], 160)}”" if parent else ""
         node_id = self.new_id(FORK_PREFIX)
         options = [{"label": clip_label(self.nodes[old]["text"]), "next": old}]
         options.append({"label": _unique_label(clip_label(self.nodes[new]["text"]), options), "next": new})
-        self.nodes[node_id] = {"type": "question", "text": f"Which applies{after}? (sessions went different ways here)",
-                               "options": options}
+        # The working tree's own marker; ``wording.present`` asks the reader's question here.
+        self.nodes[node_id] = {"type": "question", "text": "What happened next?", "options": options}
         self.point(edge, node_id)
 
     # --- matching ----------------------------------------------------------------------------

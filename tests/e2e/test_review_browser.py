@@ -3,6 +3,7 @@ diagram, approve it, find the new flow on the flows page; and an analyst finds n
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -87,11 +88,80 @@ def test_an_admin_filters_selects_approves_and_finds_the_flow(page, streamlit_se
     expect(page.locator(EXCEPTION)).to_have_count(0)
     page.screenshot(path=screenshots / "review-approved.png", full_page=True)
 
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Flows").click()
+    # The panel now shows what was published, and links to that version on the Flows page.
+    expect(page.get_by_role("tab", name="Published tree")).to_be_visible()
+    page.get_by_role("link", name="Open vpn-drops-every-hour v1 on Flows").click()
     expect(page.get_by_role("heading", name="Flows")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="VPN drops every hour")).to_be_visible(timeout=15_000)
     expect(table_cell(page, "vpn-drops-every-hour")).to_have_count(1, timeout=15_000)
     expect(page.locator(EXCEPTION)).to_have_count(0)
     page.screenshot(path=screenshots / "flows.png", full_page=True)
+
+
+# The smallest label of each diagram on screen, in CSS pixels: the SVG text's font size times the
+# scale the browser draws the SVG at (its screen transform).
+LABEL_SIZES = """() => [...document.querySelectorAll('[data-testid="stGraphVizChart"] svg')]
+  .filter(svg => svg.getBoundingClientRect().width > 0)
+  .map(svg => Math.min(...[...svg.querySelectorAll('g.node text')]
+    .map(t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a)))"""
+
+
+@pytest.fixture
+def large_tree_url(seeded_database) -> str:
+    url = seeded_database(ACCOUNTS)
+    engine = make_engine(url)
+    with unit_of_work(engine) as db:
+        alpha = db.scalars(select(Account)).one()
+        big = make.large_tree(40)
+        flow = make.flow(db, alpha, "device-checks", tree=big, name="Device checks")
+        grown = copy.deepcopy(big)
+        grown["nodes"]["q0"]["options"].insert(0, {"label": "Only on the docking station", "next": "a_dock"})
+        grown["nodes"]["a_dock"] = {"type": "action", "text": "Update the dock's firmware", "next": "r_end"}
+        make.proposal(db, alpha, proposal_type="enhancement", title="Device checks: add “Only on the docking station”",
+                      tree=grown, target=flow)
+    engine.dispose()
+    add_user(url, "admin@alpha.example", "admin")
+    return url
+
+
+def test_a_large_enhancement_reads_as_a_list_of_changes_and_a_full_screen_tree_with_legible_labels(
+        page, streamlit_server, large_tree_url, screenshots):
+    base = streamlit_server(large_tree_url)
+    page.goto(f"{base}/review-queue")
+    sign_in(page, "admin@alpha.example")
+    select_first_row(page)
+    expect(page.get_by_role("heading", name="Device checks: add “Only on the docking station”")).to_be_visible(
+        timeout=15_000)
+    # The change in words above the diagram, and the published version one click away.
+    expect(page.get_by_text("Added the answer “Only on the docking station” to “Which of these does the user see "
+                            "on screen 0?” → then “Update the dock's firmware”")).to_be_visible()
+    chart = page.locator('[data-testid="stGraphVizChart"]').first
+    expect(chart.locator("svg")).to_be_visible(timeout=15_000)
+    expect(chart.locator("svg")).to_contain_text("NEW · ACTION")
+    assert len(page.evaluate(LABEL_SIZES)) == 1, "one diagram at the panel's width, not two side by side"
+    page.screenshot(path=screenshots / "review-large-enhancement.png")
+
+    chart.hover()
+    page.locator('[data-testid="stElementContainer"]', has=chart).get_by_role("button", name="Fullscreen").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stFullScreenFrame\"] > div[height]')")
+    sizes = page.evaluate(LABEL_SIZES)
+    assert sizes and min(sizes) >= 11, f"labels drawn at {sizes} px in full screen"
+    page.screenshot(path=screenshots / "review-large-enhancement-fullscreen.png")
+    page.keyboard.press("Escape")
+
+    page.get_by_role("tab", name="Published (v1)").click()
+    expect(page.locator('[data-testid="stGraphVizChart"] svg').nth(1)).to_be_visible()
+    expect(page.locator(EXCEPTION)).to_have_count(0)
+
+
+def test_a_small_proposed_tree_is_legible_in_place(page, streamlit_server, review_url):
+    base = streamlit_server(review_url)
+    page.goto(f"{base}/review-queue")
+    sign_in(page, "admin@alpha.example")
+    select_first_row(page)
+    expect(page.locator('[data-testid="stGraphVizChart"] svg').first).to_be_visible(timeout=15_000)
+    sizes = page.evaluate(LABEL_SIZES)
+    assert sizes and min(sizes) >= 11, f"labels drawn at {sizes} px"
 
 
 def test_an_analyst_finds_no_review_queue(page, streamlit_server, review_url, screenshots):

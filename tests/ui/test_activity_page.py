@@ -92,7 +92,7 @@ def test_an_opened_publication_shows_the_tree_before_and_after(decided):
     app = open_activity(entry="1")
     assert plain(app.markdown[0].value) == "##### Edited and published · 18 Nov 2026 12:00 UTC"
     assert [m.value for m in app.markdown[2:4]] == ["**Before (v1)**", "**After (v2)**"]
-    assert len(app.get("graphviz_chart")) == 2  # before and after, side by side
+    assert len(app.get("graphviz_chart")) == 2  # after, then before in the second tab
     assert any("1 node added, 1 node changed" in c.value for c in app.caption)
     assert "q1: new option 'Only for one user' → a2" in plain(texts(app))
     assert "**Note:** one more branch" in plain(texts(app))

@@ -272,8 +272,46 @@ def test_an_enhancement_offers_edit_and_publish_and_a_diff(seeded):
     app = go_to(signed_in_app("admin@alpha.example", proposal=str(seeded.enhancement)), "review-queue")
     assert "Approve and publish" not in buttons(app)
     assert "Edit & publish" in buttons(app)
-    assert len(app.get("graphviz_chart")) == 2  # published and proposed side by side
-    assert any("2 nodes added" in c.value or "1 node changed" in c.value for c in app.caption)
+    assert len(app.get("graphviz_chart")) == 2  # proposed, and the published version in the next tab
+    assert {"Proposed tree", "Supporting sessions (2)", "Proposed", "Published (v1)"} <= {t.label for t in app.tabs}
+    assert any("1 node added, 1 node changed" in c.value for c in app.caption)
+    # The change in words, by the nodes' texts.
+    assert "Added the answer “Only for one user” to “Does the printer show as offline?” → then “Re\\-add the " \
+           "printer for that user”" in markdown_text(app)
+
+
+def test_the_panel_warns_about_wording_an_engineer_would_not_write(seeded):
+    engine = make_engine(seeded.url)
+    with unit_of_work(engine) as db:
+        tree = make.enhanced_tree()
+        tree["nodes"]["a2"]["text"] = "Re-added the printer for that us…"
+        db.get(FlowProposal, seeded.enhancement).tree = tree
+    engine.dispose()
+    app = go_to(signed_in_app("admin@alpha.example", proposal=str(seeded.enhancement)), "review-queue")
+    warning = "\n".join(w.value for w in app.warning)
+    assert "Check the wording before publishing" in warning
+    assert "nodes.a2.text: the text is cut off" in plain(warning)
+    assert "says what to do (“Re-add”)" in plain(warning)
+
+
+def test_after_edit_and_publish_the_panel_draws_what_was_published_and_links_to_that_version(seeded):
+    edited = make.enhanced_tree()
+    edited["nodes"]["q1"]["options"][2]["label"] = "Only one user affected"
+    engine = make_engine(seeded.url)
+    with unit_of_work(engine) as db:
+        admin = load_actor(db, db.scalar(select(User.id).where(User.email == "admin@alpha.example")))
+        alpha_id = db.get(FlowProposal, seeded.enhancement).account_id
+    review.edit_and_publish(engine, admin, alpha_id, seeded.enhancement, 1, edited)
+    engine.dispose()
+    app = go_to(signed_in_app("admin@alpha.example", proposal=str(seeded.enhancement), status="published"),
+                "review-queue")
+    assert "Published tree" in [t.label for t in app.tabs]
+    [chart] = app.get("graphviz_chart")
+    assert 'label="Only one user\\naffected"' in chart.proto.spec  # the edited answer, wrapped
+    assert "Only for one" not in chart.proto.spec
+    [link] = [p for p in app.get("page_link") if "on Flows" in p.proto.label]
+    assert plain(link.proto.label) == "Open printer-offline v2 on Flows"
+    assert link.proto.query_string == f"flow={seeded.flow}&version=2"
 
 
 def test_a_manager_sees_the_queue_read_only(seeded):
@@ -294,6 +332,19 @@ def test_approve_from_the_panel(seeded):
     assert "VPN drops every hour" not in set(app.dataframe[0].value["title"])  # no longer pending
     decided = "\n".join(i.value for i in app.info)  # the panel still shows it, decided
     assert "Approved" in decided and "Published as **vpn\\-drops\\-every\\-hour** version 1" in decided
+    assert any("Open vpn\\-drops\\-every\\-hour v1 on Flows" in p.proto.label for p in app.get("page_link"))
+
+
+def test_a_link_to_a_flow_version_opens_that_version_on_the_flows_page(seeded):
+    engine = make_engine(seeded.url)
+    with unit_of_work(engine) as db:
+        admin = load_actor(db, db.scalar(select(User.id).where(User.email == "admin@alpha.example")))
+        alpha_id = db.get(FlowProposal, seeded.enhancement).account_id
+    review.edit_and_publish(engine, admin, alpha_id, seeded.enhancement, 1, make.enhanced_tree())
+    engine.dispose()
+    app = go_to(signed_in_app("manager@alpha.example", flow=str(seeded.flow), version="1"), "flows")
+    assert app.selectbox(key=f"fl_version_{seeded.flow}").value == 1
+    assert "Only for one user" not in app.get("graphviz_chart")[0].proto.spec
 
 
 @pytest.mark.parametrize("verb, status", [("dismiss", "dismissed"), ("reject", "rejected")])
