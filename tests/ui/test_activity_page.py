@@ -91,10 +91,10 @@ def test_a_link_to_a_person_the_log_does_not_name_is_ignored_with_a_notice(decid
 def test_an_opened_publication_shows_the_tree_before_and_after(decided):
     app = open_activity(entry="1")
     assert plain(app.markdown[0].value) == "##### Edited and published · 18 Nov 2026 12:00 UTC"
-    assert [m.value for m in app.markdown[2:4]] == ["**Before (v1)**", "**After (v2)**"]
+    assert [t.label for t in app.tabs] == ["After (v2)", "Before (v1)"]
     assert len(app.get("graphviz_chart")) == 2  # after, then before in the second tab
     assert any("1 node added, 1 node changed" in c.value for c in app.caption)
-    assert "q1: new option 'Only for one user' → a2" in plain(texts(app))
+    assert "Added the answer “Only for one user” to “Does the printer show as offline?”" in plain(texts(app))
     assert "**Note:** one more branch" in plain(texts(app))
     assert app.query_params["entry"] == "1"
     label, page, query = link_of(app.get("page_link")[0])
