@@ -3,7 +3,8 @@
 A change against a previous period that the account's data does not reach is no change at all
 (the account simply had no sessions yet): it is not shown, as the knowledge-gap report does not
 mark a gap emerging then. A previous period with few sessions is a thin yardstick: its changes are
-shown greyed, with the number of sessions they rest on next to them. Home and Analytics share it.
+shown greyed, with the number of sessions they rest on next to them. Home and Analytics share it;
+whether the data reaches the previous period is ``core.periods.Period.previous_covered``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,6 @@ THIN_SHARE = 0.25
 def read_first_session_start(db: OrmSession, account_id: int) -> datetime | None:
     """When the account's first session started (a previous period needs data to compare with)."""
     return db.scalar(select(func.min(Session.created_at)).where(Session.account_id == account_id))
-
-
-def previous_period_covered(first_session_at: datetime | None, previous_start: datetime) -> bool:
-    """Whether the account's data reaches back to the previous period's start (the knowledge-gap
-    report's rule): if its first session came later, the previous period is no yardstick."""
-    return first_session_at is not None and first_session_at <= previous_start
 
 
 def previous_period_thin(sessions_now: int, sessions_before: int) -> bool:

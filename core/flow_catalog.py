@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Actor, authorize
 from core.models import Flow, FlowProposal, FlowVersion, Session, User
+from core.outcomes import RESOLVED
 
 FLOW_COLUMNS = ["id", "external_id", "name", "domain", "current_version", "versions", "sessions",
                 "resolved", "resolution_rate", "last_used", "updated_at"]
@@ -46,7 +47,7 @@ def flow_list(db: OrmSession, actor: Actor, account_id: int) -> pd.DataFrame:
     # Sessions name their flow by its imported id; aggregate per name first, then join.
     usage = (
         select(Session.matched_flow.label("flow"), func.count().label("sessions"),
-               func.count(case((Session.status == "resolved", 1))).label("resolved"),
+               func.count(case((RESOLVED, 1))).label("resolved"),
                func.max(Session.created_at).label("last_used"))
         .where(Session.account_id == account_id, Session.matched_flow.is_not(None))
         .group_by(Session.matched_flow)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Principal, authorize
-from core.comparison import Comparison, previous_period_covered, previous_period_thin, read_first_session_start
+from core.comparison import Comparison, previous_period_thin, read_first_session_start
 from core.metrics.sessions import outcome_figures
-from core.models import ESCALATED_STATUSES, Account, Session
-from core.types import utcnow
+from core.models import Account, Session
+from core.outcomes import ABANDONED, ACTIVE, ESCALATED, RESOLVED
+from core.periods import InPeriod, Period
 
 
 @dataclass(frozen=True)
@@ -41,26 +42,17 @@ class PeriodCounts:
 
 
 @dataclass(frozen=True)
-class Headline(PeriodCounts):
-    """The counts for ``[start, end)`` plus the same counts for the period of equal length before."""
+class Headline(PeriodCounts, InPeriod):
+    """The counts for the period plus the same counts for the period of equal length before."""
 
-    start: datetime
-    end: datetime
+    period: Period
     previous: PeriodCounts
     # When the account's first session started; None: it has none.
     first_session_at: datetime | None = None
 
     @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    @property
-    def previous_start(self) -> datetime:
-        return self.start - (self.end - self.start)
-
-    @property
     def comparison(self) -> Comparison:
-        return Comparison(previous_period_covered(self.first_session_at, self.previous_start),
+        return Comparison(self.period.previous_covered(self.first_session_at),
                           previous_period_thin(self.sessions, self.previous.sessions), self.previous.sessions,
                           self.first_session_at, self.previous_start)
 
@@ -74,35 +66,26 @@ def headline_numbers(db: OrmSession, actor: Principal, account_id: int, days: in
     columns of ``ix_sessions_account_created`` so only this account's rows in range are read.
     """
     authorize(db, actor, account_id, "home")
-    if days < 1:
-        raise ValueError(f"days must be at least 1, not {days}")
-    end = now or utcnow()
-    start = end - timedelta(days=days)
-    previous_start = start - timedelta(days=days)
-
-    current = Session.created_at >= start
-    previous = Session.created_at < start
+    period = Period.last_days(days, now)
+    current = Session.created_at >= period.start
+    previous = Session.created_at < period.start
 
     def count(period, status_filter=None):
         condition = period if status_filter is None else period & status_filter
         return func.count(case((condition, 1)))
 
-    resolved = Session.status == "resolved"
-    escalated = Session.status.in_(ESCALATED_STATUSES)
-    abandoned = Session.status == "abandoned"
-    active = Session.status == "active"
     statement = select(
-        count(current), count(current, resolved), count(current, escalated),
-        count(current, abandoned), count(current, active),
-        count(previous), count(previous, resolved), count(previous, escalated),
-        count(previous, abandoned), count(previous, active),
+        count(current), count(current, RESOLVED), count(current, ESCALATED),
+        count(current, ABANDONED), count(current, ACTIVE),
+        count(previous), count(previous, RESOLVED), count(previous, ESCALATED),
+        count(previous, ABANDONED), count(previous, ACTIVE),
     ).where(
         Session.account_id == account_id,
-        Session.created_at >= previous_start,
-        Session.created_at < end,
+        Session.created_at >= period.previous_start,
+        Session.created_at < period.end,
     )
     row = db.execute(statement).one()
-    return Headline(*row[:5], start=start, end=end, previous=PeriodCounts(*row[5:]),
+    return Headline(*row[:5], period=period, previous=PeriodCounts(*row[5:]),
                     first_session_at=read_first_session_start(db, account_id))
 
 

@@ -32,8 +32,6 @@ from core.types import BigID, JSONDoc, UTCDateTime, utcnow
 
 ROLES = ("admin", "manager", "analyst")
 SESSION_STATUSES = ("active", "resolved", "escalated", "requesting_escalation", "abandoned")
-# The outcomes every report counts the same way: a session requesting escalation has escalated;
-# an active one has no outcome yet.
 # A session's status in the words the dashboard shows (the stored values are identifiers).
 SESSION_STATUS_WORDS = {"active": "still active", "resolved": "resolved", "escalated": "escalated",
                         "requesting_escalation": "requesting escalation", "abandoned": "abandoned"}
@@ -46,8 +44,12 @@ def status_words(status: str | None) -> str:
     return SESSION_STATUS_WORDS.get(status, status.replace("_", " "))
 
 
+# The outcomes every report counts the same way (their SQL conditions: ``core.outcomes``): a
+# session requesting escalation has escalated; an active one has no outcome yet; a dead end is a
+# finished session the flow did not resolve.
 ESCALATED_STATUSES = ("escalated", "requesting_escalation")
 FINISHED_STATUSES = ("resolved", *ESCALATED_STATUSES, "abandoned")
+DEAD_END_STATUSES = (*ESCALATED_STATUSES, "abandoned")
 CONFIDENCE_TIERS = ("guided", "assisted", "discovery")
 STEP_TYPES = ("question", "action", "script", "note", "resolution", "escalation")
 STEP_OUTCOMES = ("succeeded", "failed", "skipped")

@@ -33,11 +33,11 @@ from sqlalchemy import (
 
 from core.flow_walk import FLOW_STEP_TYPES
 from core.metrics.sql import count_if, lower_trim, utc_day
-from core.models import FINISHED_STATUSES, TRIED_STEP_TYPES, Session, Step, StepDayCount, StepDayStamp
+from core.models import TRIED_STEP_TYPES, Session, Step, StepDayCount, StepDayStamp
+from core.outcomes import FINISHED
 from core.report_settings import local_settings
 from core.types import utc_day_start as day_start
 
-FINISHED = FINISHED_STATUSES
 # Any constant no other advisory lock uses ("Flow" in ASCII), paired with the account id.
 ROLLUP_LOCK = 0x466C6F77
 ONE_DAY = timedelta(days=1)
@@ -64,7 +64,7 @@ TRIED = func.coalesce(
         and_(Step.step_type.in_(TRIED_STEP_TYPES), Step.outcome.in_(("failed", "succeeded")))),
     false())
 # A finished flow session coming to one of its flow's nodes (a run of retries counts once).
-REACH = and_(Session.matched_flow.is_not(None), Session.status.in_(FINISHED), Step.node_id.is_not(None),
+REACH = and_(Session.matched_flow.is_not(None), FINISHED, Step.node_id.is_not(None),
              Step.step_type.in_(FLOW_STEP_TYPES), Step.repeats_previous.is_(False))
 
 GROUP_KEYS = (Session.matched_flow, Step.node_id, TEXT_KEY, Step.step_type, ANSWER, TRIED)
@@ -166,7 +166,7 @@ def uncovered(start: datetime, end: datetime, days: Iterable[date]) -> list[tupl
 
 
 def _stamp_figures():
-    finished_flow = and_(Session.matched_flow.is_not(None), Session.status.in_(FINISHED))
+    finished_flow = and_(Session.matched_flow.is_not(None), FINISHED)
     return [func.count(), func.coalesce(func.sum(Session.failed_steps), 0), count_if(finished_flow)]
 
 

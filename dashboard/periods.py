@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import streamlit as st
 
-from core.metrics.series import period_for_dates
+from core.periods import Period as ReportPeriod
 from dashboard import url_params
 
 PRESETS = ("7", "30", "90")
@@ -27,13 +27,17 @@ class Period:
     first: date | None = None
     last: date | None = None
 
+    def report_period(self) -> ReportPeriod | None:
+        """The custom range as core's period; None for a preset (it ends at the time of the read)."""
+        return ReportPeriod.whole_days(self.first, self.last) if self.preset == CUSTOM else None
+
     @property
     def days(self) -> int:
-        return int(self.preset) if self.preset != CUSTOM else period_for_dates(self.first, self.last)[0]
+        return int(self.preset) if self.preset != CUSTOM else self.report_period().days
 
     def now(self) -> datetime | None:
         """The end of the period for the metrics reads; None: the time of the read."""
-        return None if self.preset != CUSTOM else period_for_dates(self.first, self.last)[1]
+        return None if self.preset != CUSTOM else self.report_period().end
 
     def describe(self) -> str:
         """For a sentence: "in the last 30 days", "between 01 May 2026 and 31 May 2026", "on 03 May 2026"."""

@@ -10,7 +10,7 @@ in SQL is only ``lower(trim(...))``, which both databases do alike for the texts
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, case, func, or_, select
@@ -21,35 +21,12 @@ from sqlalchemy.orm import Session as OrmSession
 from core import step_rollup
 from core.comparison import read_first_session_start as first_session_start
 from core.metrics.sql import count_if, lower_trim
-from core.models import ESCALATED_STATUSES, FINISHED_STATUSES, FLAGGED_STEP, Flow, FlowVersion, Session, Step
+from core.models import FLAGGED_STEP, Flow, FlowVersion, Session, Step
+from core.outcomes import DEAD_END, RESOLVED
+from core.periods import Period
 from core.report_settings import local_settings
 
-ESCALATED = ESCALATED_STATUSES
-FINISHED = FINISHED_STATUSES
-DEAD_END_STATUSES = (*ESCALATED_STATUSES, "abandoned")
 MAX_SESSION_IDS = 200
-
-
-@dataclass(frozen=True)
-class Period:
-    """``[start, end)`` by session start, and the period of equal length before it."""
-
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def last_days(cls, days: int, now: datetime) -> Period:
-        if days < 1:
-            raise ValueError(f"days must be at least 1, not {days}")
-        return cls(start=now - timedelta(days=days), end=now)
-
-    @property
-    def previous_start(self) -> datetime:
-        return self.start - (self.end - self.start)
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
 
 
 def _both_periods(period: Period):
@@ -227,7 +204,7 @@ def read_stops(db: OrmSession, account_id: int, period: Period) -> list[StopRow]
     statement = (
         select(Session.matched_flow, Session.stopped_at_node, Session.status, current, func.count())
         .where(Session.account_id == account_id, *_both_periods(period), Session.matched_flow.is_not(None),
-               Session.stopped_at_node.is_not(None), Session.status.in_(DEAD_END_STATUSES))
+               Session.stopped_at_node.is_not(None), DEAD_END)
         .group_by(Session.matched_flow, Session.stopped_at_node, Session.status, current)
     )
     return [StopRow(f, n, s, bool(c), int(k)) for f, n, s, c, k in db.execute(statement)]
@@ -275,10 +252,9 @@ class SummaryRow:
 def read_unmatched_summaries(db: OrmSession, account_id: int, period: Period) -> list[SummaryRow]:
     summary = lower_trim(Session.problem_summary)
     current = _is_current(period)
-    resolved = Session.status == "resolved"
-    fix = case((resolved, lower_trim(Session.resolution_summary)))
+    fix = case((RESOLVED, lower_trim(Session.resolution_summary)))
     statement = (
-        select(summary, Session.problem_domain, current, fix, func.count(), count_if(resolved))
+        select(summary, Session.problem_domain, current, fix, func.count(), count_if(RESOLVED))
         .where(Session.account_id == account_id, *_both_periods(period),
                Session.matched_flow.is_(None), Session.problem_summary.is_not(None))
         .group_by(summary, Session.problem_domain, current, fix)
@@ -402,7 +378,7 @@ def read_dead_end_session_ids(db: OrmSession, account_id: int, period: Period, f
                               node_id: str) -> list[str]:
     """This period's flow sessions that stopped (escalated or abandoned) at the node, as
     ``read_stops`` counts them."""
-    return _newest(db, account_id, period, _flow_is(flow_id), Session.status.in_(DEAD_END_STATUSES),
+    return _newest(db, account_id, period, _flow_is(flow_id), DEAD_END,
                    Session.stopped_at_node == node_id)
 
 

@@ -15,6 +15,7 @@ from core.gaps.signals import Gap
 from core.gaps.vocabulary import non_informative_sessions
 from core.gaps.thresholds import GapThresholds, load_thresholds
 from core.models import Account
+from core.periods import Period
 from core.report_settings import report_settings
 from core.types import utcnow
 from core.impact.expected import gap_expected_per_month
@@ -37,6 +38,10 @@ class GapReport:
     non_informative_sessions: int = 0
     # Seconds per read, for the benchmark; not part of the report's JSON.
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def period(self) -> Period:
+        return Period(self.period_start, self.period_end)
 
     def expected_per_month(self, gap: Gap) -> float:
         """The gap's affected sessions or answers in the period, per 30 days (core.impact.expected)."""
@@ -77,7 +82,7 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
                      thresholds: GapThresholds | None = None) -> GapReport:
     """Every knowledge gap of the account's sessions started in the last ``days`` days."""
     generated_at = now or utcnow()
-    period = queries.Period.last_days(days, generated_at)
+    period = Period.last_days(days, generated_at)
     account = db.get(Account, account_id)
     if account is None:
         raise LookupError(f"no account with id {account_id}")
@@ -115,7 +120,7 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
         timings["clustering"] = time.perf_counter() - started
 
         first = timed("first_session", queries.read_first_session_start)
-        covered = first is not None and first <= period.previous_start
+        covered = period.previous_covered(first)
         if not covered:
             gaps = [replace(g, emerging=False) for g in gaps]
 
@@ -128,7 +133,7 @@ def build_gap_report(db: OrmSession, account_id: int, days: int = 30, now: datet
                      vague, timings)
 
 
-def _session_ids(db: OrmSession, account_id: int, period: queries.Period, gaps: list[Gap]) -> list[list[str]]:
+def _session_ids(db: OrmSession, account_id: int, period: Period, gaps: list[Gap]) -> list[list[str]]:
     """The ids behind each gap, read for the gaps kept only: one query for every step gap, one for
     every pattern, one per other gap (through the flow or domain index, newest first, up to 200)."""
     summaries = {key for g in gaps if g.locator[:1] == ("summaries",) for key in g.locator[1]}

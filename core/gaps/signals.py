@@ -13,10 +13,11 @@ from typing import Any
 
 from core.gaps.clustering import TextCount, cluster_texts, learn_from_matched, normalise
 from core.gaps.queries import (
-    ESCALATED, FINISHED, DomainRow, FlowInfo, ImprovisedStepRow, MatchedSummaryRow, StepRow, StopRow, SummaryRow,
+    DomainRow, FlowInfo, ImprovisedStepRow, MatchedSummaryRow, StepRow, StopRow, SummaryRow,
 )
 from core.gaps.severity import Judgement, judge_count, judge_rate, wilson_interval
 from core.gaps.thresholds import SEVERITIES, GapThresholds
+from core.models import ESCALATED_STATUSES, FINISHED_STATUSES
 
 TOP_ANSWERS = 5
 NO_DOMAIN = "(no domain)"
@@ -291,14 +292,14 @@ def high_escalation(rows: Sequence[DomainRow], t: GapThresholds, volume: int | N
     requesting: Counter = Counter()
     previous: Counter = Counter()
     for row in rows:
-        if row.status not in FINISHED:
+        if row.status not in FINISHED_STATUSES:
             continue
         if not row.current:
-            if row.status in ESCALATED:
+            if row.status in ESCALATED_STATUSES:
                 previous[row.domain] += row.sessions
             continue
         finished[row.domain] += row.sessions
-        if row.status in ESCALATED:
+        if row.status in ESCALATED_STATUSES:
             escalated[row.domain] += row.sessions
         if row.status == "requesting_escalation":
             requesting[row.domain] += row.sessions
@@ -339,7 +340,7 @@ def high_escalation(rows: Sequence[DomainRow], t: GapThresholds, volume: int | N
             evidence,
             (f"Read the escalated {name} tickets for what second line fixed, and add those fixes to the "
              f"{name} flows; see this domain's dead ends and failing steps for where the flows run out."),
-            hits, is_emerging(hits, previous[domain], t), ("domain", domain, ESCALATED, None),
+            hits, is_emerging(hits, previous[domain], t), ("domain", domain, ESCALATED_STATUSES, None),
         ))
     return gaps
 

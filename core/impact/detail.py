@@ -17,7 +17,8 @@ from core.impact.report import DEFAULT_WINDOW_DAYS, ImpactChange, build_impact
 from core.impact.stats import bootstrap_median_difference, share
 from core.impact.verdicts import Change, rate_change
 from core.metrics.sql import day_key, epoch_seconds, utc_day
-from core.models import Flow, Session, Step
+from core.models import ESCALATED_STATUSES, Flow, Session, Step
+from core.outcomes import HAS_OUTCOME, RESOLVED
 from core.types import utcnow
 
 WEEKS_SHOWN = 26
@@ -84,8 +85,8 @@ def fetch_first_contact(db: OrmSession, account_id: int, condition) -> tuple[int
     """(tickets, tickets whose only finished session resolved); a session without a ticket is its own."""
     ticket = func.coalesce(Session.psa_ticket_id, Session.external_id)
     per_ticket = (select(func.count().label("n"),
-                         func.sum(case((Session.status == "resolved", 1), else_=0)).label("resolved"))
-                  .where(Session.account_id == account_id, Session.status != "active", condition)
+                         func.sum(case((RESOLVED, 1), else_=0)).label("resolved"))
+                  .where(Session.account_id == account_id, HAS_OUTCOME, condition)
                   .group_by(ticket).subquery())
     tickets, first = db.execute(select(func.count(), func.sum(case(
         (and_(per_ticket.c.n == 1, per_ticket.c.resolved == 1), 1), else_=0))).select_from(per_ticket)).one()
@@ -94,7 +95,7 @@ def fetch_first_contact(db: OrmSession, account_id: int, condition) -> tuple[int
 
 def fetch_resolution_minutes(db: OrmSession, account_id: int, condition) -> list[float]:
     seconds = epoch_seconds(Session.ended_at) - epoch_seconds(Session.created_at)
-    rows = db.execute(select(seconds).where(Session.account_id == account_id, Session.status == "resolved",
+    rows = db.execute(select(seconds).where(Session.account_id == account_id, RESOLVED,
                                             Session.ended_at.is_not(None), condition))
     return [value / 60 for (value,) in rows]
 
@@ -128,7 +129,7 @@ def shape_weeks(rows: list[tuple], first_week: date, last_week: date) -> tuple[W
         if status != "active":
             tally[week][0] += n
             tally[week][1] += n if status == "resolved" else 0
-            tally[week][2] += n if status in ("escalated", "requesting_escalation") else 0
+            tally[week][2] += n if status in ESCALATED_STATUSES else 0
     weeks, week = [], first_week
     while week <= last_week:
         weeks.append(WeekPoint(week, *tally.get(week, (0, 0, 0))))

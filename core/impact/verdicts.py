@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.impact.stats import newcombe, share
+from core.models import ESCALATED_STATUSES
 
 VERDICTS = ("improved", "worse", "no_clear_change", "too_early")
 # Below either, the after window cannot say anything yet.
@@ -46,7 +47,7 @@ def outcomes_from_statuses(counts: dict[str, int]) -> Outcomes:
     """Session counts by status into one side's outcomes."""
     finished = sum(n for status, n in counts.items() if status != "active")
     return Outcomes(sessions=sum(counts.values()), finished=finished, resolved=counts.get("resolved", 0),
-                    escalated=counts.get("escalated", 0) + counts.get("requesting_escalation", 0),
+                    escalated=sum(counts.get(status, 0) for status in ESCALATED_STATUSES),
                     abandoned=counts.get("abandoned", 0))
 
 

@@ -29,8 +29,9 @@ from core.metrics.figures import Counts
 from core.metrics.medians import median_query
 from core.metrics.sql import count_if, seconds_between
 from core.metrics.tiers import handle_columns
-from core.metrics.window import ACTIVE, ESCALATED, RESOLVED, Window
+from core.metrics.window import Window
 from core.models import Session
+from core.outcomes import ACTIVE, ESCALATED, RESOLVED
 
 CASE_COUNTS = ("cases", "sessions", "closed_out", "resolved_cases", "first_contact",
                "ttr_seconds", "ttr_cases", "time_spent_minutes", "time_spent_tickets", "sla_judged", "sla_breached")

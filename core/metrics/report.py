@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session as OrmSession
 
 from core.auth import Principal, authorize
-from core.comparison import Comparison, previous_period_covered, previous_period_thin, read_first_session_start
+from core.comparison import Comparison, previous_period_thin, read_first_session_start
 from core.metrics.cases import fetch_cases
 from core.metrics.figures import Number, Section
 from core.metrics.flows import shape_flows
@@ -25,18 +25,16 @@ from core.metrics.success import shape_resolution
 from core.metrics.tiers import shape_tiers
 from core.metrics.volume import day_lag, fetch_daily, shape_volume
 from core.metrics.window import MetricsFilters, Window
+from core.periods import InPeriod, Period
 from core.report_settings import report_settings
 
 FLAT_HEADER = ("section", "dimension", "key", "metric", "value", "previous_value", "change")
 
 
 @dataclass(frozen=True)
-class MetricsReport:
+class MetricsReport(InPeriod):
     account_id: int
-    start: datetime
-    end: datetime
-    previous_start: datetime
-    days: int
+    period: Period
     filters: MetricsFilters
     sections: tuple[Section, ...]
     # When the account's first session started (any filter aside); None: it has none.
@@ -45,7 +43,7 @@ class MetricsReport:
     @property
     def previous_period_covered(self) -> bool:
         """False when the account's data starts after the previous period does: no change is shown."""
-        return previous_period_covered(self.first_session_at, self.previous_start)
+        return self.period.previous_covered(self.first_session_at)
 
     @property
     def previous_period_thin(self) -> bool:
@@ -71,7 +69,7 @@ class MetricsReport:
             "period": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "previous_period": {"start": self.previous_start.isoformat(), "end": self.start.isoformat(),
                                 # Days and weeks compare with the same hours this many days earlier.
-                                "day_and_week_lag_days": day_lag(Window(self.account_id, self.start, self.end)).days,
+                                "day_and_week_lag_days": day_lag(Window(self.account_id, self.period)).days,
                                 "covered": self.previous_period_covered, "thin": self.previous_period_thin},
             "filters": self.filters.to_dict(),
             "sections": {section.name: section.to_dict() for section in self.sections},
@@ -111,6 +109,5 @@ def build_metrics(db: OrmSession, actor: Principal, account_id: int, days: int =
         shape_psa(cases, case_medians, cube, clients),
         shape_flows(cube),
     )
-    return MetricsReport(account_id=account_id, start=window.start, end=window.end,
-                         previous_start=window.previous_start, days=days, filters=window.filters,
+    return MetricsReport(account_id=account_id, period=window.period, filters=window.filters,
                          sections=sections, first_session_at=first_session_at)

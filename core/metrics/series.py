@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
@@ -16,8 +16,9 @@ from core.metrics.cases import CaseTable
 from core.metrics.figures import ratio
 from core.metrics.sql import count_if, day_key, utc_day
 from core.metrics.tiers import NO_TIER, TIER_ORDER
-from core.metrics.window import ABANDONED, ESCALATED, RESOLVED, MetricsFilters, Window
+from core.metrics.window import MetricsFilters, Window
 from core.models import Session
+from core.outcomes import ABANDONED, ESCALATED, RESOLVED
 
 HOUR = 3600
 # (label, lower bound in hours, upper bound in hours or None): half-open [lower, upper).
@@ -60,8 +61,7 @@ def tier_mix_by_day(db: OrmSession, account_id: int, days: int = 30, now: dateti
         .group_by(day, tier)
     )
     found = {(day_key(d), t): tuple(int(v) for v in counts) for d, t, *counts in db.execute(statement)}
-    first, last = window.start.date(), (window.end - timedelta(microseconds=1)).date()
-    every_day = [(first + timedelta(days=k)).isoformat() for k in range((last - first).days + 1)]
+    every_day = window.period.utc_days()
     return tuple(TierDay(d, t, *found.get((d, t), (0, 0, 0, 0))) for d in every_day for t in TIER_ORDER)
 
 
@@ -100,15 +100,6 @@ def tier_mix_rows(tier_days: Sequence[TierDay], weekly: bool) -> list[dict]:
         totals[key] = totals.get(key, 0) + n
     return [{"key": key, "tier": tier, "sessions": n, "total": totals[key], "share": ratio(n, totals[key])}
             for (key, tier), n in sums.items()]
-
-
-def period_for_dates(first: date, last: date) -> tuple[int, datetime]:
-    """A custom range of whole UTC days, ``first`` to ``last`` inclusive, as the (days, now) every
-    metrics read takes: ``now`` is midnight after ``last``."""
-    if last < first:
-        first, last = last, first
-    end = datetime(last.year, last.month, last.day, tzinfo=timezone.utc) + timedelta(days=1)
-    return (last - first).days + 1, end
 
 
 def filter_choices(db: OrmSession, account_id: int, days: int = 30,

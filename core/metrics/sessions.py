@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core.metrics.figures import Counts, add_into, mean, ratio
 from core.metrics.sql import count_if, seconds_between, sum_if
-from core.metrics.window import ABANDONED, ACTIVE, ESCALATED, HAS_OUTCOME, RESOLVED, Window
+from core.metrics.window import Window
 from core.models import Session
+from core.outcomes import ABANDONED, ACTIVE, ESCALATED, HAS_OUTCOME, RESOLVED
 
 HANDLED = and_(or_(RESOLVED, ESCALATED), Session.ended_at.is_not(None))
 # Sessions with an outcome in which an action or script failed, and of those the resolved ones

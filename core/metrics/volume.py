@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session as OrmSession
 from core.metrics.figures import Counts, Section, breakdown, grouped_counts, pair
 from core.metrics.sessions import CubeRow, outcome_figures, totals
 from core.metrics.sql import count_if, day_key, utc_day
-from core.metrics.window import ABANDONED, ACTIVE, ESCALATED, RESOLVED, Window
+from core.metrics.window import Window
 from core.models import Session
+from core.outcomes import ABANDONED, ACTIVE, ESCALATED, RESOLVED
 
 DAY_COUNTS = ("sessions", "resolved", "escalated", "abandoned", "active")
 UNKNOWN_DOMAIN = "(unknown)"
@@ -64,8 +65,7 @@ def shape_days(rows: list[tuple], window: Window) -> tuple[tuple, tuple]:
         when = date.fromisoformat(day)
         by_day.append((1, day, dict(zip(DAY_COUNTS, counts[:n]))))
         by_day.append((0, (when + lag).isoformat(), dict(zip(DAY_COUNTS, counts[n:]))))
-    first, last = window.start.date(), (window.end - timedelta(microseconds=1)).date()
-    every_day = [(first + timedelta(days=k)).isoformat() for k in range((last - first).days + 1)]
+    every_day = window.period.utc_days()
     in_period = set(every_day)
     by_day = [row for row in by_day if row[1] in in_period]  # lagged days past the end hold nothing
     by_day += [(c, d, {}) for d in every_day for c in (0, 1)]

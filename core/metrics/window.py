@@ -1,28 +1,19 @@
-"""The period a report covers, the previous period it is compared with, and the filters.
+"""What a metrics read covers: one account, a period (``core.periods``) with the one before it, and the filters.
 
-Sessions belong to a period by their start (``created_at``), half-open ``[start, end)``. The
-previous period is the one of equal length just before. Every query reads both periods in one
-pass over ``ix_sessions_account_created`` and labels each row with ``is_current``.
+Every query reads both periods in one pass over ``ix_sessions_account_created`` and labels each
+row with ``is_current``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.sql.expression import ColumnElement
 
-from core.models import ESCALATED_STATUSES, Session
-from core.types import utcnow
-
-
-RESOLVED = Session.status == "resolved"
-ESCALATED = Session.status.in_(ESCALATED_STATUSES)
-ABANDONED = Session.status == "abandoned"
-ACTIVE = Session.status == "active"
-# A session still active has no outcome yet and is left out of every rate.
-HAS_OUTCOME = Session.status != "active"
+from core.models import Session
+from core.periods import InPeriod, Period
 
 
 @dataclass(frozen=True)
@@ -39,31 +30,19 @@ class MetricsFilters:
 
 
 @dataclass(frozen=True)
-class Window:
+class Window(InPeriod):
+    """One account's sessions in a period and the period before, narrowed by the filters."""
+
     account_id: int
-    start: datetime
-    end: datetime
+    period: Period
     filters: MetricsFilters = MetricsFilters()
 
     @classmethod
     def last_days(cls, account_id: int, days: int, now: datetime | None = None,
                   filters: MetricsFilters | Mapping[str, str | None] | None = None) -> Window:
-        if days < 1:
-            raise ValueError(f"days must be at least 1, not {days}")
-        end = now or utcnow()
-        if end.tzinfo is None:
-            raise ValueError("now must be a timezone-aware datetime")
         if isinstance(filters, Mapping):  # e.g. straight from a page's widgets
             filters = MetricsFilters(**filters)
-        return cls(account_id, end - timedelta(days=days), end, filters or MetricsFilters())
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    @property
-    def previous_start(self) -> datetime:
-        return self.start - (self.end - self.start)
+        return cls(account_id, Period.last_days(days, now), filters or MetricsFilters())
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """The WHERE clause: this account, both periods, the filters; the index's leading columns first."""

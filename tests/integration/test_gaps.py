@@ -18,6 +18,7 @@ from core import flow_walk
 from core.db import unit_of_work
 from core.gaps import DEFAULT_THRESHOLDS, ThresholdError, build_gap_report, load_thresholds, save_thresholds
 from core.models import Account, Flow, FlowVersion, Session, Step
+from core.periods import Period
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -433,7 +434,7 @@ def test_a_paraphrase_family_stored_as_sessions_is_one_repeated_pattern_and_vagu
     assert result.non_informative_sessions == 4 and result.to_dict()["non_informative_sessions"] == 4
     assert "4 sessions" in result.data_quality_note()
 
-    period = queries.Period.last_days(30, NOW)
+    period = Period.last_days(30, NOW)
     with unit_of_work(engine) as db:
         steps = queries.read_unmatched_improvised_steps(db, acme, period)
         matched = queries.read_matched_summaries(db, acme, period)

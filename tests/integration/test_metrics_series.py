@@ -3,12 +3,10 @@ and PostgreSQL, against the hand-computed dataset of test_metrics."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import unit_of_work
 from core.metrics import build_metrics
-from core.metrics.series import (TTR_BUCKETS, TierDay, period_for_dates, tier_mix_by_day, tier_mix_rows,
+from core.metrics.series import (TTR_BUCKETS, TierDay, tier_mix_by_day, tier_mix_rows,
                                  time_to_resolution_distribution)
 from core.metrics.tiers import TIER_ORDER
 from tests.integration.test_metrics import NOW, acme  # noqa: F401  (the fixture)
@@ -56,13 +54,6 @@ def test_the_tier_mix_honours_the_filters(engine, acme):  # noqa: F811
         rows = tier_mix_by_day(db, acme, days=30, now=NOW, filters={"engineer": "bob"})
     assert {(r.day, r.tier): r.sessions for r in rows if r.sessions} == {
         ("2026-05-29", "assisted"): 2, ("2026-05-25", "(none)"): 1}
-
-
-def test_a_custom_range_is_whole_utc_days():
-    assert period_for_dates(date(2026, 5, 1), date(2026, 5, 31)) == (
-        31, datetime(2026, 6, 1, tzinfo=timezone.utc))
-    assert period_for_dates(date(2026, 5, 3), date(2026, 5, 3)) == (1, datetime(2026, 5, 4, tzinfo=timezone.utc))
-    assert period_for_dates(date(2026, 5, 3), date(2026, 5, 1))[0] == 3  # reversed: the same range
 
 
 def test_filter_choices_are_the_periods_distinct_values(engine, acme):  # noqa: F811

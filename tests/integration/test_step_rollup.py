@@ -13,7 +13,8 @@ from sqlalchemy import func, select, text
 from core import flow_walk, step_rollup
 from core.db import alembic_config, make_engine, unit_of_work, upgrade
 from core.gaps import build_gap_report
-from core.gaps.queries import Period, read_raw_step_groups, read_steps, step_pass
+from core.gaps.queries import read_raw_step_groups, read_steps, step_pass
+from core.periods import Period
 from core.importer import import_sessions
 from core.models import Account, Session, Step, StepDayCount, StepDayStamp
 

@@ -9,7 +9,7 @@ import pytest
 from core.metrics.figures import Figure, breakdown, grouped_counts, percent, ratio
 from core.metrics.flows import NO_FLOW, shape_flows
 from core.metrics.medians import median, median_from_middle
-from core.comparison import Comparison, previous_period_covered, previous_period_thin
+from core.comparison import Comparison, previous_period_thin
 from core.metrics.sessions import CubeRow, outcome_figures
 from core.metrics.tiers import shape_tiers
 from core.metrics.volume import day_lag, shape_days
@@ -128,14 +128,6 @@ def test_a_period_must_be_at_least_a_day_and_now_must_carry_a_timezone():
         Window.last_days(1, 0, NOW)
     with pytest.raises(ValueError, match="timezone"):
         Window.last_days(1, 30, datetime(2026, 6, 1))
-
-
-def test_a_previous_period_is_covered_only_when_the_accounts_data_reaches_its_start():
-    start = NOW - timedelta(days=60)
-    assert previous_period_covered(start, start)
-    assert previous_period_covered(start - timedelta(days=300), start)
-    assert not previous_period_covered(start + timedelta(seconds=1), start)
-    assert not previous_period_covered(None, start)  # no sessions at all
 
 
 @pytest.mark.parametrize("now, before, thin", [
