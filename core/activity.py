@@ -22,6 +22,7 @@ from core.auth import Principal, authorize
 from core.csv_export import Table, csv_bytes
 from core.db import session_factory
 from core.gaps.thresholds import THRESHOLDS_CHANGED, THRESHOLDS_RESET
+from core.metrics.figures import percent
 from core.models import AuditEntry, Flow, FlowProposal
 from core.types import utc_day_start
 
@@ -149,7 +150,7 @@ def _format(value: Any, kind: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if kind == "share":
-        return f"{value * 100:.1f}%"
+        return percent(value)
     if kind == "int" and float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:g}"

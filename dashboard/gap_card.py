@@ -15,6 +15,7 @@ import streamlit as st
 from core.auth import Actor
 from core.gaps import Gap, GapReport
 from core.gaps.related import RelatedProposal, gap_session_detail, gap_sessions
+from core.metrics.figures import percent
 from core.models import status_words
 from core.review_queue import Evidence
 from core.settings import get_settings
@@ -114,7 +115,7 @@ def _related_links(related: tuple[RelatedProposal, ...], account_slug: str, may_
         kind = "New flow" if p.proposal_type == "new_flow" else "Enhancement"
         label = f"#{p.id} {p.title}"
         sessions = f"{p.support_count:,} session{'s' if p.support_count != 1 else ''}"
-        detail = f"{kind} · {p.confidence:.0%} confidence · {sessions} · {p.reason}"
+        detail = f"{kind} · {percent(p.confidence, 0)} confidence · {sessions} · {p.reason}"
         if may_open_queue:
             st.page_link(page_links.link_to(page_links.REVIEW_QUEUE), label=md_escape(label, limit=120), icon=":material/rule:",
                          query_params={"proposal": str(p.id), "account": account_slug}, help=md_escape(detail))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.gaps import Gap, wilson_interval
+from core.metrics.figures import percent
 from dashboard.text import md_escape, trusted
 
 # Per gap type: (count, what it counts, sample, what the sample is, rate, its interval, previous count).
@@ -31,10 +32,6 @@ PREVIOUS_UNIT = {"weak_options": ("typed answer", "typed answers"), "failing_act
                  "repeated_pattern": ("session", "sessions")}
 
 
-def _pct(value: float) -> str:
-    return f"{value:.0%}"
-
-
 def figures(gap: Gap, z: float, days: int | None = None) -> list[str]:
     """The evidence's figures, one Markdown line each (free text escaped)."""
     e = gap.evidence
@@ -45,8 +42,8 @@ def figures(gap: Gap, z: float, days: int | None = None) -> list[str]:
     count, count_label, sample, sample_label, rate, interval, previous = spec
     hits, n = e.get(count, 0), e.get(sample, 0)
     low, high = e.get(interval) if interval and e.get(interval) else wilson_interval(hits, n, z)
-    lines = [f"**{hits:,}** {count_label} of **{n:,}** {sample_label}: **{_pct(e.get(rate, 0))}** "
-             f"(95% interval {_pct(low)}–{_pct(high)})"]
+    lines = [f"**{hits:,}** {count_label} of **{n:,}** {sample_label}: **{percent(e.get(rate, 0), 0)}** "
+             f"(95% interval {percent(low, 0)}–{percent(high, 0)})"]
     before = f"in the previous {days:d} days" if days else "in the previous period"
     earlier = e.get(previous, 0)
     one, many = PREVIOUS_UNIT[gap.gap_type]
@@ -56,7 +53,7 @@ def figures(gap: Gap, z: float, days: int | None = None) -> list[str]:
         lines.append(f"Of those: **{e.get('escalated', 0):,}** escalated off the flow, "
                      f"**{e.get('abandoned', 0):,}** abandoned")
     elif gap.gap_type == "high_escalation":
-        lines.append(f"Across the account: **{_pct(e.get('account_escalation_rate', 0))}** escalated; "
+        lines.append(f"Across the account: **{percent(e.get('account_escalation_rate', 0), 0)}** escalated; "
                      f"**{e.get('requesting_escalation', 0):,}** still waiting for escalation")
     elif gap.gap_type == "uncharted_territory":
         lines.append(f"Published flows in this domain: **{e.get('published_flows', 0):,}**")

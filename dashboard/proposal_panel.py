@@ -95,7 +95,7 @@ def _header(d: ProposalDetail) -> None:
         + (f":violet-badge[{md_escape(d.domain)}]" if d.domain else "")
     )
     left, middle, expected, right = st.columns(4)
-    left.metric("Confidence", f"{d.confidence:.0%}", border=True)
+    left.metric("Confidence", percent(d.confidence, 0), border=True)
     middle.metric("Supporting sessions", f"{d.support_count:,}", border=True)
     if d.expected is not None:
         expected.metric("Expected a month", f"{d.expected.per_month:.1f}", border=True,
@@ -257,9 +257,6 @@ VERDICT_TEXT = {"improved": "improved", "worse": "got worse", "no_clear_change":
                 "too_early": "too early to tell"}
 
 
-_rate = percent  # one decimal, as every rate (core.metrics.figures)
-
-
 def _measured(change: ImpactChange) -> None:
     """What the published version did, next to what the proposal predicted."""
     c = change
@@ -267,7 +264,7 @@ def _measured(change: ImpactChange) -> None:
     def line(name, figure):
         interval = (f" (95% interval {100 * figure.interval[0]:+.1f} to {100 * figure.interval[1]:+.1f} pts)"
                     if figure.interval else "")
-        return f"{name} {_rate(figure.before)} → {_rate(figure.after)}{interval}"
+        return f"{name} {percent(figure.before)} → {percent(figure.after)}{interval}"
     text = (f"**Measured impact: {VERDICT_TEXT[c.verdict]}.** {c.before.finished:,} finished sessions before, "
             f"{c.after.finished:,} after. {line('Escalation rate', c.escalation)}; {line('resolution rate', c.resolution)}.")
     if c.prediction:

@@ -12,7 +12,7 @@ from core.csv_export import csv_bytes
 from core.exports import IMPACT_HEADER, impact_rows
 from core.flow_catalog import FlowDetail, flow_detail, flow_list
 from core.impact.detail import ChangeDetail, FlowImpact, flow_impact
-from core.metrics.figures import percent
+from core.metrics.figures import percent, points
 from core.settings import get_settings
 from core.tree_diff import diff_trees
 from dashboard import charts, resources, tree_view, url_params
@@ -102,13 +102,6 @@ VERDICT_BADGE = {
 }
 
 
-_pct = percent  # one decimal, as every rate (core.metrics.figures)
-
-
-def _pts(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:+.1f} pts"
-
-
 def _interval(interval, scale: float = 100, unit: str = " pts") -> str:
     return "–" if not interval else f"{scale * interval[0]:+.1f} to {scale * interval[1]:+.1f}{unit}"
 
@@ -116,14 +109,14 @@ def _interval(interval, scale: float = 100, unit: str = " pts") -> str:
 def _figures(d: ChangeDetail) -> pd.DataFrame:
     c = d.change
     rows = [
-        ("Resolution rate", _pct(c.resolution.before), _pct(c.resolution.after), _pts(c.resolution.delta),
-         _interval(c.resolution.interval), _pts(c.account_resolution.delta)),
-        ("Escalation rate", _pct(c.escalation.before), _pct(c.escalation.after), _pts(c.escalation.delta),
-         _interval(c.escalation.interval), _pts(c.account_escalation.delta)),
-        ("Abandonment", _pct(c.abandonment.before), _pct(c.abandonment.after), _pts(c.abandonment.delta),
+        ("Resolution rate", percent(c.resolution.before), percent(c.resolution.after), points(c.resolution.delta),
+         _interval(c.resolution.interval), points(c.account_resolution.delta)),
+        ("Escalation rate", percent(c.escalation.before), percent(c.escalation.after), points(c.escalation.delta),
+         _interval(c.escalation.interval), points(c.account_escalation.delta)),
+        ("Abandonment", percent(c.abandonment.before), percent(c.abandonment.after), points(c.abandonment.delta),
          _interval(c.abandonment.interval), "–"),
-        ("First-contact resolution (tickets)", _pct(d.first_contact.before), _pct(d.first_contact.after),
-         _pts(d.first_contact.delta), _interval(d.first_contact.interval), "–"),
+        ("First-contact resolution (tickets)", percent(d.first_contact.before), percent(d.first_contact.after),
+         points(d.first_contact.delta), _interval(d.first_contact.interval), "–"),
     ]
     t = d.time_to_resolution
     minutes = (lambda v: "–" if v is None else f"{v:,.1f} min")
@@ -131,10 +124,10 @@ def _figures(d: ChangeDetail) -> pd.DataFrame:
                  "–" if t.delta is None else f"{t.delta:+,.1f} min", _interval(t.interval, 1, " min"), "–"))
     if c.discovery_resolution is not None:
         r = c.discovery_resolution
-        rows.append(("Domain: resolved in discovery", _pct(r.before), _pct(r.after), _pts(r.delta),
+        rows.append(("Domain: resolved in discovery", percent(r.before), percent(r.after), points(r.delta),
                      _interval(r.interval), "–"))
     for node, typed in d.free_text:
-        rows.append((f"Typed answers at {node}", _pct(typed.before), _pct(typed.after), _pts(typed.delta),
+        rows.append((f"Typed answers at {node}", percent(typed.before), percent(typed.after), points(typed.delta),
                      _interval(typed.interval), "–"))
     return pd.DataFrame(rows, columns=["Figure", "Before", "After", "Change", "95% interval", "Rest of the account"])
 

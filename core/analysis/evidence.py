@@ -21,6 +21,7 @@ from core.analysis.classify import Deviation, Verdict
 from core.analysis import wording
 from core.analysis.paths import DOING, PathStep, clip, normal, signature
 from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_diff, tree_from_path
+from core.metrics.figures import percent
 from core.trees import DANGLING, imperative, title_warnings, tree_problems, tree_warnings
 
 # Proposal titles say what is proposed; the published flow is named without it.
@@ -439,7 +440,7 @@ def confidence(tallies: Tallies, support: int) -> tuple[float, str]:
     sessions = f"{n} resolved session{'s' if n != 1 else ''}"
     parts = [f"Supported by {sessions}."]
     if seen > 1:
-        parts.append(f"{same} of {seen} ({same / seen:.0%}) took the same path.")
+        parts.append(f"{same} of {seen} ({percent(same / seen, 0)}) took the same path.")
     parts.append(f"Every action worked in {tallies.clean} of {seen}.")
     if n < 5:
         parts.append("Few sessions so far: more evidence would raise the confidence.")

@@ -108,7 +108,6 @@ def _show(value) -> str:
     return f"{value:,}"
 
 
-_show_rate = percent
 
 
 def describe(slug: str, report: MetricsReport) -> str:
@@ -125,7 +124,7 @@ def describe(slug: str, report: MetricsReport) -> str:
         lines.append(f"\n{section.name}")
         for name, figure in section.totals.items():
             is_rate = name.endswith(("_rate", "_share", "_share_of_resolved"))
-            show = _show_rate if is_rate else _show
+            show = percent if is_rate else _show
             change = figure.change if compare else None
             if change is None:
                 delta = ""
@@ -144,7 +143,7 @@ def _tier_table(section) -> list[str]:
     lines = [f"  {'tier':<12}{'sessions':>10}{'share':>9}{'resolved':>10}{'escalated':>11}{'median min':>12}"]
     for group in section.breakdowns["tier"]:
         f = group.figures
-        lines.append(f"  {group.key:<12}{_show(f['sessions'].value):>10}{_show_rate(f['share_of_sessions'].value):>9}"
-                     f"{_show_rate(f['resolution_rate'].value):>10}{_show_rate(f['escalation_rate'].value):>11}"
+        lines.append(f"  {group.key:<12}{_show(f['sessions'].value):>10}{percent(f['share_of_sessions'].value):>9}"
+                     f"{percent(f['resolution_rate'].value):>10}{percent(f['escalation_rate'].value):>11}"
                      f"{_show(f['median_handle_minutes'].value):>12}")
     return lines

@@ -12,6 +12,7 @@ from core.commands import OPERATOR, ready_engine
 from core.db import unit_of_work
 from core.impact import ImpactReport, build_impact
 from core.impact.report import DEFAULT_WINDOW_DAYS
+from core.metrics.figures import percent, points
 from core.models import Account
 
 
@@ -41,15 +42,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rate(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
 def _points(change) -> str:
-    if change.delta is None:
-        return "–"
-    text = f"{100 * change.delta:+.1f} pts"
-    if change.interval:
+    text = points(change.delta)
+    if change.delta is not None and change.interval:
         text += f" [{100 * change.interval[0]:+.1f}, {100 * change.interval[1]:+.1f}]"
     return text
 
@@ -65,9 +60,9 @@ def render_table(slug: str, report: ImpactReport) -> str:
         origin = f"proposal #{c.proposal_id}" if c.proposal_id else c.source
         lines.append(f"\n{c.flow_id} {was}, published {c.published_at:%Y-%m-%d} from {origin}: {c.verdict.replace('_', ' ')}")
         lines.append(f"  finished sessions     {c.before.finished:>7,} before {c.after.finished:>7,} after")
-        lines.append(f"  escalation rate       {_rate(c.escalation.before):>7} before {_rate(c.escalation.after):>7} after"
+        lines.append(f"  escalation rate       {percent(c.escalation.before):>7} before {percent(c.escalation.after):>7} after"
                      f"   {_points(c.escalation)}   rest of the account {_points(c.account_escalation)}")
-        lines.append(f"  resolution rate       {_rate(c.resolution.before):>7} before {_rate(c.resolution.after):>7} after"
+        lines.append(f"  resolution rate       {percent(c.resolution.before):>7} before {percent(c.resolution.after):>7} after"
                      f"   {_points(c.resolution)}   rest of the account {_points(c.account_resolution)}")
         if c.prediction:
             lines.append(f"  predicted: {c.prediction.text}")

@@ -12,6 +12,7 @@ from core.auth import Principal, authorize
 from core.csv_export import Table
 from core.gaps.report import GapReport, build_gap_report
 from core.gaps.signals import Gap
+from core.metrics.figures import percent
 
 GAPS_HEADER = (
     "account", "rank", "severity", "gap_type", "domain", "emerging", "title", "description",
@@ -48,7 +49,7 @@ def _details(gap: Gap) -> str:
     if gap.gap_type == "dead_end":
         return f"escalated {e['escalated']}, abandoned {e['abandoned']}"
     if gap.gap_type == "high_escalation":
-        return f"account rate {e['account_escalation_rate']:.1%}"
+        return f"account rate {percent(e['account_escalation_rate'])}"
     if gap.gap_type == "uncharted_territory":
         return f"published flows in the domain: {e['published_flows']}"
     return ""

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from core.gaps.thresholds import SEVERITIES, GapThresholds
+from core.metrics.figures import percent
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}  # high 0, medium 1, low 2
 
@@ -38,10 +39,6 @@ def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
 class Judgement:
     severity: str
     reason: str  # in plain words, for the card and the JSON
-
-
-def _pct(rate: float) -> str:
-    return f"{rate:.0%}"
 
 
 def _lesser(a: str, b: str) -> str:
@@ -99,9 +96,9 @@ def judge_rate(hits: int, n: int, baseline: float, bands: tuple[float, float, fl
     by_volume = bars.level(excess)
     severity = _lesser(by_rate, by_volume)
     low, high = wilson_interval(hits, n, t.confidence_z)
-    reason = (f"{severity.title()}: {_pct(rate)} of {n:,}, surely above {normal} (95% interval "
-              f"{_pct(low)}–{_pct(high)}). The rate alone says {by_rate} (medium from {_pct(bands[1])}, high from "
-              f"{_pct(bands[2])}); the {round(excess):,} {unit} more than at {normal} say {by_volume} "
+    reason = (f"{severity.title()}: {percent(rate, 0)} of {n:,}, surely above {normal} (95% interval "
+              f"{percent(low, 0)}–{percent(high, 0)}). The rate alone says {by_rate} (medium from {percent(bands[1], 0)}, high from "
+              f"{percent(bands[2], 0)}); the {round(excess):,} {unit} more than at {normal} say {by_volume} "
               f"({bars.words()} in a period of {volume:,} sessions). The lesser of the two counts.")
     return Judgement(severity, reason)
 

@@ -17,6 +17,7 @@ from core.gaps.queries import (
 )
 from core.gaps.severity import Judgement, judge_count, judge_rate, wilson_interval
 from core.gaps.thresholds import SEVERITIES, GapThresholds
+from core.metrics.figures import percent
 from core.models import ESCALATED_STATUSES, FINISHED_STATUSES
 
 TOP_ANSWERS = 5
@@ -50,16 +51,12 @@ def period_sessions(rows: Iterable[DomainRow]) -> int:
 
 
 def _band_words(low: float) -> str:
-    return f"the {low:.0%} Low band"
+    return f"the {percent(low, 0)} Low band"
 
 
 def is_emerging(current: int, previous: int, t: GapThresholds) -> bool:
     """Volume rose sharply against the previous period of equal length."""
     return current >= t.emerging_min and current >= t.emerging_ratio * max(previous, 1)
-
-
-def _pct(rate: float) -> str:
-    return f"{rate:.0%}"
 
 
 def _rate_evidence(hits: int, n: int, t: GapThresholds) -> dict[str, float]:
@@ -154,7 +151,7 @@ def weak_options(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: GapT
         answers = [{"answer": a, "count": c} for a, c in tally.answers.most_common(TOP_ANSWERS)]
         where = f"{_flow_label(flows, flow_id)}" + (f", node {node_id}" if node_id else "")
         top = answers[0]["answer"] if answers else None
-        description = (f"{tally.free_text} of {tally.responses} answers ({_pct(tally.free_text / tally.responses)}) "
+        description = (f"{tally.free_text} of {tally.responses} answers ({percent(tally.free_text / tally.responses, 0)}) "
                        f"to \"{_short(question)}\" ({where}) were typed instead of picked.")
         if answers:
             typed = "; ".join(f"\"{_short(a['answer'], 60)}\" ({a['count']})" for a in answers[:3])
@@ -213,7 +210,7 @@ def failing_actions(rows: Sequence[StepRow], flows: Mapping[str, FlowInfo], t: G
         }
         gaps.append(Gap(
             "failing_action", _flow_domain(flows, flow_id), judged.severity,
-            f"\"{_short(what, 70)}\" fails {_pct(rate)} of the time ({_flow_label(flows, flow_id)})",
+            f"\"{_short(what, 70)}\" fails {percent(rate, 0)} of the time ({_flow_label(flows, flow_id)})",
             f"{tally.failed} of {attempts} attempts at this {kind} ({where}) failed.",
             evidence,
             ("Check the instructions and prerequisites of this step (permissions, versions, the exact "
@@ -271,7 +268,7 @@ def dead_ends(reached: Mapping[tuple[str, str], int], stops: Sequence[StopRow], 
             "dead_end", _flow_domain(flows, flow_id), judged.severity,
             f"Sessions stop at \"{_short(what, 70)}\" ({where})",
             (f"{total} of {n} sessions reaching node {node_id} of {where} went no further in the flow "
-             f"({_pct(total / n)}): {escalated} escalated off the flow, {abandoned} abandoned."),
+             f"({percent(total / n, 0)}): {escalated} escalated off the flow, {abandoned} abandoned."),
             evidence, action, total, is_emerging(total, previous[(flow_id, node_id)], t),
             ("dead_end", flow_id, node_id),
         ))
@@ -312,15 +309,15 @@ def high_escalation(rows: Sequence[DomainRow], t: GapThresholds, volume: int | N
         hits = escalated[domain]
         name = _domain_name(domain)
         judged = judge_rate(hits, n, account_rate, (t.escalation_low, t.escalation_medium, t.escalation_high), t,
-                            volume, "escalations", f"the account's {_pct(account_rate)}")
+                            volume, "escalations", f"the account's {percent(account_rate, 0)}")
         rate = hits / n
         if judged is None and hits >= t.escalation_listed_count and rate > max(t.escalation_listed_rate, account_rate):
             low, high = wilson_interval(hits, n, t.confidence_z)
             thin = (f"fewer than {t.min_sample} finished sessions are too few to judge the rate" if n < t.min_sample
-                    else f"its 95% interval ({_pct(low)}–{_pct(high)}) still reaches the account's {_pct(account_rate)}")
+                    else f"its 95% interval ({percent(low, 0)}–{percent(high, 0)}) still reaches the account's {percent(account_rate, 0)}")
             judged = Judgement("low", (
-                f"Low: {hits} of {n:,} escalated ({_pct(rate)}), at least {t.escalation_listed_count} at over "
-                f"{_pct(t.escalation_listed_rate)}, so listed; but {thin}."))
+                f"Low: {hits} of {n:,} escalated ({percent(rate, 0)}), at least {t.escalation_listed_count} at over "
+                f"{percent(t.escalation_listed_rate, 0)}, so listed; but {thin}."))
         if judged is None:
             continue
         evidence = {
@@ -334,9 +331,9 @@ def high_escalation(rows: Sequence[DomainRow], t: GapThresholds, volume: int | N
         }
         gaps.append(Gap(
             "high_escalation", domain, judged.severity,
-            f"{name} sessions escalate {_pct(hits / n)} of the time (account: {_pct(account_rate)})",
+            f"{name} sessions escalate {percent(hits / n, 0)} of the time (account: {percent(account_rate, 0)})",
             (f"{hits} of {n} finished {name} sessions were escalated or are waiting for escalation, "
-             f"against {_pct(account_rate)} across the account."),
+             f"against {percent(account_rate, 0)} across the account."),
             evidence,
             (f"Read the escalated {name} tickets for what second line fixed, and add those fixes to the "
              f"{name} flows; see this domain's dead ends and failing steps for where the flows run out."),
@@ -386,7 +383,7 @@ def uncharted_territory(rows: Sequence[DomainRow], flows: Mapping[str, FlowInfo]
                       f"patterns show which {name} problems recur most.")
         gaps.append(Gap(
             "uncharted_territory", domain, judged.severity, title,
-            (f"{count} of {resolved[domain]} resolved {name} sessions ({_pct(share)}) were solved in discovery: "
+            (f"{count} of {resolved[domain]} resolved {name} sessions ({percent(share, 0)}) were solved in discovery: "
              f"no published flow matched and the copilot improvised."),
             evidence, action, count, is_emerging(count, previous[domain], t),
             ("domain", domain, ("resolved",), "discovery"),

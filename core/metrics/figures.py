@@ -33,10 +33,16 @@ def mean(total: Number, count: Number) -> float | None:
     return ratio(total, count)
 
 
-def percent(share: Number) -> str:
+def percent(share: Number, decimals: int = 1) -> str:
     """A share (0-1) as every page and the command line show a rate: one decimal, "26.2%"; "–"
-    when there is none."""
-    return "–" if share is None else f"{share:.1%}"
+    when there is none. The gap reports' sentences keep whole percents (``decimals=0``): their
+    wording is part of the report's JSON."""
+    return "–" if share is None else f"{share:.{decimals}%}"
+
+
+def points(change: Number) -> str:
+    """A change of a share in percentage points, signed, one decimal: "+4.2 pts"; "–" when there is none."""
+    return "–" if change is None else f"{100 * change:+.1f} pts"
 
 
 @dataclass(frozen=True)
