@@ -1,9 +1,14 @@
-"""The period picker the Analytics and Exports pages share: the last 7, 30 or 90 days, or a
-custom range of whole UTC days, kept in the URL (``?period=30``, ``?period=custom&start=…&end=…``)
-so a link reopens the same view."""
+"""The period picker: the last 7, 30 or 90 days, or (Analytics, Exports) a custom range of whole
+UTC days, kept in the URL under one name on every page (``?period=30``,
+``?period=custom&start=…&end=…``) so a link reopens the same view. The dates themselves are
+``core.periods``; this is the picker's preset around them.
+
+Knowledge-gap links from before were ``?days=N``: they still open that period, and the page then
+writes ``?period=N`` in its place."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -15,6 +20,8 @@ from dashboard import url_params
 PRESETS = ("7", "30", "90")
 CUSTOM = "custom"
 DEFAULT = "30"
+PARAM = "period"
+LEGACY_PARAM = "days"  # the knowledge-gaps page's name for it, in links made before ``?period=``
 MAX_CUSTOM_DAYS = 731  # two years: the longest range the pages read at once
 LABELS = {"7": "7 days", "30": "30 days", "90": "90 days", CUSTOM: "Custom"}
 
@@ -27,9 +34,11 @@ class Period:
     first: date | None = None
     last: date | None = None
 
-    def report_period(self) -> ReportPeriod | None:
-        """The custom range as core's period; None for a preset (it ends at the time of the read)."""
-        return ReportPeriod.whole_days(self.first, self.last) if self.preset == CUSTOM else None
+    def report_period(self, now: datetime | None = None) -> ReportPeriod:
+        """The dates: a custom range's whole UTC days, or a preset's days up to ``now`` (default: now)."""
+        if self.preset == CUSTOM:
+            return ReportPeriod.whole_days(self.first, self.last)
+        return ReportPeriod.last_days(int(self.preset), now)
 
     @property
     def days(self) -> int:
@@ -61,32 +70,60 @@ def url_date(name: str) -> date | None:
     return url_params.url_date(name, latest=today())
 
 
-def from_url() -> Period:
-    """The period a link names; anything unreadable falls back to the default, with a notice."""
-    preset = st.query_params.get("period", DEFAULT)
-    if preset in PRESETS:
-        return Period(preset)
-    if preset != CUSTOM:
-        url_params.ignored("period", preset, "not 7, 30, 90 or custom")
-        return Period()
-    first, last = url_date("start"), url_date("end")
-    if preset == CUSTOM and first and last:
+Ignored = tuple[str, str, str]  # (parameter, its value, why it was not used), for url_params.ignored
+
+
+def parse(query: Mapping[str, str], latest: date, custom: bool = True) -> tuple[Period, tuple[Ignored, ...]]:
+    """The period a link's parameters name (``custom=False``: a page offering the presets only),
+    and what was ignored; anything unusable gives the default period, never an exception."""
+    name, raw = PARAM, (query.get(PARAM) or "").strip()
+    if not raw:
+        name, raw = LEGACY_PARAM, (query.get(LEGACY_PARAM) or "").strip()
+    if not raw:
+        return Period(), ()
+    if raw in PRESETS:
+        return Period(raw), ()
+    offered = "7, 30, 90 or custom" if custom else "7, 30 or 90"
+    if raw != CUSTOM or name != PARAM or not custom:
+        return Period(), ((name, raw, f"not {offered}"),)
+    ignored: list[Ignored] = []
+    dates = []
+    for bound in ("start", "end"):
+        value = (query.get(bound) or "").strip()
+        day = url_params.parse_date(value, url_params.EARLIEST_DATE, latest) if value else None
+        if value and day is None:
+            ignored.append((bound, value, url_params.date_rule(url_params.EARLIEST_DATE, latest)))
+        dates.append(day)
+    first, last = dates
+    if first and last:
         first, last = min(first, last), max(first, last)
         if (last - first).days < MAX_CUSTOM_DAYS:
-            return Period(CUSTOM, first, last)
-    return Period()
+            return Period(CUSTOM, first, last), ()
+        ignored.append((PARAM, raw, f"a range of more than {MAX_CUSTOM_DAYS} days"))
+    elif not ignored:
+        ignored.append((PARAM, raw, "a custom period needs a start and an end date"))
+    return Period(), tuple(ignored)
+
+
+def from_url(custom: bool = True) -> Period:
+    """The period a link names; anything unreadable falls back to the default, with a notice. An
+    old ``?days=`` leaves the address: the page writes ``?period=`` instead (``to_url``)."""
+    period, ignored = parse(st.query_params.to_dict(), today(), custom)
+    for name, raw, why in ignored:
+        url_params.ignored(name, raw, why)
+    st.query_params.pop(LEGACY_PARAM, None)
+    return period
+
+
+def url_values(period: Period) -> dict[str, str]:
+    """The period's parameters for ``url_params.sync`` (empty: the default, left out of the link)."""
+    return {PARAM: "" if period.preset == DEFAULT else period.preset,
+            "start": period.first.isoformat() if period.preset == CUSTOM else "",
+            "end": period.last.isoformat() if period.preset == CUSTOM else ""}
 
 
 def to_url(period: Period) -> None:
-    wanted = {"period": "" if period.preset == DEFAULT else period.preset,
-              "start": period.first.isoformat() if period.preset == CUSTOM else "",
-              "end": period.last.isoformat() if period.preset == CUSTOM else ""}
-    for name, value in wanted.items():
-        if value:
-            if st.query_params.get(name) != value:
-                st.query_params[name] = value
-        elif name in st.query_params:
-            del st.query_params[name]
+    url_params.sync(url_values(period))
 
 
 def period_picker(prefix: str, container=None) -> Period:

@@ -1,4 +1,5 @@
-"""Numbers and dates read from the URL's query string, validated and bounded in one place.
+"""A page's state in the URL's query string: values read, validated and bounded in one place,
+and the widgets' values written back (``sync``) so that a link reopens the same view.
 
 A link is typed or pasted by anyone: a value that is not a plain number, or lies outside what the
 page can use (a proposal id beyond PostgreSQL's integer, a date in year 1, ``inf``), is ignored
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta, timezone
 
 import streamlit as st
@@ -29,6 +31,23 @@ def ignored(name: str, raw: str, why: str) -> None:
                f"{md_escape(why)}.")
 
 
+def sync(wanted: Mapping[str, str]) -> None:
+    """Write the widgets' values into the URL; an empty value (the page's default) leaves it, so
+    links stay short. Only changed values are written: each write costs the browser a history entry."""
+    for name, value in wanted.items():
+        if value:
+            if st.query_params.get(name) != value:
+                st.query_params[name] = value
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def listed(name: str, allowed: Collection[str] | None = None) -> list[str]:
+    """A comma-separated list from the link (``?type=a,b``), only the ``allowed`` values when given."""
+    raw = st.query_params.get(name)
+    return [v for v in raw.split(",") if v and (allowed is None or v in allowed)] if raw else []
+
+
 def _raw(name: str) -> str | None:
     raw = st.query_params.get(name)
     return None if raw is None or raw.strip() == "" else raw.strip()
@@ -42,17 +61,6 @@ def url_int(name: str, low: int = 1, high: int = MAX_ID, what: str = "a number")
     if _INTEGER.fullmatch(raw) and low <= int(raw) <= high:
         return int(raw)
     ignored(name, raw, f"not {what} from {low:,} to {high:,}")
-    return None
-
-
-def url_choice(name: str, choices: tuple[int, ...]) -> int | None:
-    """One of ``choices`` (whole numbers, e.g. the periods a page offers); None (with a notice) otherwise."""
-    raw = _raw(name)
-    if raw is None:
-        return None
-    if _INTEGER.fullmatch(raw) and int(raw) in choices:
-        return int(raw)
-    ignored(name, raw, "not one of " + ", ".join(f"{c:d}" for c in choices))
     return None
 
 
@@ -76,11 +84,20 @@ def url_date(name: str, earliest: date = EARLIEST_DATE, latest: date | None = No
     if raw is None:
         return None
     latest = latest or datetime.now(timezone.utc).date() + timedelta(days=1)
+    value = parse_date(raw, earliest, latest)
+    if value is None:
+        ignored(name, raw, date_rule(earliest, latest))
+    return value
+
+
+def parse_date(raw: str, earliest: date, latest: date) -> date | None:
+    """``raw`` as a YYYY-MM-DD date from ``earliest`` to ``latest``; None when it is anything else."""
     try:
-        value = date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None
+        value = date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw, re.ASCII) else None
     except ValueError:
         value = None
-    if value is not None and earliest <= value <= latest:
-        return value
-    ignored(name, raw, f"not a date from {earliest:%Y-%m-%d} to {latest:%Y-%m-%d}")
-    return None
+    return value if value is not None and earliest <= value <= latest else None
+
+
+def date_rule(earliest: date, latest: date) -> str:
+    return f"not a date from {earliest:%Y-%m-%d} to {latest:%Y-%m-%d}"

@@ -58,11 +58,7 @@ def _to_url(f: ActivityFilters, page: int, selected: int | None) -> None:
     wanted = {"person": f.person or "", "action": f.action or "", "flow": str(f.flow_id) if f.flow_id else "",
               "from": f.date_from.isoformat() if f.date_from else "", "to": f.date_to.isoformat() if f.date_to else "",
               "page": str(page) if page > 1 else "", "entry": str(selected) if selected else ""}
-    for name, value in wanted.items():
-        if value and st.query_params.get(name) != value:
-            st.query_params[name] = value
-        elif not value and name in st.query_params:
-            del st.query_params[name]
+    url_params.sync(wanted)
 
 
 def _filters(choices: ActivityChoices) -> ActivityFilters:

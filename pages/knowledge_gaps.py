@@ -2,8 +2,8 @@
 with the related pending proposals, a CSV download and (for admins) the account's thresholds
 (``dashboard.gap_thresholds``).
 
-The period and the filters live in the URL query string (``?days=30&severity=high&type=dead_end``),
-so a link reopens the same view. The report is cached per database, account, period, thresholds
+The period and the filters live in the URL query string (``?period=7&severity=high&type=dead_end``;
+an old ``?days=7`` link still opens its period), so a link reopens the same view. The report is cached per database, account, period, thresholds
 and data version (``core.data_version``): an import or a finished analysis batch shows at once.
 The first ``PAGE_SIZE`` gaps are cards, the rest one line each in a table until asked for: a
 revisit with the report cached draws a page, not forty cards.
@@ -12,7 +12,6 @@ revisit with the report cached draws a page, not forty cards.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 
 import streamlit as st
 
@@ -24,14 +23,13 @@ from core.gaps.export import report_table
 from core.gaps.related import RelatedProposal, gap_report_for, related_proposals
 from core.gaps.thresholds import SEVERITIES
 from core.settings import get_settings
-from core.types import utcnow
-from dashboard import gap_card, resources, url_params
+from dashboard import gap_card, periods, resources, url_params
 from dashboard.gap_card import GAP_TYPES, domain_name, severity_badge  # noqa: F401  (severity_badge: the page's API)
 from dashboard.gap_thresholds import FLASH, PREVIEW, thresholds_panel
 from dashboard.text import md_escape
 
 TTL = get_settings().cache_ttl_seconds
-PERIODS = (7, 30, 90)
+PERIODS = tuple(int(p) for p in periods.PRESETS)  # no custom range: the report reads up to now
 PAGE_SIZE = 10  # cards drawn at once; the rest are lines of a table
 
 
@@ -63,34 +61,23 @@ def clear_caches() -> None:
 
 # --- the period and filters <-> the URL --------------------------------------------------------
 
-def _listed(name: str) -> list[str]:
-    raw = st.query_params.get(name)
-    return [v for v in raw.split(",") if v] if raw else []
-
-
 def _load_url_state() -> None:
     """Seed the widgets from the link on the page's first run in this browser session."""
     if "kg_days" in st.session_state:
         return
-    st.session_state["kg_days"] = url_params.url_choice("days", PERIODS) or 30
-    st.session_state["kg_types"] = _listed("type")
-    st.session_state["kg_severities"] = _listed("severity")
-    st.session_state["kg_domains"] = _listed("domain")
+    st.session_state["kg_days"] = periods.from_url(custom=False).days
+    st.session_state["kg_types"] = url_params.listed("type")
+    st.session_state["kg_severities"] = url_params.listed("severity")
+    st.session_state["kg_domains"] = url_params.listed("domain")
     st.session_state["kg_sort"] = "expected" if st.query_params.get("sort") == "expected" else "severity"
 
 
-def _save_url_state() -> None:
-    wanted = {"days": "" if st.session_state["kg_days"] == 30 else str(st.session_state["kg_days"]),
-              "sort": "" if st.session_state["kg_sort"] == "severity" else st.session_state["kg_sort"],
-              "type": ",".join(st.session_state["kg_types"]),
-              "severity": ",".join(st.session_state["kg_severities"]),
-              "domain": ",".join(st.session_state["kg_domains"])}
-    for name, value in wanted.items():
-        if value:
-            if st.query_params.get(name) != value:
-                st.query_params[name] = value
-        elif name in st.query_params:
-            del st.query_params[name]
+def _save_url_state(period: periods.Period) -> None:
+    url_params.sync({**periods.url_values(period),
+                     "sort": "" if st.session_state["kg_sort"] == "severity" else st.session_state["kg_sort"],
+                     "type": ",".join(st.session_state["kg_types"]),
+                     "severity": ",".join(st.session_state["kg_severities"]),
+                     "domain": ",".join(st.session_state["kg_domains"])})
 
 
 def _filters(report: GapReport) -> list[int]:
@@ -144,7 +131,7 @@ def _summary(report: GapReport, shown: list, account_slug: str, days: int, ranks
                  border=True)
     high.metric("High severity", f"{severities.get('high', 0):,}", border=True)
     medium.metric("Medium severity", f"{severities.get('medium', 0):,}", border=True)
-    previous_start = report.period_start - (report.period_end - report.period_start)
+    previous_start = report.period.previous_start
     if report.previous_period_covered:
         emerging.metric("Emerging", f"{sum(g.emerging for g in shown):,}", border=True,
                         help="At least twice the previous period's volume.")
@@ -187,10 +174,11 @@ def knowledge_gaps_page() -> None:
                "escalation hot spots and problems no flow covers, most severe first.")
     st.segmented_control("Period", PERIODS, key="kg_days", required=True, format_func=lambda d: f"Last {d:d} days")
     days = st.session_state["kg_days"]
+    period = periods.Period(str(days))
 
     with resources.read_session(url) as db:
         stored = load_thresholds(db, account.id)
-        version = data_version(db, account.id, since=utcnow() - timedelta(days=2 * days))
+        version = data_version(db, account.id, since=period.report_period().previous_start)
     saved = _report(url, actor, account.id, days, stored, version.sessions_and_flows)
     thresholds, previewed = stored, None
     if can_tune and st.session_state.get(PREVIEW):
@@ -212,7 +200,7 @@ def knowledge_gaps_page() -> None:
                    icon=":material/visibility:")
 
     ranks = _filters(report)
-    _save_url_state()
+    _save_url_state(period)
     shown = [report.gaps[r - 1] for r in ranks]
     _summary(report, shown, account.slug, days, ranks)
     if not report.gaps:

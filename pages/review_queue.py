@@ -54,20 +54,15 @@ def clear_caches() -> None:
 
 # --- the filters <-> the URL -------------------------------------------------------------------
 
-def _listed(name: str, allowed) -> list[str]:
-    raw = st.query_params.get(name)
-    return [v for v in raw.split(",") if v in allowed] if raw else []
-
-
 def _load_url_state() -> None:
     """Seed the widgets from the link on the page's first run in this browser session."""
     if "rq_status" in st.session_state:
         return
     statuses = st.query_params.get("status")
-    st.session_state["rq_status"] = ([] if statuses == "all" else _listed("status", PROPOSAL_STATUSES)) \
+    st.session_state["rq_status"] = ([] if statuses == "all" else url_params.listed("status", PROPOSAL_STATUSES)) \
         if statuses else ["pending"]
-    st.session_state["rq_types"] = _listed("type", PROPOSAL_TYPES)
-    st.session_state["rq_domains"] = [d for d in st.query_params.get("domain", "").split(",") if d]
+    st.session_state["rq_types"] = url_params.listed("type", PROPOSAL_TYPES)
+    st.session_state["rq_domains"] = url_params.listed("domain")
     low, high = url_params.url_range("confidence", 0, 1) or (0, 1)
     st.session_state["rq_confidence"] = (round(low * 100), round(high * 100))
     st.session_state["rq_from"] = url_date("from")
@@ -91,12 +86,7 @@ def _save_url_state(f: QueueFilters, selected: int | None) -> None:
     }
     if wanted["status"] == "pending":
         wanted["status"] = ""
-    for name, value in wanted.items():
-        if value:
-            if st.query_params.get(name) != value:
-                st.query_params[name] = value
-        elif name in st.query_params:
-            del st.query_params[name]
+    url_params.sync(wanted)
 
 
 # --- the page ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from core.auth import Actor, NotAllowed
 from core.script_sessions import ScriptSession, session_for_scripts
 from core.scripts import RenderedScript, Template, session_query
 from core.settings import get_settings
-from dashboard import resources, script_picker
+from dashboard import resources, script_picker, url_params
 from dashboard.text import md_escape, md_label
 
 TTL = get_settings().cache_ttl_seconds
@@ -40,11 +40,7 @@ def _load_url_state() -> None:
 
 def _save_url_state(source: str, session_id: str) -> None:
     wanted = session_id.strip() if source == SESSION else ""
-    if wanted:
-        if st.query_params.get("session") != wanted:
-            st.query_params["session"] = wanted
-    elif "session" in st.query_params:
-        del st.query_params["session"]
+    url_params.sync({"session": wanted})
     st.session_state[_SEEN] = wanted or None
 
 

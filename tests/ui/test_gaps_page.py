@@ -161,17 +161,43 @@ def test_filters_work_and_live_in_the_url(gaps_db):
 
 def test_an_empty_period_says_so(gaps_db):
     url, _ = gaps_db
-    assert len(card_titles(open_gaps(days="7"))) == 3  # the sessions are three days old
+    assert len(card_titles(open_gaps(period="7"))) == 3  # the sessions are three days old
     engine = make_engine(url)
     with unit_of_work(engine) as db:  # now twenty-three
         for s in db.scalars(select(Session)):
             s.created_at = s.created_at - timedelta(days=20)
     engine.dispose()
-    app = open_gaps(days="7")
+    app = open_gaps(period="7")
     assert not card_titles(app)
     assert "No knowledge gaps in the last 7 days" in app.info[0].value
-    assert app.query_params["days"] == "7"
+    assert app.query_params["period"] == "7"
     assert len(card_titles(open_gaps())) == 3  # 30 days still holds them
+
+
+def test_an_old_link_with_days_opens_that_period_and_then_reads_period(gaps_db):
+    app = open_gaps(days="90")
+    assert app.segmented_control(key="kg_days").value == 90
+    assert app.query_params["period"] == "90" and "days" not in app.query_params
+    assert not [c for c in app.caption if "was ignored" in c.value]
+    assert any("Sessions started" in c.value for c in app.caption)
+
+
+def test_the_period_picked_on_the_page_is_written_to_the_link_as_period(gaps_db):
+    app = open_gaps()
+    assert "period" not in app.query_params  # the default, 30 days, leaves the link short
+    app.segmented_control(key="kg_days").set_value(7).run()
+    assert app.query_params["period"] == "7" and "days" not in app.query_params
+    assert "No knowledge gaps in the last 7 days" not in "".join(i.value for i in app.info)
+
+
+@pytest.mark.parametrize("query, notice", [({"period": "custom"}, "period=custom"), ({"days": "45"}, "days=45"),
+                                           ({"period": "1e3", "days": "7"}, "period=1e3")])
+def test_a_period_the_page_does_not_offer_opens_thirty_days_with_a_notice(gaps_db, query, notice):
+    app = open_gaps(**query)
+    assert app.segmented_control(key="kg_days").value == 30
+    notices = [c.value for c in app.caption if "was ignored" in c.value]
+    assert len(notices) == 1 and notice in notices[0].replace("\\", "")
+    assert "period" not in app.query_params and "days" not in app.query_params
 
 
 def test_an_unknown_severity_gets_a_neutral_badge(gaps_db, monkeypatch):
