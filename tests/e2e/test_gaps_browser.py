@@ -1,6 +1,6 @@
 """The knowledge-gaps page in a real browser: sign in, open Knowledge gaps, expand a gap's evidence,
 see its sessions and one session's steps, follow a related proposal into the review queue; an
-analyst sees the page without the threshold editor."""
+analyst sees the page without the threshold editor, from an old ``?days=`` link."""
 
 from __future__ import annotations
 
@@ -88,11 +88,14 @@ def test_an_admin_opens_a_gaps_evidence_and_its_sessions(page, streamlit_server,
 def test_an_analyst_sees_the_gaps_but_no_threshold_editor(page, streamlit_server, gaps_url, screenshots):
     url, _ = gaps_url
     base = streamlit_server(url)
-    page.goto(f"{base}/knowledge-gaps?severity=high")
+    page.goto(f"{base}/knowledge-gaps?days=90&severity=high")  # a link made before ?period=
     sign_in(page, "analyst@alpha.example")
     expect(page.get_by_role("heading", name=re.compile(r"^1\. Missing option at"))).to_be_visible(timeout=30_000)
     expect(evidence(page)).to_have_count(1)  # the link's filter: only the high gap
     expect(page.get_by_text("Tune the thresholds")).to_have_count(0)
     expect(page).to_have_url(re.compile(r"[?&]severity=high"))
+    # The old link's period holds, and the address now names it as every page does.
+    expect(page).to_have_url(re.compile(r"[?&]period=90"))
+    assert "days=" not in page.url
     page.screenshot(path=screenshots / "gaps-analyst.png", full_page=True)
     assert page.locator(EXCEPTION).count() == 0
