@@ -14,8 +14,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.impact.report import DEFAULT_WINDOW_DAYS, ImpactChange, build_impact
-from core.impact.stats import bootstrap_median_difference, share
-from core.impact.verdicts import Change, rate_change
+from core.impact.stats import bootstrap_median_difference
+from core.impact.verdicts import Change, OutcomeRates, rate_change
 from core.metrics.sql import day_key, epoch_seconds, utc_day
 from core.models import ESCALATED_STATUSES, Flow, Session, Step
 from core.outcomes import HAS_OUTCOME, RESOLVED
@@ -41,19 +41,11 @@ class ChangeDetail:
 
 
 @dataclass(frozen=True)
-class WeekPoint:
+class WeekPoint(OutcomeRates):
     week: date  # the Monday
     finished: int
     resolved: int
     escalated: int
-
-    @property
-    def resolution_rate(self) -> float | None:
-        return share(self.resolved, self.finished)
-
-    @property
-    def escalation_rate(self) -> float | None:
-        return share(self.escalated, self.finished)
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,12 @@ MIN_FINISHED_AFTER = 20
 MIN_DAYS_LIVE = 7
 
 
-@dataclass(frozen=True)
-class Outcomes:
-    """One side of a comparison: the sessions in a window and how the finished ones ended."""
+class OutcomeRates:
+    """Resolution and escalation as shares of the finished sessions, for any counts that have them."""
 
-    sessions: int = 0
-    finished: int = 0  # every status but active: sessions still running are not outcomes yet
-    resolved: int = 0
-    escalated: int = 0  # escalated + requesting_escalation
-    abandoned: int = 0
+    finished: int
+    resolved: int
+    escalated: int
 
     @property
     def resolution_rate(self) -> float | None:
@@ -31,6 +28,17 @@ class Outcomes:
     @property
     def escalation_rate(self) -> float | None:
         return share(self.escalated, self.finished)
+
+
+@dataclass(frozen=True)
+class Outcomes(OutcomeRates):
+    """One side of a comparison: the sessions in a window and how the finished ones ended."""
+
+    sessions: int = 0
+    finished: int = 0  # every status but active: sessions still running are not outcomes yet
+    resolved: int = 0
+    escalated: int = 0  # escalated + requesting_escalation
+    abandoned: int = 0
 
     @property
     def abandonment_rate(self) -> float | None:
