@@ -7,7 +7,7 @@ from dataclasses import asdict, fields
 
 import streamlit as st
 
-from core.auth import Actor, NotAllowed
+from core.accounts.auth import Actor, NotAllowed
 from core.db import unit_of_work
 from core.gaps import DEFAULT_THRESHOLDS, Gap, GapReport, GapThresholds, ThresholdError
 from core.gaps.thresholds import save_account_thresholds

@@ -7,14 +7,14 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.auth import Actor
-from core.csv_export import csv_bytes
-from core.exports import IMPACT_HEADER, impact_rows
-from core.flow_catalog import FlowDetail, flow_detail, flow_list
+from core.accounts.auth import Actor
+from core.csv_safe import csv_bytes
+from core.exports.catalog import IMPACT_HEADER, impact_rows
+from core.flows.catalog import FlowDetail, flow_detail, flow_list
 from core.impact.detail import ChangeDetail, FlowImpact, flow_impact
 from core.metrics.figures import percent
 from core.settings import get_settings
-from core.tree_diff import diff_trees
+from core.flows.diff import diff_trees
 from dashboard import charts, resources, tree_view, url_params
 from dashboard.text import md_escape, trusted
 

@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.auth import Actor
+from core.accounts.auth import Actor
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
-from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
+from core.proposals.queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
 from dashboard import proposal_panel, resources, url_params
 from dashboard.queue_table import TYPE_LABEL, queue_frame, title_row_height

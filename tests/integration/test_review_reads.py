@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from core import review
-from core.auth import NotAllowed, SignInFailed, authenticate, authorize, load_actor
+from core.proposals import review
+from core.accounts.auth import NotAllowed, SignInFailed, authenticate, authorize, load_actor
 from core.db import unit_of_work
-from core.flow_catalog import flow_detail, flow_list
-from core.review_queue import QueueFilters, proposal_detail, queue_domains, review_queue
-from core.script_sessions import session_for_scripts
+from core.flows.catalog import flow_detail, flow_list
+from core.proposals.queue import QueueFilters, proposal_detail, queue_domains, review_queue
+from core.scripts.sessions import session_for_scripts
 from tests import factories as make
 
 

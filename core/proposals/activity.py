@@ -1,10 +1,10 @@
 """Activity (read side): who decided what in one account, from the audit log.
 
-Every review decision (``core.review``) and every change of the knowledge-gap thresholds
+Every review decision (``core.proposals.review``) and every change of the knowledge-gap thresholds
 (``core.gaps.thresholds``) is one audit entry. The list reads only the small columns, newest
 first, a page at a time, filtered in SQL with bound parameters and the account first (the index
 ``ix_audit_log_account_created`` serves it); the trees and settings of one entry are read only
-when that entry is opened. Who may read it: the "view_activity" permission (``core.auth``).
+when that entry is opened. Who may read it: the "view_activity" permission (``core.accounts.auth``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Principal, authorize
-from core.csv_export import Table, csv_bytes
+from core.accounts.auth import Principal, authorize
+from core.csv_safe import Table, csv_bytes
 from core.db import session_factory
 from core.gaps.thresholds import THRESHOLDS_CHANGED, THRESHOLDS_RESET
 from core.models import AuditEntry, Flow, FlowProposal
@@ -209,7 +209,7 @@ def _listing(account_id: int, where: list):
 def activity(db: OrmSession, actor: Principal, account_id: int, filters: ActivityFilters = ActivityFilters(),
              page: int = 1, page_size: int = PAGE_SIZE) -> ActivityPage:
     """One page of the account's audit entries matching ``filters``, newest first, and how many match.
-    Raises core.auth.NotAllowed unless the actor may see the account's activity."""
+    Raises core.accounts.auth.NotAllowed unless the actor may see the account's activity."""
     authorize(db, actor, account_id, "view_activity")
     page = max(1, page)
     where = _conditions(account_id, filters)
@@ -265,7 +265,7 @@ def activity_table(db: OrmSession, actor: Principal, account_id: int, account_sl
                    filters: ActivityFilters = ActivityFilters(), since: datetime | None = None,
                    until: datetime | None = None) -> Table:
     """Every entry matching the filters (no pages), newest first, as CSV rows; streamed in batches.
-    The flow is named by the id sessions use for it. Raises core.auth.NotAllowed first."""
+    The flow is named by the id sessions use for it. Raises core.accounts.auth.NotAllowed first."""
     authorize(db, actor, account_id, "view_activity")
     statement = _listing(account_id, _conditions(account_id, filters, since, until))
     result = db.execute(statement.execution_options(stream_results=True, yield_per=BATCH))

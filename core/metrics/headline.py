@@ -8,18 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Principal, authorize
-from core.comparison import Comparison, previous_period_covered, previous_period_thin, read_first_session_start
+from core.accounts.auth import Principal, authorize
+from core.metrics.comparison import Comparison, previous_period_covered, previous_period_thin, read_first_session_start
 from core.metrics.sessions import outcome_figures
-from core.models import ESCALATED_STATUSES, Account, Session
+from core.models import ESCALATED_STATUSES, Session
 from core.types import utcnow
-
-
-@dataclass(frozen=True)
-class AccountRef:
-    id: int
-    slug: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +61,7 @@ class Headline(PeriodCounts):
 def headline_numbers(db: OrmSession, actor: Principal, account_id: int, days: int = 30,
                      now: datetime | None = None) -> Headline:
     """Counts of the account's sessions started in the last ``days`` days and the ``days`` before.
-    Raises core.auth.NotAllowed unless ``actor`` may open the account's home page.
+    Raises core.accounts.auth.NotAllowed unless ``actor`` may open the account's home page.
 
     One pass over both periods with conditional counts; the WHERE clause is the leading
     columns of ``ix_sessions_account_created`` so only this account's rows in range are read.
@@ -105,8 +98,3 @@ def headline_numbers(db: OrmSession, actor: Principal, account_id: int, days: in
     return Headline(*row[:5], start=start, end=end, previous=PeriodCounts(*row[5:]),
                     first_session_at=read_first_session_start(db, account_id))
 
-
-def list_accounts(db: OrmSession) -> list[AccountRef]:
-    """Every account, by name, for the account switcher."""
-    rows = db.execute(select(Account.id, Account.slug, Account.name).order_by(Account.name, Account.slug))
-    return [AccountRef(id=i, slug=s, name=n) for i, s, n in rows]

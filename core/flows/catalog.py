@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Actor, authorize
+from core.accounts.auth import Actor, authorize
 from core.models import Flow, FlowProposal, FlowVersion, Session, User
 
 FLOW_COLUMNS = ["id", "external_id", "name", "domain", "current_version", "versions", "sessions",
