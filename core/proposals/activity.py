@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as OrmSession
 from core.accounts.auth import Principal, authorize
 from core.csv_safe import Table, csv_bytes
 from core.db import session_factory
+from core.gaps.threshold_words import THRESHOLD_LABELS
 from core.gaps.thresholds import THRESHOLDS_CHANGED, THRESHOLDS_RESET
 from core.models import AuditEntry, Flow, FlowProposal
 from core.types import utc_day_start
@@ -37,31 +38,6 @@ ACTION_WORDS = {
     "reject": "Rejected",
     THRESHOLDS_CHANGED: "Changed gap thresholds",
     THRESHOLDS_RESET: "Reset gap thresholds",
-}
-
-# The knowledge-gap thresholds in words, in the order the thresholds form shows them, and how to
-# write each value ("share": a fraction shown as a percentage). A test holds every threshold to it.
-THRESHOLD_LABELS: dict[str, tuple[str, str]] = {
-    "min_sample": ("Minimum sample for a rate", "int"), "confidence_z": ("Interval z", "float"),
-    "emerging_ratio": ("Emerging: times the previous period", "float"), "emerging_min": ("Emerging: at least", "int"),
-    "free_text_low": ("Missing options: low", "share"), "free_text_medium": ("Missing options: medium", "share"),
-    "free_text_high": ("Missing options: high", "share"), "min_free_text": ("Missing options: at least typed answers", "int"),
-    "escalation_low": ("High escalation: low", "share"), "escalation_medium": ("High escalation: medium", "share"),
-    "escalation_high": ("High escalation: high", "share"),
-    "escalation_listed_count": ("High escalation: always listed from escalations", "int"),
-    "escalation_listed_rate": ("High escalation: always listed at over", "share"),
-    "medium_share": ("Severity by volume: medium from sessions", "share"),
-    "high_share": ("Severity by volume: high from sessions", "share"),
-    "excess_medium": ("Severity by volume: rates' medium floor (extra sessions)", "int"),
-    "excess_high": ("Severity by volume: rates' high floor (extra sessions)", "int"),
-    "failure_low": ("Failing steps: low", "share"), "failure_medium": ("Failing steps: medium", "share"),
-    "failure_high": ("Failing steps: high", "share"),
-    "dead_end_low": ("Dead ends: low", "share"), "dead_end_medium": ("Dead ends: medium", "share"),
-    "dead_end_high": ("Dead ends: high", "share"), "min_dead_ends": ("Dead ends: at least sessions ending", "int"),
-    "uncharted_min": ("Uncharted territory: low from", "int"), "uncharted_medium": ("Uncharted territory: medium from", "int"),
-    "uncharted_high": ("Uncharted territory: high from", "int"),
-    "pattern_min": ("Repeated patterns: low from", "int"), "pattern_medium": ("Repeated patterns: medium from", "int"),
-    "pattern_high": ("Repeated patterns: high from", "int"), "cluster_distance": ("Repeated patterns: cluster distance", "float"),
 }
 
 
