@@ -194,7 +194,7 @@ def review_queue_page() -> None:
     filters = replace(filters, statuses=tuple(st.session_state.get("rq_status") or ()))
     page = _queue(url, actor, account.id, filters)
 
-    if page.rows.empty:
+    if not page.rows:
         st.info("No proposals match these filters." if sum(counts.values()) or filters != QueueFilters()
                 else "No proposals yet: the analysis adds them as resolved sessions come in.",
                 icon=":material/inbox:")

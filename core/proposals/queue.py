@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
@@ -30,8 +29,22 @@ SORTS = {
     "updated": FlowProposal.updated_at,
 }
 MAX_ROWS = 500
-QUEUE_COLUMNS = ["id", "row_version", "title", "proposal_type", "domain", "status", "confidence",
-                 "support_count", "expected_per_month", "created_at", "reviewed_at", "summary"]
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    row_version: int
+    title: str
+    proposal_type: str
+    domain: str | None
+    status: str
+    confidence: float
+    support_count: int
+    expected_per_month: float  # supporting sessions of the last 90 days, per 30 days
+    created_at: datetime
+    reviewed_at: datetime | None
+    summary: str | None
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,7 @@ class QueueFilters:
 
 @dataclass(frozen=True)
 class QueuePage:
-    rows: pd.DataFrame  # QUEUE_COLUMNS, at most MAX_ROWS
+    rows: tuple[QueueRow, ...]  # at most MAX_ROWS, in the order asked for
     total: int  # rows matching the filters
     status_counts: dict[str, int]  # per status, with every other filter applied
 
@@ -144,7 +157,7 @@ def review_queue(db: OrmSession, actor: Actor, account_id: int, filters: QueueFi
                   FlowProposal.id.desc())
         .limit(MAX_ROWS)
     )
-    rows = pd.DataFrame(db.execute(statement).all(), columns=QUEUE_COLUMNS)
+    rows = tuple(QueueRow(*row) for row in db.execute(statement))
     counts = dict.fromkeys(PROPOSAL_STATUSES, 0)
     counts.update(db.execute(
         select(FlowProposal.status, func.count())
