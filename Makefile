@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m dashboard.launch
+	$(BIN)/python -m launcher
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

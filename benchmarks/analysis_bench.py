@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_db import recreate_database  # noqa: E402
-from core.demo import default_accounts, generate_flows, generate_sessions  # noqa: E402
-from core.importer import import_flows, import_sessions  # noqa: E402
+from core.demo.loader import default_accounts, generate_flows, generate_sessions  # noqa: E402
+from core.sessions.importer import import_flows, import_sessions  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowpilot_bench_analysis"
 ANCHOR = datetime(2026, 11, 1, tzinfo=timezone.utc)

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/gaps_bench.py [--sessions 1000000] [--prepare-only]
 
 The database (`flowpilot_bench_gaps` on the local server unless --database-url says otherwise)
-is filled once with `core.demo.run_demo` at a fixed anchor and reused while it holds exactly
+is filled once with `core.demo.loader.run_demo` at a fixed anchor and reused while it holds exactly
 the requested number of sessions; any other size recreates it. Each timing opens a new
 connection (a cold pool), so no cached statement or session state helps.
 
@@ -64,7 +64,7 @@ def prepare(url: str, sessions: int, accounts: int) -> None:
             admin.dispose()
             return
     admin.dispose()
-    from core.demo import run_demo
+    from core.demo.loader import run_demo
 
     engine = recreate_database(url)
     print(f"filling {parsed.database} with {sessions:,} demo sessions ...", flush=True)

@@ -75,14 +75,14 @@ def fill(engine, sessions: int, flows: int, versions: int) -> None:
 
 
 def resolve(engine, flows: int) -> None:
-    """Fill flow_version as the flow import does (core.session_versions.resolve_flow, per flow), then
+    """Fill flow_version as the flow import does (core.sessions.versions.resolve_flow, per flow), then
     time what the session import adds per session: the version looked up in the account's
-    timelines (core.session_versions.Timelines), on every session's own values."""
-    from core.session_versions import Timelines
+    timelines (core.sessions.versions.Timelines), on every session's own values."""
+    from core.sessions.versions import Timelines
 
     started = time.perf_counter()
     with engine.begin() as connection:
-        from core.session_versions import resolve_flow
+        from core.sessions.versions import resolve_flow
 
         updated = sum(resolve_flow(connection, 1, f"fl-{f}") for f in range(1, flows + 1))
     print(f"re-resolving {updated:,} sessions flow by flow (a flow import): {time.perf_counter() - started:.1f} s")

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_db import recreate_database  # noqa: E402
-from core.demo import default_accounts, generate_flows, generate_sessions  # noqa: E402
+from core.demo.loader import default_accounts, generate_flows, generate_sessions  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowpilot_bench"
 ANCHOR = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -90,7 +90,7 @@ def plain_load(url: str, sessions_path: Path) -> int:
     from psycopg.types.json import Jsonb
     from sqlalchemy.engine import make_url
 
-    from core.session_store import SESSION_COLUMNS, STEP_COLUMNS, PostgresCopyWriter
+    from core.sessions.store import SESSION_COLUMNS, STEP_COLUMNS, PostgresCopyWriter
 
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     # The project's own column types, so both loaders send the same binary values.

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/page_bench.py [--repeat 3] [--database FILE] [--fresh]
 
-The demo database is what `make run` loads into an empty database (``core.demo.run_demo``,
+The demo database is what `make run` loads into an empty database (``core.demo.loader.run_demo``,
 20,000 sessions over 90 days in 3 accounts), kept in a SQLite file that later runs reuse; a
 benchmark admin of every account signs in. Each repeat starts a new `streamlit run` (every cache
 cold) and a new browser context, signs in (Home), then times, in this order:
@@ -49,7 +49,7 @@ from core.models import Account, Session, User  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 EMAIL = "bench@flowpilot.example"
 PASSWORD = "page-bench-password-1"
-SESSIONS = 20_000  # core.bootstrap.DEMO_SESSIONS: what `make run` loads
+SESSIONS = 20_000  # core.demo.bootstrap.DEMO_SESSIONS: what `make run` loads
 TARGETS = {  # seconds (issue 14)
     "gaps: first visit": 2.0, "gaps: revisit (report cached)": 0.5, "gaps: switch to 7 days": 2.0,
     "gaps: switch to 90 days": 2.0, "analytics: first visit": 1.5, "analytics: switch to 7 days": 1.0,
@@ -88,13 +88,13 @@ def prepare(path: Path, fresh: bool) -> str:
     with unit_of_work(engine) as db:
         has_sessions = db.scalar(select(func.count(Session.id))) > 0
     if not has_sessions:
-        from core.demo import run_demo
+        from core.demo.loader import run_demo
 
         print(f"Loading {SESSIONS:,} demo sessions into {path} (as make run does)...", flush=True)
         print(run_demo(engine, sessions=SESSIONS).describe(), flush=True)
     with unit_of_work(engine) as db:
         if db.scalar(select(User.id).where(User.email == EMAIL)) is None:
-            from core.users import add_user
+            from core.accounts.users import add_user
 
             for slug in db.scalars(select(Account.slug).order_by(Account.slug)):
                 add_user(db, EMAIL, slug, "admin", PASSWORD)

@@ -126,7 +126,7 @@ class Membership(Base):
 
 class SignInSession(Base):
     """One browser's "stay signed in": only the SHA-256 of its random token is kept, so a copy
-    of this table signs nobody in. Checked on every run (core/sign_in_sessions.py)."""
+    of this table signs nobody in. Checked on every run (core/accounts/sign_in_sessions.py)."""
 
     __tablename__ = "sign_in_sessions"
 
@@ -241,7 +241,7 @@ class Session(Base):
     # The version of ``matched_flow`` the copilot followed, when the source system says so.
     matched_flow_version: Mapped[int | None] = mapped_column(Integer)
     # The version the session counts on: ``matched_flow_version`` when given, else the version
-    # live for its flow at ``created_at`` (``core.session_versions``; kept by import and review).
+    # live for its flow at ``created_at`` (``core.sessions.versions``; kept by import and review).
     flow_version: Mapped[int | None] = mapped_column(Integer)
     resolution_summary: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
@@ -258,7 +258,7 @@ class Session(Base):
     step_count: Mapped[int] = mapped_column(Integer, default=0)
     # Failed action and script steps (retries included), so analytics need not read steps.
     failed_steps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Where the session went no further in its flow (``core.flow_walk``), set at import.
+    # Where the session went no further in its flow (``core.flows.walk``), set at import.
     stopped_at_node: Mapped[str | None] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -294,7 +294,7 @@ class Step(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # On the same flow node as the flow step before it (``core.flow_walk``), set at import.
+    # On the same flow node as the flow step before it (``core.flows.walk``), set at import.
     repeats_previous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     session: Mapped[Session] = relationship(
@@ -314,7 +314,7 @@ Index("ix_steps_flagged_node", Step.node_id, Step.session_id, postgresql_where=F
 
 class StepDayCount(Base):
     """The steps of one account's sessions started on one UTC day, grouped as the knowledge-gap
-    report groups them (``core.step_rollup``): written by the import, read by the report."""
+    report groups them (``core.sessions.day_counts``): written by the import, read by the report."""
 
     __tablename__ = "step_day_counts"
     __table_args__ = (Index("ix_step_day_counts_account_day", "account_id", "day"),)

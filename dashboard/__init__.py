@@ -1,1 +1,1 @@
-"""The Streamlit dashboard: `streamlit run dashboard/app.py`, or `python -m dashboard.launch` for everything."""
+"""The Streamlit dashboard: `streamlit run dashboard/app.py`, or `python -m launcher` (make run) for everything."""

@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.csv_export import csv_bytes
-from core.flow_catalog import flow_labels
+from core.csv_safe import csv_bytes
+from core.flows.catalog import flow_labels
 from core.metrics import MetricsReport
 from core.metrics.figures import percent
 from core.metrics.psa import NO_COMPANY

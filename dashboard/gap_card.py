@@ -12,12 +12,12 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.auth import Actor
+from core.accounts.auth import Actor
 from core.gaps import Gap, GapReport
 from core.gaps.related import RelatedProposal, gap_session_detail, gap_sessions
 from core.metrics.figures import percent
 from core.models import status_words
-from core.review_queue import Evidence
+from core.sessions.detail import SessionDetail
 from core.settings import get_settings
 from dashboard import page_links, resources
 from dashboard.gap_figures import figure_tables, figures
@@ -36,13 +36,13 @@ SEVERITY_COLOR = {"high": "red", "medium": "orange", "low": "blue"}
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _sessions(url: str, actor: Actor, account_id: int, ids: tuple[str, ...]) -> tuple[Evidence, ...]:
+def _sessions(url: str, actor: Actor, account_id: int, ids: tuple[str, ...]) -> tuple[SessionDetail, ...]:
     with resources.read_session(url) as db:
         return gap_sessions(db, actor, account_id, ids, limit=SESSIONS_SHOWN)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _session(url: str, actor: Actor, account_id: int, external_id: str, version: tuple) -> Evidence | None:
+def _session(url: str, actor: Actor, account_id: int, external_id: str, version: tuple) -> SessionDetail | None:
     with resources.read_session(url) as db:
         return gap_session_detail(db, actor, account_id, external_id)
 

@@ -7,9 +7,10 @@ from dataclasses import asdict, fields
 
 import streamlit as st
 
-from core.auth import Actor, NotAllowed
+from core.accounts.auth import Actor, NotAllowed
 from core.db import unit_of_work
 from core.gaps import DEFAULT_THRESHOLDS, Gap, GapReport, GapThresholds, ThresholdError
+from core.gaps.threshold_words import THRESHOLD_GROUPS
 from core.gaps.thresholds import save_account_thresholds
 from dashboard import resources
 from dashboard.gap_card import severity_badge
@@ -21,31 +22,8 @@ _LOADED = "_kg_thresholds_loaded"
 PANEL = "kg_thresholds_open"
 
 # The form: (group, [(field, label, kind)]); kind "share" is edited as a percentage.
-THRESHOLD_FORM = (
-    ("General", [("min_sample", "Minimum sample for a rate", "int"), ("confidence_z", "Interval z (1.96 = 95%)", "float"),
-                 ("emerging_ratio", "Emerging: times the previous period", "float"),
-                 ("emerging_min", "Emerging: at least", "int")]),
-    ("Severity by volume (bars: a share of the period's sessions, never under a floor)",
-     [("medium_share", "Medium from % of sessions", "share"), ("high_share", "High from % of sessions", "share"),
-      ("excess_medium", "Rates: medium floor (extra)", "int"), ("excess_high", "Rates: high floor (extra)", "int")]),
-    ("Missing options (typed answers)", [("free_text_low", "Low %", "share"), ("free_text_medium", "Medium %", "share"),
-                                         ("free_text_high", "High %", "share"),
-                                         ("min_free_text", "At least typed answers", "int")]),
-    ("High escalation", [("escalation_low", "Low %", "share"), ("escalation_medium", "Medium %", "share"),
-                         ("escalation_high", "High %", "share"),
-                         ("escalation_listed_count", "Always listed from escalations", "int"),
-                         ("escalation_listed_rate", "... at over %", "share")]),
-    ("Failing steps", [("failure_low", "Low %", "share"), ("failure_medium", "Medium %", "share"),
-                       ("failure_high", "High %", "share")]),
-    ("Dead ends", [("dead_end_low", "Low %", "share"), ("dead_end_medium", "Medium %", "share"),
-                   ("dead_end_high", "High %", "share"), ("min_dead_ends", "At least sessions ending", "int")]),
-    ("Uncharted territory (sessions)", [("uncharted_min", "Listed from", "int"),
-                                        ("uncharted_medium", "Medium floor (no flow: medium)", "int"),
-                                        ("uncharted_high", "High floor", "int")]),
-    ("Repeated patterns (sessions)", [("pattern_min", "Listed from", "int"), ("pattern_medium", "Medium floor", "int"),
-                                      ("pattern_high", "High floor", "int"),
-                                      ("cluster_distance", "Cluster distance (0–1)", "float")]),
-)
+THRESHOLD_FORM = tuple((g.title, [(f.name, f"{f.label} (%)" if f.kind == "share" else f.label, f.kind) for f in g.fields])
+                       for g in THRESHOLD_GROUPS)
 
 
 def _seed_threshold_inputs(stored: GapThresholds, force: bool = False) -> None:

@@ -1,6 +1,6 @@
 """Which pages exist and which permission opens each: the navigation shows a role only its pages.
 
-A new page is one more ``PageSpec`` here, naming a permission from ``core.auth.PERMISSIONS``
+A new page is one more ``PageSpec`` here, naming a permission from ``core.accounts.auth.PERMISSIONS``
 (analytics, knowledge_gaps and exports already exist for the pages to come).
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.auth import Actor
+from core.accounts.auth import Actor
 from dashboard import page_links as address
 from dashboard.page_links import PageAddress
 from dashboard.text import md_escape

@@ -14,13 +14,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import review
-from core.auth import Actor
-from core.headline import AccountRef
+from core.proposals import review
+from core.accounts.auth import Actor
+from core.accounts.directory import AccountRef
 from core.impact.report import ImpactChange, proposal_impact
 from core.metrics.figures import percent
 from core.models import status_words
-from core.review_queue import Evidence, ProposalDetail
+from core.proposals.queue import ProposalDetail
+from core.sessions.detail import SessionDetail
 from core.settings import get_settings
 from dashboard import page_links, resources, signed_in, tree_editor, tree_view
 from dashboard.text import md_escape, trusted
@@ -126,7 +127,7 @@ def _header(d: ProposalDetail) -> None:
                 icon=STATUS_ICON.get(d.status))
 
 
-def _evidence(items: tuple[Evidence, ...], total: int) -> None:
+def _evidence(items: tuple[SessionDetail, ...], total: int) -> None:
     if not items:
         st.caption("No supporting sessions are linked to this proposal.")
         return
@@ -141,7 +142,7 @@ def _evidence(items: tuple[Evidence, ...], total: int) -> None:
             _script_link(e)
 
 
-def _script_link(e: Evidence) -> None:
+def _script_link(e: SessionDetail) -> None:
     """A link to the Script generator with this session (its id as imported) preselected."""
     actor, account = signed_in.current_actor(), resources.current_account()
     if actor is None or account is None or not actor.may(account.id, "scripts"):
@@ -151,7 +152,7 @@ def _script_link(e: Evidence) -> None:
                  help="Rank the script library for this session's problem and steps.")
 
 
-def session_tables(e: Evidence) -> None:
+def session_tables(e: SessionDetail) -> None:
     """One session's fields and its steps, as tables (dataframe cells never render Markdown).
     The knowledge-gaps page shows the sessions behind a gap the same way."""
     rows = [("Problem", e.problem_summary), ("Resolution", e.resolution_summary),

@@ -4,17 +4,23 @@ every title reads whole at 1,400 px."""
 from __future__ import annotations
 
 import textwrap
+from dataclasses import fields
+
+import pandas as pd
 
 from core.analysis.evidence import NEW_FLOW_TITLE_PREFIX
+from core.proposals.queue import QueueRow
+from dashboard.frames import frame_of
 
 TYPE_LABEL = {"new_flow": "New flow", "enhancement": "Enhancement"}
 TITLE_LINE = 30  # characters of a title one line of its 265-pixel column surely holds
 LINE_HEIGHT, ROW_PADDING = 20, 8  # pixels; a row of more than 4rem (64 px) wraps its text
 
 
-def queue_frame(rows):
+def queue_frame(page_rows: tuple[QueueRow, ...]) -> pd.DataFrame:
     """The proposals as the table shows them: a new flow's title without its "New flow: " prefix
     (the Type column says it), the type and status in words, the creation day."""
+    rows = frame_of(page_rows, [f.name for f in fields(QueueRow)], timestamps=("created_at", "reviewed_at"))
     frame = rows.assign(
         proposal_type=rows["proposal_type"].map(TYPE_LABEL),
         status=rows["status"].str.capitalize(),

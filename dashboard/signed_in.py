@@ -2,7 +2,7 @@
 
 A password sign-in stays signed in across reloads, tabs and links: the browser keeps a random
 token in a cookie (``COOKIE``), and every run checks it in the database
-(``core.sign_in_sessions``), which also holds the idle timeout, the absolute expiry and the
+(``core.accounts.sign_in_sessions``), which also holds the idle timeout, the absolute expiry and the
 revocation by *Sign out*. The user and their roles are read from the database again on every
 run, so a removed membership or a deactivated user takes effect at once. Single sign-on keeps
 its identity in Streamlit's own signed cookie (``st.login``); its idle timeout lives in the tab.
@@ -21,11 +21,11 @@ from typing import Any
 
 import streamlit as st
 
-from core.auth import (Actor, SignInThrottle, SingleSignOnRefused, actor_for_email, load_actor, sign_in,
+from core.accounts.auth import (Actor, SignInThrottle, SingleSignOnRefused, actor_for_email, load_actor, sign_in,
                        verified_sso_email)
 from core.db import unit_of_work
 from core.settings import get_settings
-from core.sign_in_sessions import (issue_sign_in_session, resolve_sign_in_session, revoke_sign_in_sessions,
+from core.accounts.sign_in_sessions import (issue_sign_in_session, resolve_sign_in_session, revoke_sign_in_sessions,
                                    token_shaped)
 
 COOKIE = "flowpilot_signed_in"
@@ -78,7 +78,7 @@ def _idle_timeout() -> timedelta:
 
 
 def password_sign_in(engine, email: str, password: str) -> Actor:
-    """Raises core.auth.SignInFailed (or SignInThrottled) with the message to show."""
+    """Raises core.accounts.auth.SignInFailed (or SignInThrottled) with the message to show."""
     lifetime = timedelta(hours=get_settings().session_lifetime_hours)
     with unit_of_work(engine) as db:
         actor = sign_in(db, throttle(), email, password)

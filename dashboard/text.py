@@ -7,7 +7,7 @@ options): links, images that load remote URLs, colour and icon directives, LaTeX
 renders raw HTML unless asked (and we never ask), so escaping every punctuation character Markdown
 or Streamlit give a meaning makes the text literal. Plotly renders a subset of HTML in titles,
 tick labels and hover text (``<a href>``, ``<b>``, ``<br>``...), so text put there is HTML-escaped.
-Graphviz labels are escaped for DOT in ``core.tree_diagram``, which stays free of Streamlit.
+Graphviz labels are escaped for DOT in ``core.flows.diagram``, which stays free of Streamlit.
 
 ``tests/unit/test_text_sinks.py`` reads the dashboard's source and fails when a sink receives an
 f-string or a variable that did not go through ``md_escape`` (or one of the helpers here).

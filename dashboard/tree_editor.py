@@ -2,7 +2,7 @@
 
 The draft lives in the session state under the editor's key, so switching between the table and
 the JSON, or any rerun, keeps the admin's work. Nothing here decides validity on its own: the
-problems come from ``core.trees.tree_problems``, the same rules the publish action enforces.
+problems come from ``core.flows.trees.tree_problems``, the same rules the publish action enforces.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.tree_diagram import tree_to_dot
-from core.tree_diff import diff_trees
-from core.trees import TreeProblem, tree_problems
+from core.flows.diagram import tree_to_dot
+from core.flows.diff import diff_trees
+from core.flows.trees import TreeProblem, tree_problems
 from dashboard import script_picker
 from dashboard.text import md_escape, trusted
 

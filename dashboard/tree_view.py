@@ -8,10 +8,10 @@ from typing import Any
 
 import streamlit as st
 
-from core.review_queue import ProposalDetail
-from core.tree_diagram import tree_to_dot
-from core.tree_diff import TreeDiff, diff_trees
-from core.trees import tree_warnings
+from core.proposals.queue import ProposalDetail
+from core.flows.diagram import tree_to_dot
+from core.flows.diff import TreeDiff, diff_trees
+from core.flows.trees import tree_warnings
 from dashboard import page_links
 from dashboard.text import md_escape, trusted
 
@@ -40,7 +40,7 @@ def tree_chart(tree: Any, changes: TreeDiff | None = None) -> None:
 
 
 def warnings(tree: dict[str, Any], base: dict[str, Any] | None) -> None:
-    """What does not read as an engineer would write it (``core.trees.tree_warnings``)."""
+    """What does not read as an engineer would write it (``core.flows.trees.tree_warnings``)."""
     found = tree_warnings(tree, base)
     if found:
         st.warning(f"**Check the wording before publishing** ({len(found)}):\n\n"

@@ -11,11 +11,11 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.activity import (ActivityChoices, ActivityDetail, ActivityFilters, ActivityPage, action_words, activity,
+from core.proposals.activity import (ActivityChoices, ActivityDetail, ActivityFilters, ActivityPage, action_words, activity,
                            activity_choices, activity_csv, activity_entry)
-from core.auth import Actor
-from core.headline import AccountRef
-from core.tree_diagram import tree_to_dot
+from core.accounts.auth import Actor
+from core.accounts.directory import AccountRef
+from core.flows.diagram import tree_to_dot
 from dashboard import page_links, resources, url_params
 from dashboard.periods import url_date
 from dashboard.tree_view import tree_comparison

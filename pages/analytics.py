@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.auth import Actor, NotAllowed, authorize
-from core.flow_catalog import flow_names
+from core.accounts.auth import Actor, NotAllowed, authorize
+from core.flows.catalog import flow_names
 from core.metrics import MetricsFilters, MetricsReport, build_metrics
 from core.metrics.figures import percent
 from core.metrics.series import (TierDay, TtrBucket, filter_choices, tier_mix_by_day, tier_mix_rows,

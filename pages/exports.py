@@ -1,4 +1,4 @@
-"""Exports: the account's full CSV exports (``core.exports``) for a chosen period, as downloads.
+"""Exports: the account's full CSV exports (``core.exports.catalog``) for a chosen period, as downloads.
 
 Each file is built only when its button is pressed (Streamlit runs the callable then, off the
 page's script thread), from core's streamed exporter, and handed to the browser as one bytes
@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core.auth import Actor
-from core.exports import EXPORTS, ExportRequest, export_bytes
-from core.headline import AccountRef
+from core.accounts.auth import Actor
+from core.exports.catalog import EXPORTS, ExportRequest, export_bytes
+from core.accounts.directory import AccountRef
 from dashboard import resources
 from dashboard.periods import Period, period_picker, to_url
 from dashboard.text import trusted

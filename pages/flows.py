@@ -7,18 +7,21 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.auth import Actor
-from core.csv_export import csv_bytes
-from core.exports import IMPACT_HEADER, impact_rows
-from core.flow_catalog import FlowDetail, flow_detail, flow_list
+from core.accounts.auth import Actor
+from core.csv_safe import csv_bytes
+from core.exports.catalog import IMPACT_HEADER, impact_rows
+from core.flows.catalog import FlowDetail, flow_detail, flow_list
 from core.impact.detail import ChangeDetail, FlowImpact, flow_impact
 from core.metrics.figures import percent, points
 from core.settings import get_settings
-from core.tree_diff import diff_trees
+from core.flows.diff import diff_trees
+from dashboard.frames import frame_of
 from dashboard import charts, resources, tree_view, url_params
 from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
+FLOW_COLUMNS = ("id", "external_id", "name", "domain", "current_version", "versions", "sessions", "resolved",
+                "resolution_rate", "last_used", "updated_at")
 SOURCE_LABEL = {"import": "imported", "proposal": "approved proposal", "edit": "edited proposal"}
 _SELECTED = "fl_selected"
 
@@ -26,7 +29,8 @@ _SELECTED = "fl_selected"
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _flows(url: str, actor: Actor, account_id: int) -> pd.DataFrame:
     with resources.read_session(url) as db:
-        return flow_list(db, actor, account_id)
+        rows = flow_list(db, actor, account_id)
+    return frame_of(rows, FLOW_COLUMNS, timestamps=("last_used", "updated_at"))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.auth import Actor
-from core.headline import Headline, headline_numbers
+from core.accounts.auth import Actor
+from core.metrics.headline import Headline, headline_numbers
 from core.impact.report import ImpactChange, published_changes
 from core.metrics.figures import percent
 from core.settings import get_settings

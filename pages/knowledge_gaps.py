@@ -3,8 +3,9 @@ with the related pending proposals, a CSV download and (for admins) the account'
 (``dashboard.gap_thresholds``).
 
 The period and the filters live in the URL query string (``?period=7&severity=high&type=dead_end``;
-an old ``?days=7`` link still opens its period), so a link reopens the same view. The report is cached per database, account, period, thresholds
-and data version (``core.data_version``): an import or a finished analysis batch shows at once.
+an old ``?days=7`` link still opens its period), so a link reopens the same view. The report is
+cached per database, account, period, thresholds and data version (``core.sessions.data_version``):
+an import or a finished analysis batch shows at once.
 The first ``PAGE_SIZE`` gaps are cards, the rest one line each in a table until asked for: a
 revisit with the report cached draws a page, not forty cards.
 """
@@ -15,11 +16,11 @@ from collections import Counter
 
 import streamlit as st
 
-from core.auth import Actor
-from core.csv_export import csv_bytes
-from core.data_version import data_version
+from core.accounts.auth import Actor
+from core.csv_safe import csv_bytes
+from core.sessions.data_version import data_version
 from core.gaps import DEFAULT_THRESHOLDS, GapReport, GapThresholds, ThresholdError, load_thresholds
-from core.gaps.export import report_table
+from core.exports.gaps import report_table
 from core.gaps.related import RelatedProposal, gap_report_for, related_proposals
 from core.gaps.thresholds import SEVERITIES
 from core.settings import get_settings

@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.auth import Actor
+from core.accounts.auth import Actor
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
-from core.review_queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
+from core.proposals.queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
 from dashboard import proposal_panel, resources, url_params
 from dashboard.queue_table import TYPE_LABEL, queue_frame, title_row_height
@@ -184,7 +184,7 @@ def review_queue_page() -> None:
     filters = replace(filters, statuses=tuple(st.session_state.get("rq_status") or ()))
     page = _queue(url, actor, account.id, filters)
 
-    if page.rows.empty:
+    if not page.rows:
         st.info("No proposals match these filters." if sum(counts.values()) or filters != QueueFilters()
                 else "No proposals yet: the analysis adds them as resolved sessions come in.",
                 icon=":material/inbox:")

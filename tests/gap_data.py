@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as OrmSession
 
-from core import flow_walk
+from core.flows import walk
 from core.models import Account, Session, Step
 from core.types import utcnow
 from tests import factories as make
@@ -45,7 +45,7 @@ def _session(db: OrmSession, acc: Account, n: int, when: datetime, *, matched: s
     for seq, (kind, node, text, response, free, outcome) in enumerate(steps, start=1):
         row.steps.append(Step(seq=seq, step_type=kind, node_id=node, context_message=text, response=response,
                               was_free_text=free, outcome=outcome, created_at=when + timedelta(minutes=seq)))
-    flow_walk.mark(row)  # as the import does
+    walk.mark(row)  # as the import does
     return row
 
 

@@ -7,7 +7,7 @@ import copy
 from datetime import datetime, timedelta, timezone
 
 from core.db import make_engine, upgrade
-from core.importer import import_flows, import_sessions
+from core.sessions.importer import import_flows, import_sessions
 from tests import factories as make
 
 SLUG = "alpha-it"

@@ -20,9 +20,10 @@ from core.analysis import clustering
 from core.analysis.classify import Deviation, Verdict
 from core.analysis import wording
 from core.analysis.paths import DOING, PathStep, clip, normal, signature
-from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_diff, tree_from_path
+from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_from_path
+from core.flows.diff import tree_diff
+from core.flows.trees import DANGLING, imperative, title_warnings, tree_problems, tree_warnings
 from core.metrics.figures import percent
-from core.trees import DANGLING, imperative, title_warnings, tree_problems, tree_warnings
 
 # Proposal titles say what is proposed; the published flow is named without it.
 NEW_FLOW_TITLE_PREFIX = "New flow: "
@@ -383,7 +384,7 @@ class _Merger:
 
 
 def _reads_right(p: ProposalState, base: dict[str, Any] | None) -> str | None:
-    """Why the proposal, as worded, breaks a tree rule or reads wrong (``core.trees``), or None."""
+    """Why the proposal, as worded, breaks a tree rule or reads wrong (``core.flows.trees``), or None."""
     problems = tree_problems(p.tree) or tree_warnings(p.tree, base) or title_warnings(p.title)
     return str(problems[0]) if problems else None
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from core.trees import MAX_TEXT
+from core.flows.trees import MAX_TEXT
 
 MAX_LABEL = 200  # an option label's limit in tree.schema.json
 # Node texts, option labels and answers repeat across thousands of sessions: clipping and

@@ -2,7 +2,7 @@
 grafted on, more paths merged in as branches where they diverge, and the diff of two trees.
 
 Every function works on plain tree dicts (the interchange format) and returns new ones; the
-caller checks the result with ``core.trees.tree_problems`` before storing it.
+caller checks the result with ``core.flows.trees.tree_problems`` before storing it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.analysis.paths import DOING, PathStep, clip, clip_label, normal
-from core.trees import MAX_NODES, MAX_OPTIONS
+from core.flows.trees import MAX_NODES, MAX_OPTIONS
 
 UNEXPLORED = "e_unexplored"
 UNEXPLORED_TEXT = "No session has taken this answer yet: escalate to second line"
@@ -358,34 +358,3 @@ def rename_option(tree: dict[str, Any], question: str, old: str, new: str) -> di
         return tree
     graph.nodes[question]["options"][index]["label"] = clip_label(new)
     return graph.tree()
-
-
-def tree_diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
-    """What ``after`` adds to, changes in and removes from ``before``, node by node and option
-    by option (options are matched by label, case-insensitively)."""
-    old = (before or {}).get("nodes", {})
-    new = after.get("nodes", {})
-    diff: dict[str, Any] = {
-        "nodes_added": [{"id": k, "type": v["type"], "text": v["text"]} for k, v in new.items() if k not in old],
-        "nodes_removed": [{"id": k, "type": v["type"], "text": v["text"]} for k, v in old.items() if k not in new],
-        "nodes_changed": [], "options_added": [], "options_removed": [], "options_changed": [],
-    }
-    if before is not None and before.get("root") != after.get("root"):
-        diff["root_changed"] = {"from": before.get("root"), "to": after.get("root")}
-    for node_id in (k for k in new if k in old):
-        was, now = old[node_id], new[node_id]
-        changes = {f: {"from": was.get(f), "to": now.get(f)} for f in ("type", "text", "next") if was.get(f) != now.get(f)}
-        if changes:
-            diff["nodes_changed"].append({"id": node_id, **changes})
-        was_options = {o["label"].strip().casefold(): o for o in was.get("options", [])}
-        now_options = {o["label"].strip().casefold(): o for o in now.get("options", [])}
-        for key, option in now_options.items():
-            if key not in was_options:
-                diff["options_added"].append({"node": node_id, "label": option["label"], "next": option["next"]})
-            elif was_options[key]["next"] != option["next"]:
-                diff["options_changed"].append({"node": node_id, "label": option["label"],
-                                                "next": {"from": was_options[key]["next"], "to": option["next"]}})
-        for key, option in was_options.items():
-            if key not in now_options:
-                diff["options_removed"].append({"node": node_id, "label": option["label"], "next": option["next"]})
-    return diff

@@ -16,7 +16,7 @@ analysis keeps its working tree (``diff.working_tree``) and stores, as the propo
   shorter source (its first clause) when that is too long, never a string cut off;
 * questions end with a question mark; actions open with an imperative.
 
-``core.trees.tree_warnings`` states the same rules; the analysis stores no proposal breaking one.
+``core.flows.trees.tree_warnings`` states the same rules; the analysis stores no proposal breaking one.
 Pure: plain tree dicts in, a new one out.
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 
 from core.analysis.paths import normal
 from core.analysis.tree_building import FORK_PREFIX
-from core.trees import MAX_OPTIONS, STEP_TYPES, imperative
+from core.flows.trees import MAX_OPTIONS, STEP_TYPES, imperative
 
 SHORT_LABEL = 60  # an answer longer than this is worded from a shorter source where there is one
 MAX_LABEL = 200

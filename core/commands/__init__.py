@@ -9,9 +9,9 @@ import sys
 
 from sqlalchemy import Engine
 
-from core.auth import SystemActor
+from core.accounts.auth import SystemActor
 from core.db import make_engine, require_current_schema
-from core.importer import Progress, ProgressCallback
+from core.sessions.importer import Progress, ProgressCallback
 from core.settings import get_settings
 
 # Who the command line acts as: the operator with a shell on the server, who needs no user

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.commands import OPERATOR, ready_engine
 from core.db import unit_of_work
-from core.exports import DEFAULT_DAYS, EXPORTS, account_request, write_export
+from core.exports.catalog import DEFAULT_DAYS, EXPORTS, account_request, write_export
 from core.metrics import MetricsFilters, MetricsReport, build_metrics
 from core.metrics.figures import percent
 from core.models import Account

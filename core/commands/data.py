@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from core import bootstrap
+from core.demo import bootstrap
 from core.commands import end_progress, engine, progress_printer, ready_engine
-from core.importer import ImportRejected, import_flows, import_sessions, read_lines
+from core.sessions.importer import ImportRejected, import_flows, import_sessions, read_lines
 from core.settings import get_settings
 
 
@@ -60,7 +60,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from core.demo import run_demo as generate_and_import
+    from core.demo.loader import run_demo as generate_and_import
 
     summary = generate_and_import(ready_engine(), accounts=args.accounts, sessions=args.sessions,
                                   seed=args.seed, progress=progress_printer())

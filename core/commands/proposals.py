@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from core.analysis.listing import UnknownAccount, list_proposals
+from core.proposals.listing import UnknownAccount, list_proposals
 from core.commands import ready_engine
 from core.db import unit_of_work
 from core.models import PROPOSAL_STATUSES

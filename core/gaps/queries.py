@@ -18,8 +18,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session as OrmSession
 
-from core import step_rollup
-from core.comparison import read_first_session_start as first_session_start
+from core.sessions import day_counts
+from core.metrics.comparison import read_first_session_start as first_session_start
 from core.metrics.sql import count_if, lower_trim
 from core.models import FLAGGED_STEP, Flow, FlowVersion, Session, Step
 from core.outcomes import DEAD_END, RESOLVED
@@ -96,7 +96,7 @@ def read_flows(db: OrmSession, account_id: int) -> dict[str, FlowInfo]:
 
 
 # When the account's first session started: the emerging flag needs a previous period with data,
-# as the Analytics and Home changes do (one definition, in core.comparison).
+# as the Analytics and Home changes do (one definition, in core.metrics.comparison).
 read_first_session_start = first_session_start
 
 
@@ -133,20 +133,20 @@ class StepPass:
 
 
 def read_steps(db: OrmSession, account_id: int, period: Period) -> StepPass:
-    """The step counts of both periods: the import's per-day counts (``core.step_rollup``) for the
+    """The step counts of both periods: the import's per-day counts (``core.sessions.day_counts``) for the
     whole days they still match, the step rows themselves for the rest (the partial days at the
     periods' edges, and days whose sessions were written or changed by other means)."""
-    days = [*step_rollup.whole_days(period.previous_start, period.start),
-            *step_rollup.whole_days(period.start, period.end)]
-    counted = step_rollup.current_days(db, account_id, days)
-    groups = step_rollup.read_rollup(db, account_id, counted, step_rollup.first_whole_day(period.start))
-    for start, end in step_rollup.uncovered(period.previous_start, period.end, counted):
+    days = [*day_counts.whole_days(period.previous_start, period.start),
+            *day_counts.whole_days(period.start, period.end)]
+    counted = day_counts.current_days(db, account_id, days)
+    groups = day_counts.read_rollup(db, account_id, counted, day_counts.first_whole_day(period.start))
+    for start, end in day_counts.uncovered(period.previous_start, period.end, counted):
         groups.extend(read_raw_step_groups(db, account_id, period, start, end))
-    return step_pass(step_rollup.merge_groups(groups))
+    return step_pass(day_counts.merge_groups(groups))
 
 
 def read_raw_step_groups(db: OrmSession, account_id: int, period: Period, start: datetime,
-                         end: datetime) -> list[step_rollup.StepGroup]:
+                         end: datetime) -> list[day_counts.StepGroup]:
     """The step groups of the sessions started in ``[start, end)``, straight from the step rows.
 
     Whether a row counts and its period are grouping keys, so that each aggregate tests one plain
@@ -156,19 +156,19 @@ def read_raw_step_groups(db: OrmSession, account_id: int, period: Period, start:
     (``read_step_session_ids`` reads them for the gaps kept): a string aggregate cannot be
     combined across PostgreSQL's parallel workers."""
     cur = Session.created_at >= period.start
-    tried, flagged = step_rollup.TRIED, or_(step_rollup.FREE, step_rollup.FAILED)
+    tried, flagged = day_counts.TRIED, or_(day_counts.FREE, day_counts.FAILED)
     statement = (
-        select(*step_rollup.GROUP_KEYS, cur, *step_rollup.measures())
+        select(*day_counts.GROUP_KEYS, cur, *day_counts.measures())
         .join(Step, Step.session_id == Session.id)
         # Of the previous period only the volumes behind the emerging flag are needed.
         .where(Session.account_id == account_id, Session.created_at >= start, Session.created_at < end,
-               or_(and_(tried, or_(cur, flagged)), and_(cur, step_rollup.REACH)))
-        .group_by(*step_rollup.GROUP_KEYS, cur)
+               or_(and_(tried, or_(cur, flagged)), and_(cur, day_counts.REACH)))
+        .group_by(*day_counts.GROUP_KEYS, cur)
     )
-    return [step_rollup.group_from_row(row) for row in db.execute(statement)]
+    return [day_counts.group_from_row(row) for row in db.execute(statement)]
 
 
-def step_pass(groups: list[step_rollup.StepGroup]) -> StepPass:
+def step_pass(groups: list[day_counts.StepGroup]) -> StepPass:
     """Shape the step groups of both periods into the signals' rows and the nodes' reach."""
     rows, reached = [], {}
     for g in groups:
@@ -190,7 +190,7 @@ def step_pass(groups: list[step_rollup.StepGroup]) -> StepPass:
 @dataclass(frozen=True)
 class StopRow:
     """Flow sessions that ended (escalated or abandoned) with a flow node as the last step they
-    took from the flow (``sessions.stopped_at_node``, set at import by ``core.flow_walk``)."""
+    took from the flow (``sessions.stopped_at_node``, set at import by ``core.flows.walk``)."""
 
     flow_id: str
     node_id: str

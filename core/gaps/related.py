@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Actor, authorize
+from core.accounts.auth import Actor, authorize
 from core.gaps.report import GapReport, build_gap_report
 from core.gaps.signals import Gap
 from core.gaps.thresholds import GapThresholds
 from core.models import Flow, FlowProposal, ProposalSession, Session
-from core.review_queue import Evidence, evidence_for
+from core.sessions.detail import SessionDetail, session_details
 
 PERMISSION = "knowledge_gaps"
 MAX_RELATED = 5
@@ -125,7 +125,7 @@ def related_proposals(db: OrmSession, actor: Actor, account_id: int,
 
 
 def gap_sessions(db: OrmSession, actor: Actor, account_id: int, external_ids: Sequence[str],
-                 limit: int = 50) -> tuple[Evidence, ...]:
+                 limit: int = 50) -> tuple[SessionDetail, ...]:
     """The first ``limit`` of these sessions (ids as imported, in the order given: the report lists
     them newest first), without their steps."""
     authorize(db, actor, account_id, PERMISSION)
@@ -134,12 +134,12 @@ def gap_sessions(db: OrmSession, actor: Actor, account_id: int, external_ids: Se
         return ()
     rows = {s.external_id: s for s in db.scalars(
         select(Session).where(Session.account_id == account_id, Session.external_id.in_(ids)))}
-    return evidence_for(db, [rows[i] for i in ids if i in rows], with_steps=False)
+    return session_details(db, [rows[i] for i in ids if i in rows], with_steps=False)
 
 
-def gap_session_detail(db: OrmSession, actor: Actor, account_id: int, external_id: str) -> Evidence | None:
+def gap_session_detail(db: OrmSession, actor: Actor, account_id: int, external_id: str) -> SessionDetail | None:
     """One session of the account with its steps, as the review panel shows a supporting session."""
     authorize(db, actor, account_id, PERMISSION)
     session = db.scalars(select(Session).where(Session.account_id == account_id,
                                                Session.external_id == external_id)).one_or_none()
-    return None if session is None else evidence_for(db, [session])[0]
+    return None if session is None else session_details(db, [session])[0]

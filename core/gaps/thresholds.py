@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from core.auth import Actor, authorize
+from core.accounts.auth import Actor, authorize
 from core.models import Account, AuditEntry
 from core.types import utcnow
 
@@ -182,7 +182,7 @@ def save_account_thresholds(db: OrmSession, actor: Actor, account_id: int,
     """``save_thresholds`` for a signed-in user: only a role with ``tune_gaps`` (admins) may change
     an account's thresholds, checked here against the database whatever the dashboard showed.
     A save that changes a value writes an audit entry (every threshold before and after, for the
-    Activity page). Raises core.auth.NotAllowed or ThresholdError; the caller commits."""
+    Activity page). Raises core.accounts.auth.NotAllowed or ThresholdError; the caller commits."""
     authorize(db, actor, account_id, "tune_gaps")
     before = _stored(db, account_id)
     saved = save_thresholds(db, account_id, thresholds)

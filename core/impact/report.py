@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Principal, authorize
+from core.accounts.auth import Principal, authorize
 from core.impact.queries import CountWindow, VersionRow, count_account_days, count_windows, fetch_versions
 from core.impact.verdicts import (
     Change, Outcomes, abandonment_change, escalation_change, outcomes_from_statuses, rate_change,
@@ -262,7 +262,7 @@ def shape_change(plan: Plan, counts: dict[str, dict[tuple[str, bool], int]], ind
 def build_impact(db: OrmSession, actor: Principal, account_id: int, window_days: int = DEFAULT_WINDOW_DAYS,
                  now: datetime | None = None, flow_pk: int | None = None) -> ImpactReport:
     """Every published change of the account (or of one flow), newest first. Raises
-    core.auth.NotAllowed unless ``actor`` may see the account's analytics."""
+    core.accounts.auth.NotAllowed unless ``actor`` may see the account's analytics."""
     authorize(db, actor, account_id, "analytics")
     if window_days < 1:
         raise ValueError(f"window_days must be at least 1, not {window_days}")

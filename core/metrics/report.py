@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Principal, authorize
-from core.comparison import Comparison, previous_period_thin, read_first_session_start
+from core.accounts.auth import Principal, authorize
+from core.metrics.comparison import Comparison, previous_period_thin, read_first_session_start
 from core.metrics.cases import fetch_cases
 from core.metrics.figures import Number, Section
 from core.metrics.flows import shape_flows
@@ -90,7 +90,7 @@ class MetricsReport(InPeriod):
 def build_metrics(db: OrmSession, actor: Principal, account_id: int, days: int = 30, now: datetime | None = None,
                   filters: MetricsFilters | Mapping[str, str | None] | None = None) -> MetricsReport:
     """Every figure for the account's sessions started in ``[now − days, now)``, each with the
-    same figure for the ``days`` before that. Raises core.auth.NotAllowed unless ``actor`` may see
+    same figure for the ``days`` before that. Raises core.accounts.auth.NotAllowed unless ``actor`` may see
     the account's analytics (checked here, against the database, so no caller can forget)."""
     authorize(db, actor, account_id, "analytics")
     window = Window.last_days(account_id, days, now, filters)

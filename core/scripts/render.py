@@ -26,7 +26,7 @@ from core.scripts.escaping import quote
 from core.scripts.placeholders import find_placeholders, placeholder_problems
 from core.scripts.templates import Template
 from core.scripts.validation import validate_value
-from core.trees import MAX_TEXT
+from core.flows.trees import MAX_TEXT
 
 MAX_SCRIPT_BODY = 20_000  # the tree schema's limit for a script node's body
 

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from core import review
-from core.auth import load_actor
+from core.proposals import review
+from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work
 from core.gaps.thresholds import save_account_thresholds
 from core.models import Account, AuditEntry, User

@@ -13,11 +13,11 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from core.analysis import store
-from core.analysis.listing import list_proposals
+from core.proposals.listing import list_proposals
 from core.analysis.queue_claims import QueuePolicy, claim_batch, still_mine, write_transaction
 from core.analysis.service import analyse_batch, drain
 from core.db import unit_of_work
-from core.importer import import_flows, import_sessions
+from core.sessions.importer import import_flows, import_sessions
 from core.models import AnalysisQueueItem, FlowProposal, ProposalSession
 
 REPO = Path(__file__).resolve().parents[2]

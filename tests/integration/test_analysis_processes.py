@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import make_engine, unit_of_work, upgrade
-from core.demo import run_demo
+from core.demo.loader import run_demo
 from core.models import AnalysisQueueItem, FlowProposal, ProposalSession
 
 REPO = Path(__file__).resolve().parents[2]

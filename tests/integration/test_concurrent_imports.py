@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from core.db import make_engine, unit_of_work, upgrade
 from core.models import AnalysisQueueItem, Session, Step
-from core.session_store import ensure_accounts
+from core.sessions.store import ensure_accounts
 
 REPO = Path(__file__).resolve().parents[2]
 TOTAL, STEPS = 20_000, 3
@@ -47,7 +47,7 @@ IMPORTER = """
 import sys, time
 from pathlib import Path
 from core.db import make_engine
-from core.importer import import_sessions, read_lines
+from core.sessions.importer import import_sessions, read_lines
 url, source, marker = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 def progress(p):
     if marker != "-" and p.lines >= 6000 and not Path(marker).exists():

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from core.bootstrap import DEMO_ADMIN_EMAIL, prepare
+from core.demo.bootstrap import DEMO_ADMIN_EMAIL, prepare
 from core.db import unit_of_work
-from core.demo import run_demo
-from core.demo_catalog import REVISIONS
+from core.demo.loader import run_demo
+from core.demo.catalog import REVISIONS
 from core.models import Account, AnalysisQueueItem, Flow, Membership, Session, Step, User
 from core.settings import Settings
 
@@ -28,7 +28,7 @@ def test_demo_data_imports_every_generated_session(engine):
     assert summary.sessions == counts["sessions"] == 1500
     assert counts["accounts"] == 3
     # Flow records: one per flow, and one more for each flow that got a new version in the 90 days
-    # (core.demo_catalog.REVISIONS: core flows, so in every account).
+    # (core.demo.catalog.REVISIONS: core flows, so in every account).
     assert summary.flows == counts["flows"] + 3 * len(REVISIONS) and counts["flows"] > 0
     assert counts["steps"] > 3 * 1500
     with unit_of_work(engine) as db:
@@ -44,7 +44,7 @@ def test_running_the_demo_again_with_the_same_seed_changes_nothing(engine):
 
 
 def test_bootstrap_loads_demo_data_and_one_admin_only_once(engine, monkeypatch):
-    monkeypatch.setattr("core.bootstrap.DEMO_SESSIONS", 300)
+    monkeypatch.setattr("core.demo.bootstrap.DEMO_SESSIONS", 300)
     settings = Settings(database_url=str(engine.url.render_as_string(hide_password=False)))
     first = list(prepare(engine, settings))
     assert any("loading demo data" in line for line in first)

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, insert
 
-from core import exports
+from core.exports import catalog
 from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import unit_of_work
-from core.exports import EXPORTS, ExportRequest, account_request, export_bytes, write_export
+from core.exports.catalog import EXPORTS, ExportRequest, account_request, export_bytes, write_export
 from core.metrics import FLAT_HEADER
 from core.models import Account, Flow, FlowProposal, Session, User
 
@@ -164,7 +164,7 @@ def test_exporting_many_sessions_holds_only_a_batch_in_memory(engine, monkeypatc
              "status": "resolved", "problem_summary": summary, "step_count": 0}
             for i in range(3000)
         ])
-    monkeypatch.setattr(exports, "BATCH", 100)
+    monkeypatch.setattr(catalog, "BATCH", 100)
 
     class Counter(io.TextIOBase):
         written = 0

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.auth import NotAllowed, load_actor
-from core.csv_export import csv_bytes
-from core.data_version import data_version
+from core.accounts.auth import NotAllowed, load_actor
+from core.csv_safe import csv_bytes
+from core.sessions.data_version import data_version
 from core.db import unit_of_work
 from core.gaps import build_gap_report
-from core.gaps.export import GAPS_HEADER, report_table
+from core.exports.gaps import GAPS_HEADER, report_table
 from core.gaps.related import _enhancement_anchor, gap_report_for, gap_session_detail, gap_sessions, related_proposals
 from core.models import Account, FlowProposal, User
 from core.types import utcnow

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core import flow_walk
+from core.flows import walk
 from core.db import unit_of_work
 from core.gaps import DEFAULT_THRESHOLDS, ThresholdError, build_gap_report, load_thresholds, save_thresholds
 from core.models import Account, Flow, FlowVersion, Session, Step
@@ -54,7 +54,7 @@ def add_session(db, account_id: int, when: datetime, status: str, *, domain="pri
         session.steps.append(Step(seq=seq, step_type=kind, node_id=node, response=response, was_free_text=free,
                                   outcome=outcome, context_message=TREE["nodes"].get(node, {}).get("text"),
                                   created_at=when + timedelta(minutes=seq)))
-    flow_walk.mark(session)  # as the import does
+    walk.mark(session)  # as the import does
     db.add(session)
 
 
@@ -304,7 +304,7 @@ def test_the_gaps_csv_export_has_one_row_per_gap_with_the_evidence_flattened(eng
     import io
 
     from core.commands import OPERATOR
-    from core.exports import account_request, write_export
+    from core.exports.catalog import account_request, write_export
 
     acme, _ = accounts
     with unit_of_work(engine) as db:

@@ -7,10 +7,11 @@ from itertools import count
 
 import pytest
 
-from core.auth import Actor, load_actor
+from core.accounts.auth import Actor, load_actor
 from core.commands import OPERATOR
 from core.db import unit_of_work
-from core.headline import AccountRef, headline_numbers, list_accounts
+from core.accounts.directory import AccountRef, list_accounts
+from core.metrics.headline import headline_numbers
 from core.metrics import build_metrics
 from core.models import Account, Membership, Session, User
 

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from core import review
-from core.auth import NotAllowed, load_actor
+from core.proposals import review
+from core.accounts.auth import NotAllowed, load_actor
 from core.commands import OPERATOR
 from core.db import unit_of_work
 from core.impact import build_impact
 from core.impact.detail import flow_impact
-from core.importer import import_flows, import_sessions
+from core.sessions.importer import import_flows, import_sessions
 from core.models import Account
 from tests import factories as make
 from tests.integration.test_import import numbered

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from core.db import unit_of_work
-from core.importer import ImportRejected, import_flows, import_sessions, read_lines
+from core.sessions.importer import ImportRejected, import_flows, import_sessions, read_lines
 from core.models import Account, AnalysisQueueItem, Flow, FlowVersion, Session, Step
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -242,9 +242,9 @@ def _statistics_runs(engine) -> dict[str, tuple[int, int]]:
 
 
 def test_a_large_import_refreshes_the_planner_statistics_of_every_table_it_wrote(engine, monkeypatch):
-    import core.importer
+    import core.sessions.importer
 
-    monkeypatch.setattr(core.importer, "ANALYZE_AFTER_SESSIONS", 2)
+    monkeypatch.setattr(core.sessions.importer, "ANALYZE_AFTER_SESSIONS", 2)
     if engine.dialect.name != "postgresql":
         # PRAGMA optimize keeps no record to look at: that the import finishes is the check.
         import_sessions(engine, numbered([make_session(n) for n in range(3)]), "large")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import unit_of_work
-from core.importer import ImportRejected, import_flows, import_sessions, read_lines
+from core.sessions.importer import ImportRejected, import_flows, import_sessions, read_lines
 from core.models import Account, Flow, FlowVersion, Session, Step
 
 DATA = Path(__file__).resolve().parents[1] / "data"

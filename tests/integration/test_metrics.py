@@ -15,7 +15,7 @@ from sqlalchemy.sql import visitors
 
 from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import unit_of_work
-from core.demo import run_demo
+from core.demo.loader import run_demo
 from core.metrics import MetricsFilters, build_metrics
 from core.metrics.medians import fetch_medians, median
 from core.metrics.sessions import handle_seconds

@@ -1,5 +1,5 @@
 """Every proposal the analysis stores from the demo data reads as an engineer's (SQLite and
-PostgreSQL): the rules of ``core.trees.tree_warnings`` and ``title_warnings`` hold for each."""
+PostgreSQL): the rules of ``core.flows.trees.tree_warnings`` and ``title_warnings`` hold for each."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlalchemy import and_, select
 from core.analysis.queue_claims import QueuePolicy
 from core.analysis.service import drain
 from core.db import unit_of_work
-from core.demo import run_demo
+from core.demo.loader import run_demo
 from core.models import AnalysisQueueItem, FlowProposal, FlowVersion
-from core.trees import title_warnings, tree_problems, tree_warnings
+from core.flows.trees import title_warnings, tree_problems, tree_warnings
 
 ANCHOR = datetime(2026, 11, 20, 10, 30, tzinfo=timezone.utc)
 POLICY = QueuePolicy(batch_size=400, lease_seconds=60, max_attempts=3, backoff_seconds=30)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from core.db import unit_of_work
 from core.models import Account, AnalysisQueueItem, Session
-from core.queue_status import QueueBacklog, queue_backlog
+from core.analysis.queue_status import QueueBacklog, queue_backlog
 
 CREATED = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 

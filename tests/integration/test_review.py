@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine, func, select
 
-from core import review
-from core.auth import NotAllowed, load_actor
+from core.proposals import review
+from core.accounts.auth import NotAllowed, load_actor
 from core.db import unit_of_work
 from core.models import AuditEntry, Flow, FlowProposal, FlowVersion
 from tests import factories as make

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from core import review
-from core.auth import NotAllowed, SignInFailed, authenticate, authorize, load_actor
+from core.proposals import review
+from core.accounts.auth import NotAllowed, SignInFailed, authenticate, authorize, load_actor
 from core.db import unit_of_work
-from core.flow_catalog import flow_detail, flow_list
-from core.review_queue import QueueFilters, proposal_detail, queue_domains, review_queue
-from core.script_sessions import session_for_scripts
+from core.flows.catalog import flow_detail, flow_list
+from core.proposals.queue import QueueFilters, proposal_detail, queue_domains, review_queue
+from core.scripts.sessions import session_for_scripts
 from tests import factories as make
 
 
@@ -50,7 +49,8 @@ def data(engine: Engine) -> dict:
 
 def titles(engine, data, **filters) -> list[str]:
     with unit_of_work(engine) as db:
-        return list(review_queue(db, data["admin"], data["alpha"], QueueFilters(**filters), now=make.NOW).rows["title"])
+        page = review_queue(db, data["admin"], data["alpha"], QueueFilters(**filters), now=make.NOW)
+        return [row.title for row in page.rows]
 
 
 def test_pending_by_default_by_expected_impact_then_newest_and_only_this_account(engine, data):
@@ -67,10 +67,10 @@ def test_expected_impact_is_the_last_90_days_supporting_sessions_per_30_days(eng
         rows = review_queue(db, data["admin"], data["alpha"], QueueFilters(), now=make.NOW).rows
         later = review_queue(db, data["admin"], data["alpha"], QueueFilters(), now=make.NOW + timedelta(days=91)).rows
         detail = proposal_detail(db, data["admin"], data["alpha"], data["vpn"], now=make.NOW)
-    by_title = dict(zip(rows["title"], rows["expected_per_month"]))
+    by_title = {row.title: row.expected_per_month for row in rows}
     # 3 sessions in 90 days = 1 a month; the other tenant's session linked to it does not count.
     assert by_title == {"VPN drops": 1.0, "Printer: one user": 0.0, "Outlook password prompts": 0.0}
-    assert set(later["expected_per_month"]) == {0.0}  # the sessions are older than 90 days by then
+    assert {row.expected_per_month for row in later} == {0.0}  # the sessions are older than 90 days by then
     assert (detail.expected.per_month, detail.expected.recent_sessions) == (1.0, 3)
     assert detail.expected.sentence().startswith(
         "About 1.0 discovery resolutions a flow would guide a month: 3 supporting sessions in the last 90 days")
@@ -153,18 +153,18 @@ def test_flows_with_usage_and_history(engine, data):
     review.edit_and_publish(engine, data["admin"], data["alpha"], data["enh"], 1, make.enhanced_tree())
     review.approve(engine, data["admin"], data["alpha"], data["vpn"], 1)
     with unit_of_work(engine) as db:
-        flows = flow_list(db, data["admin"], data["alpha"]).set_index("external_id")
+        flows = {row.external_id: row for row in flow_list(db, data["admin"], data["alpha"])}
         detail = flow_detail(db, data["admin"], data["alpha"], data["flow"])
         assert flow_detail(db, data["admin"], data["alpha"], 999_999) is None
         assert proposal_detail(db, data["admin"], data["alpha"], data["vpn"]).published_as == ("vpn-drops", 1)
         assert proposal_detail(db, data["admin"], data["alpha"], data["enh"]).published_as == ("printer-offline", 2)
         assert proposal_detail(db, data["admin"], data["alpha"], data["mail"]).published_as is None
-    printer = flows.loc["printer-offline"]
-    assert (printer["sessions"], printer["resolved"], printer["versions"], printer["current_version"]) == (4, 3, 2, 2)
-    assert printer["resolution_rate"] == pytest.approx(0.75)
-    assert printer["last_used"] is not None
-    vpn = flows.loc["vpn-drops"]
-    assert (vpn["sessions"], vpn["versions"]) == (0, 1) and pd.isna(vpn["resolution_rate"])
+    printer = flows["printer-offline"]
+    assert (printer.sessions, printer.resolved, printer.versions, printer.current_version) == (4, 3, 2, 2)
+    assert printer.resolution_rate == pytest.approx(0.75)
+    assert printer.last_used is not None and printer.last_used.tzinfo is not None
+    vpn = flows["vpn-drops"]
+    assert (vpn.sessions, vpn.versions, vpn.resolution_rate, vpn.last_used) == (0, 1, None, None)
     assert [v.version for v in detail.versions] == [2, 1]
     assert (detail.versions[0].published_by, detail.versions[0].source_proposal_title) == (
         "admin@alpha.example", "Printer: one user")

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from core.db import make_engine, upgrade
-from core.importer import import_sessions, read_lines
+from core.sessions.importer import import_sessions, read_lines
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from core.db import SchemaOutOfDate, make_engine, require_current_schema, schema_status, upgrade
-from core.flow_walk import walk
+from core.flows.walk import walk
 from core.models import REPORT_COLUMNS, Base
 
 BACKENDS = pytest.mark.parametrize("scratch_database_url", ["sqlite", "postgresql"], indirect=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from core.auth import SignInFailed, SignInPaused, SignInThrottle, SignInThrottled, sign_in
+from core.accounts.auth import SignInFailed, SignInPaused, SignInThrottle, SignInThrottled, sign_in
 from core.db import unit_of_work
 from tests import factories as make
 

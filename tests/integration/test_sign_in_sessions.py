@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, select
 
 from core.db import unit_of_work
 from core.models import Membership, SignInSession, User
-from core.sign_in_sessions import (issue_sign_in_session, resolve_sign_in_session, revoke_sign_in_sessions,
+from core.accounts.sign_in_sessions import (issue_sign_in_session, resolve_sign_in_session, revoke_sign_in_sessions,
                                    token_shaped)
 from tests import factories as make
 

@@ -10,12 +10,13 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 
-from core import flow_walk, step_rollup
+from core.flows import walk
+from core.sessions import day_counts
 from core.db import alembic_config, make_engine, unit_of_work, upgrade
 from core.gaps import build_gap_report
 from core.gaps.queries import read_raw_step_groups, read_steps, step_pass
 from core.periods import Period
-from core.importer import import_sessions
+from core.sessions.importer import import_sessions
 from core.models import Account, Session, Step, StepDayCount, StepDayStamp
 
 NOW = datetime(2026, 11, 20, 15, 27, 11, tzinfo=timezone.utc)  # not midnight: partial days at every edge
@@ -66,7 +67,7 @@ def account_id(db, slug: str = "acme") -> int:
 
 
 def raw_pass(db, account: int, period: Period):
-    return step_pass(step_rollup.merge_groups(
+    return step_pass(day_counts.merge_groups(
         read_raw_step_groups(db, account, period, period.previous_start, period.end)))
 
 
@@ -75,8 +76,8 @@ def canonical(step_pass_result):
 
 
 def whole_days(period: Period):
-    return (step_rollup.whole_days(period.previous_start, period.start)
-            + step_rollup.whole_days(period.start, period.end))
+    return (day_counts.whole_days(period.previous_start, period.start)
+            + day_counts.whole_days(period.start, period.end))
 
 
 @pytest.mark.parametrize("days", [30, 7, 1])
@@ -85,7 +86,7 @@ def test_imported_days_are_read_from_the_rollup_and_give_exactly_the_step_rows_c
     period = Period.last_days(days, NOW)
     with unit_of_work(engine) as db:
         acme = account_id(db)
-        assert step_rollup.current_days(db, acme, whole_days(period)) == set(whole_days(period))
+        assert day_counts.current_days(db, acme, whole_days(period)) == set(whole_days(period))
         assert canonical(read_steps(db, acme, period)) == canonical(raw_pass(db, acme, period))
         assert read_steps(db, acme, period).rows  # the data has something to count
 
@@ -102,27 +103,27 @@ def test_a_reimport_that_moves_sessions_and_changes_their_outcome_recounts_both_
     period = Period.last_days(30, NOW)
     with unit_of_work(engine) as db:
         acme = account_id(db)
-        assert step_rollup.current_days(db, acme, whole_days(period)) == set(whole_days(period))
+        assert day_counts.current_days(db, acme, whole_days(period)) == set(whole_days(period))
         assert canonical(read_steps(db, acme, period)) == canonical(raw_pass(db, acme, period))
 
 
 def test_sessions_written_without_the_import_are_read_from_their_steps(engine):
     load(engine, spread(200))
     period = Period.last_days(30, NOW)
-    day = step_rollup.whole_days(period.start, NOW)[10]
+    day = day_counts.whole_days(period.start, NOW)[10]
     with unit_of_work(engine) as db:
         acme = account_id(db)
         for n in range(15):  # ORM rows on a day the import also wrote to, as the tests' factories write
-            when = step_rollup.day_start(day) + timedelta(hours=n)
+            when = day_counts.day_start(day) + timedelta(hours=n)
             row = Session(account_id=acme, external_id=f"orm-{n}", status="resolved", created_at=when,
                           matched_flow="fl-vpn", problem_domain="vpn", step_count=1)
             db.add(row)
             db.flush()
             row.steps.append(Step(seq=1, step_type="question", node_id="q_client", context_message="Which VPN client?",
                                   response="OpenVPN", was_free_text=True, created_at=when))
-            flow_walk.mark(row)
+            walk.mark(row)
     with unit_of_work(engine) as db:
-        assert set(whole_days(period)) - step_rollup.current_days(db, acme, whole_days(period)) == {day}
+        assert set(whole_days(period)) - day_counts.current_days(db, acme, whole_days(period)) == {day}
         counted = read_steps(db, acme, period)
         assert canonical(counted) == canonical(raw_pass(db, acme, period))
         assert sum(r.free_text for r in counted.rows if r.free_text_answer == "openvpn" and r.current) == 15
@@ -135,13 +136,13 @@ def test_a_changed_session_outcome_makes_its_day_stale_until_recounted(engine):
         acme = account_id(db)
         session = db.scalars(select(Session).where(
             Session.account_id == acme, Session.status == "active", Session.matched_flow.is_not(None),
-            Session.created_at >= step_rollup.day_start(step_rollup.whole_days(period.start, NOW)[0]),
-            Session.created_at < step_rollup.day_start(step_rollup.whole_days(period.start, NOW)[-1]),
+            Session.created_at >= day_counts.day_start(day_counts.whole_days(period.start, NOW)[0]),
+            Session.created_at < day_counts.day_start(day_counts.whole_days(period.start, NOW)[-1]),
         ).limit(1)).one()
         session.status = "resolved"  # written behind the import's back
-        changed_day = step_rollup.day_of(session.created_at)
+        changed_day = day_counts.day_of(session.created_at)
     with unit_of_work(engine) as db:
-        current = step_rollup.current_days(db, acme, whole_days(period))
+        current = day_counts.current_days(db, acme, whole_days(period))
         assert set(whole_days(period)) - current == {changed_day}
         assert canonical(read_steps(db, acme, period)) == canonical(raw_pass(db, acme, period))
 
@@ -162,7 +163,7 @@ def test_the_gap_report_is_the_same_from_the_rollup_as_from_the_step_rows(engine
     with unit_of_work(engine) as db:
         acme = account_id(db)
         fast = build_gap_report(db, acme, days=30, now=NOW).to_dict()
-        monkeypatch.setattr(step_rollup, "current_days", lambda *args: set())
+        monkeypatch.setattr(day_counts, "current_days", lambda *args: set())
         slow = build_gap_report(db, acme, days=30, now=NOW).to_dict()
     assert fast["gaps"] and fast == slow
 
@@ -176,13 +177,13 @@ def test_upgrading_counts_the_days_of_sessions_imported_before(scratch_database_
                                 "VALUES (1, 'acme', 'acme', '{}', '2026-11-01 00:00:00')"))
     # Imported as by the code before revision 0005: without the rollup. (Today's import writes
     # today's columns, so it runs at the head and the schema goes back to 0004 afterwards.)
-    monkeypatch.setattr(step_rollup, "refresh", lambda *args: None)
+    monkeypatch.setattr(day_counts, "refresh", lambda *args: None)
     load(engine, spread(250))
     monkeypatch.undo()
     command.downgrade(alembic_config(engine), "0004")
     upgrade(engine)
     period = Period.last_days(30, NOW)
     with unit_of_work(engine) as db:
-        assert step_rollup.current_days(db, 1, whole_days(period)) == set(whole_days(period))
+        assert day_counts.current_days(db, 1, whole_days(period)) == set(whole_days(period))
         assert canonical(read_steps(db, 1, period)) == canonical(raw_pass(db, 1, period))
     engine.dispose()

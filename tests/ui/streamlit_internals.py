@@ -47,6 +47,16 @@ def link_of(element) -> tuple[str, str, dict[str, list[str]]]:
     return element.proto.label, element.proto.page, parse_qs(element.proto.query_string)
 
 
+def column_order(element) -> list[str]:
+    """A dataframe's columns in the order shown (``column_order``), which AppTest does not expose."""
+    return list(element.proto.column_order)
+
+
+def spec_of(element) -> str:
+    """A chart's specification as sent to the browser: Graphviz DOT, or Plotly and Vega-Lite JSON."""
+    return element.proto.spec
+
+
 def record_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     """The files handed to download buttons, by file name: AppTest keeps them in a media store it
     throws away after each run, so the store's ``load_and_get_id`` is wrapped to keep a copy."""

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from core import review
-from core.auth import load_actor
+from core.proposals import review
+from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.gaps.thresholds import save_account_thresholds
 from core.models import AuditEntry, User
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, plain, signed_in_app, use_database
-from tests.ui.streamlit_internals import label_of, link_of
+from tests.ui.streamlit_internals import column_order, label_of, link_of
 
 NOW = make.NOW
 
@@ -65,7 +65,7 @@ def test_the_table_says_who_did_what_newest_first_in_words(decided):
     assert list(frame["action"]) == ["Changed gap thresholds", "Rejected", "Edited and published"]
     assert list(frame["actor"]) == ["admin@alpha.example"] * 3
     assert list(frame["flow"]) == [None, None, "Printer offline"]  # the table shows "–"
-    assert list(app.dataframe[0].proto.column_order) == ["created_at", "actor", "action", "flow", "proposal_id", "reason"]
+    assert column_order(app.dataframe[0]) == ["created_at", "actor", "action", "flow", "proposal_id", "reason"]
     assert "3 entries" in texts(app)
     assert label_of(app.get("download_button")[0]) == "Download CSV"
 

@@ -10,15 +10,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from core.auth import NotAllowed, load_actor
+from core.accounts.auth import NotAllowed, load_actor
 from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import make_engine, unit_of_work, upgrade
-from core.exports import ExportRequest, export_bytes
+from core.exports.catalog import ExportRequest, export_bytes
 from core.metrics import build_metrics
 from core.models import Account, Session, User
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
-from tests.ui.streamlit_internals import record_downloads
+from tests.ui.streamlit_internals import record_downloads, spec_of
 
 EVIL = '=HYPERLINK("http://evil.example","click me")'
 
@@ -197,7 +197,7 @@ def test_flows_are_named_by_their_flow_records_and_by_id_without_one(seeded):
     names = set(app.dataframe[0].value["flow"])
     assert "Network <b>down</b>" in names and "f-net" not in names
     assert {"f-mail", EVIL} <= names  # no flow record: the id
-    bars = json.loads(app.get("plotly_chart")[-1].proto.spec)["data"][0]
+    bars = json.loads(spec_of(app.get("plotly_chart")[-1]))["data"][0]
     assert "Network &lt;b&gt;down&lt;/b&gt;" in bars["y"]  # Plotly shows it as text, not bold
 
 

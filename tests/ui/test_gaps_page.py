@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.auth import load_actor
+from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.gaps import build_gap_report, load_thresholds
 from core.models import Account, Session, User
@@ -264,7 +264,7 @@ def test_invalid_thresholds_are_refused_clearly(gaps_db):
 
 
 def test_saving_thresholds_is_checked_in_core(gaps_db):
-    from core.auth import NotAllowed
+    from core.accounts.auth import NotAllowed
     from core.gaps.thresholds import save_account_thresholds
 
     url, seed = gaps_db

@@ -60,10 +60,10 @@ def test_the_impact_tab_shows_the_verdict_and_the_figures(seeded, flow_id, verdi
 def test_a_published_proposal_shows_its_measured_impact_beside_its_prediction(tmp_path, monkeypatch):
     from datetime import datetime, timedelta, timezone
 
-    from core import review
-    from core.auth import load_actor
+    from core.proposals import review
+    from core.accounts.auth import load_actor
     from core.db import upgrade
-    from core.importer import import_sessions
+    from core.sessions.importer import import_sessions
     from tests import factories as make
     from tests.impact_data import _session
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 
-from core import review
-from core.auth import load_actor
+from core.proposals import review
+from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work
 from core.models import Account, FlowProposal, User
 from tests import factories as make

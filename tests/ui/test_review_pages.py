@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from core import review
-from core.auth import load_actor
+from core.proposals import review
+from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, SignInSession, User
 from core.types import utcnow
 from tests import factories as make
+from tests.ui.streamlit_internals import column_order, label_of, link_of, spec_of
 from tests.ui.conftest import (go_to, navigation_titles, no_exception, open_app, plain, sign_in, signed_in_app,
                                use_database)
 
@@ -226,7 +227,7 @@ def test_the_queue_lists_pending_proposals_with_counts(seeded):
                                   "Outlook keeps asking for the password"}
     assert "Beta only: scanner to email" not in set(rows["title"])
     # The title first, the summary left to the panel: the table fits a laptop's page.
-    order = list(app.dataframe[0].proto.column_order)
+    order = column_order(app.dataframe[0])
     assert order[0] == "title" and "summary" not in order
     [status] = [g for g in app.get("button_group") if g.label == "Status"]
     assert status.options[0] == "Pending · 3" and status.value == ["pending"]
@@ -307,11 +308,11 @@ def test_after_edit_and_publish_the_panel_draws_what_was_published_and_links_to_
                 "review-queue")
     assert "Published tree" in [t.label for t in app.tabs]
     [chart] = app.get("graphviz_chart")
-    assert 'label="Only one user\\naffected"' in chart.proto.spec  # the edited answer, wrapped
-    assert "Only for one" not in chart.proto.spec
-    [link] = [p for p in app.get("page_link") if "on Flows" in p.proto.label]
-    assert plain(link.proto.label) == "Open printer-offline v2 on Flows"
-    assert link.proto.query_string == f"flow={seeded.flow}&version=2"
+    assert 'label="Only one user\\naffected"' in spec_of(chart)  # the edited answer, wrapped
+    assert "Only for one" not in spec_of(chart)
+    [(label, _, query)] = [link_of(p) for p in app.get("page_link") if "on Flows" in label_of(p)]
+    assert plain(label) == "Open printer-offline v2 on Flows"
+    assert query == {"flow": [str(seeded.flow)], "version": ["2"]}
 
 
 def test_a_manager_sees_the_queue_read_only(seeded):
@@ -332,7 +333,7 @@ def test_approve_from_the_panel(seeded):
     assert "VPN drops every hour" not in set(app.dataframe[0].value["title"])  # no longer pending
     decided = "\n".join(i.value for i in app.info)  # the panel still shows it, decided
     assert "Approved" in decided and "Published as **vpn\\-drops\\-every\\-hour** version 1" in decided
-    assert any("Open vpn\\-drops\\-every\\-hour v1 on Flows" in p.proto.label for p in app.get("page_link"))
+    assert any("Open vpn\\-drops\\-every\\-hour v1 on Flows" in label_of(p) for p in app.get("page_link"))
 
 
 def test_a_link_to_a_flow_version_opens_that_version_on_the_flows_page(seeded):
@@ -344,7 +345,7 @@ def test_a_link_to_a_flow_version_opens_that_version_on_the_flows_page(seeded):
     engine.dispose()
     app = go_to(signed_in_app("manager@alpha.example", flow=str(seeded.flow), version="1"), "flows")
     assert app.selectbox(key=f"fl_version_{seeded.flow}").value == 1
-    assert "Only for one user" not in app.get("graphviz_chart")[0].proto.spec
+    assert "Only for one user" not in spec_of(app.get("graphviz_chart")[0])
 
 
 @pytest.mark.parametrize("verb, status", [("dismiss", "dismissed"), ("reject", "rejected")])
@@ -432,7 +433,7 @@ def test_the_flows_page_shows_usage_diagram_and_history(seeded):
     assert (row["sessions"], row["resolved"], row["current_version"], row["versions"]) == (4, 3, 2, 2)
     assert row["resolution_rate"] == pytest.approx(0.75)
     assert row["resolution_pct"] == pytest.approx(75.0)  # shown as "75.0%", one decimal for every flow
-    assert "versions" not in list(app.dataframe[0].proto.column_order)
+    assert "versions" not in column_order(app.dataframe[0])
     assert any("Current version: v2 · Versions stored: 2" in c.value for c in app.caption)
     assert len(app.get("graphviz_chart")) == 1
     history = app.dataframe[1].value

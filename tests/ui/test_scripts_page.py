@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.db import make_engine, unit_of_work, upgrade
 from core.models import Flow, FlowVersion
 from core.scripts import load_library, render
-from core.trees import tree_problems
+from core.flows.trees import tree_problems
 from dashboard.script_picker import insert_script_node
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
@@ -128,8 +128,8 @@ def test_an_analyst_who_opens_the_page_is_refused(seeded):
 
 
 def test_the_core_refuses_an_analyst_the_session_read(seeded):
-    from core.auth import NotAllowed, actor_for_email
-    from core.script_sessions import session_for_scripts
+    from core.accounts.auth import NotAllowed, actor_for_email
+    from core.scripts.sessions import session_for_scripts
 
     engine = make_engine(seeded.url)
     with unit_of_work(engine) as db:

@@ -8,8 +8,9 @@ from core.analysis import clustering
 from core.analysis.classify import classify
 from core.analysis.evidence import Analysed, FlowRef, Tallies, confidence, merge_batch
 from core.analysis.paths import PathStep, clip, session_path
-from core.analysis.tree_building import UNEXPLORED, End, graft, merge_into_tree, tree_diff, tree_from_path
-from core.trees import tree_problems
+from core.analysis.tree_building import UNEXPLORED, End, graft, merge_into_tree, tree_from_path
+from core.flows.diff import tree_diff
+from core.flows.trees import tree_problems
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -34,6 +34,7 @@ def offenders(package: str, forbidden: tuple[str, ...], root: Path = ROOT) -> li
 @pytest.mark.parametrize("package, forbidden", [
     ("core", ("streamlit", "apscheduler", "plotly", "dashboard", "pages", "scheduler")),
     ("scheduler", ("streamlit", "plotly", "dashboard", "pages")),
+    ("launcher", ("streamlit", "plotly", "dashboard", "pages", "scheduler")),
     ("pages", ("sqlalchemy", "psycopg", "apscheduler")),
 ])
 def test_a_layer_imports_nothing_from_the_layers_outside_it(package, forbidden):
@@ -47,12 +48,12 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path):
     assert offenders("pkg", ("streamlit",), tmp_path) == ["pkg/m.py imports streamlit"]
 
 
-PROJECT = ("core", "dashboard", "pages", "scheduler")
+PROJECT = ("core", "dashboard", "pages", "scheduler", "launcher")
 
 
 def project_import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     """Module -> the project modules it imports, anywhere in the file. ``from core import review``
-    is an edge to ``core.review``; ``from core.gaps import GapReport`` one to ``core.gaps``."""
+    is an edge to ``core.proposals.review``; ``from core.gaps import GapReport`` one to ``core.gaps``."""
     files = {str(path.relative_to(root)).removesuffix(".py").removesuffix("/__init__").replace("/", "."): path
              for package in PROJECT for path in (root / package).rglob("*.py")}
     graph: dict[str, set[str]] = {}
@@ -101,3 +102,33 @@ def test_no_module_imports_itself_back_through_others():
 
 def test_the_cycle_check_finds_a_cycle_of_three():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+
+
+def concept_of(module: str) -> str:
+    """``core.gaps.report`` -> ``core.gaps``; a module at the top of ``core`` is its own concept."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "core" else parts[0]
+
+
+def concept_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {}
+    for module, deps in graph.items():
+        for dep in deps:
+            if concept_of(module) != concept_of(dep):
+                edges.setdefault(concept_of(module), set()).add(concept_of(dep))
+    return edges
+
+
+def test_the_concepts_of_core_depend_on_each_other_one_way_only():
+    # Modules may be acyclic while their packages are not (a.x -> b.y -> a.z); a package-level
+    # cycle means two concepts that cannot be read, or moved, one without the other.
+    core_only = {m: {d for d in deps if d.startswith("core.")}
+                 for m, deps in project_import_graph().items() if m.startswith("core.")}
+    assert find_cycle(concept_graph(core_only)) is None
+
+
+def test_concepts_are_packages_and_modules_at_the_top_of_core():
+    assert concept_of("core.gaps.report") == "core.gaps"
+    assert concept_of("core.models") == "core.models"
+    assert concept_graph({"core.a.x": {"core.b.y"}, "core.b.y": {"core.a.z"}, "core.a.z": set()}) == {
+        "core.a": {"core.b"}, "core.b": {"core.a"}}

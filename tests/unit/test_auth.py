@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.auth import (PERMISSIONS, SignInFailed, SignInPaused, SignInThrottle, SignInThrottled, SingleSignOnRefused,
+from core.accounts.auth import (PERMISSIONS, SignInFailed, SignInPaused, SignInThrottle, SignInThrottled, SingleSignOnRefused,
                        verified_sso_email)
 
 
@@ -222,7 +222,8 @@ def test_no_text_but_true_counts_as_verified(verified):
 
 def test_the_unknown_email_check_verifies_against_a_hash_of_the_hashers_own_cost():
     # Cheaper parameters would let the response time tell unknown emails from wrong passwords.
-    from core import auth, passwords
+    from core.accounts import auth
+    from core.accounts import passwords
 
     assert not passwords._hasher.check_needs_rehash(auth._DUMMY_HASH)
     assert not passwords.verify_password(auth._DUMMY_HASH, "")

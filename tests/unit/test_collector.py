@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from core.collector import BULK_THRESHOLDS, fewer_collections
+from core.sessions.collector import BULK_THRESHOLDS, fewer_collections
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.csv_export import csv_bytes, csv_chunks, safe_cell, write_csv
+from core.csv_safe import csv_bytes, csv_chunks, safe_cell, write_csv
 
 
 def written(header, rows) -> str:

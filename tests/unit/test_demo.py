@@ -14,9 +14,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from core.demo import default_accounts, generate_flows, generate_sessions
-from core.demo_catalog import ACCOUNT_SLUGS, FLOWS
-from core.formats import flow_errors, session_errors
+from core.demo.loader import default_accounts, generate_flows, generate_sessions
+from core.demo.catalog import ACCOUNT_SLUGS, FLOWS
+from core.sessions.formats import flow_errors, session_errors
 
 ANCHOR = datetime(2026, 11, 20, 10, 30, tzinfo=timezone.utc)
 SEED = 42
@@ -110,7 +110,7 @@ def test_the_stream_does_not_depend_on_the_hash_seed():
     script = (
         "import hashlib, orjson\n"
         "from datetime import datetime, timezone\n"
-        "from core.demo import default_accounts, generate_flows, generate_sessions\n"
+        "from core.demo.loader import default_accounts, generate_flows, generate_sessions\n"
         "a = default_accounts(4)\n"
         "s = generate_sessions(a, generate_flows(a, 5), 1500, 5, datetime(2026, 3, 1, tzinfo=timezone.utc))\n"
         "print(hashlib.sha256(b''.join(orjson.dumps(x) for x in s)).hexdigest())\n"

@@ -1,6 +1,6 @@
 from types import SimpleNamespace
 
-from core.flow_walk import mark, walk
+from core.flows.walk import mark, walk
 
 
 def test_a_session_that_stops_at_a_question_of_its_flow_stopped_at_that_node():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from core.gaps.queries import step_pass
-from core.step_rollup import StepGroup, first_whole_day, merge_groups, runs, uncovered, whole_days
+from core.sessions.day_counts import StepGroup, first_whole_day, merge_groups, runs, uncovered, whole_days
 
 UTC = timezone.utc
 

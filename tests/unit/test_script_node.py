@@ -6,7 +6,7 @@ import pytest
 
 from core.scripts import as_script_node, load_library, render
 from core.scripts.render import RenderedScript
-from core.trees import tree_problems
+from core.flows.trees import tree_problems
 
 
 def tree_with(node: dict) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from core.tree_diagram import dot_string, tree_to_dot
-from core.tree_diff import diff_trees
+from core.flows.diagram import dot_string, tree_to_dot
+from core.flows.diff import diff_trees
 from tests.factories import TREE, enhanced_tree
 
 

@@ -1,4 +1,4 @@
-"""Proposed trees read as an engineer's: the wording rules (``core.trees.tree_warnings``) and the
+"""Proposed trees read as an engineer's: the wording rules (``core.flows.trees.tree_warnings``) and the
 analysis's wording of the trees it proposes (``core.analysis.wording``), on hand-made sessions."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from core.analysis.evidence import Analysed, FlowRef, merge_batch, question_noun
 from core.analysis.paths import PathStep, clip
 from core.analysis.tree_building import tree_from_path
 from core.analysis.wording import DID_IT_WORK, WHICH_FIX, merged_label, present, short_label
-from core.trees import imperative, title_warnings, tree_problems, tree_warnings
+from core.flows.trees import imperative, title_warnings, tree_problems, tree_warnings
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.trees import InvalidTree, tree_problems, validate_tree
+from core.flows.trees import InvalidTree, tree_problems, validate_tree
 
 VALID = {
     "root": "q1",

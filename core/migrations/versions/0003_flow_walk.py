@@ -13,7 +13,7 @@ down_revision = '0002'
 branch_labels = None
 depends_on = None
 
-# As in core.flow_walk; spelled out so that this migration never changes with the code.
+# As in core.flows.walk; spelled out so that this migration never changes with the code.
 FLOW_STEP_TYPES = "('question', 'action', 'script')"
 NODE_STEP_TYPES = "('question', 'action', 'script', 'resolution', 'escalation')"
 

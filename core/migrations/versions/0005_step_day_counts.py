@@ -13,7 +13,7 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
-# As core.step_rollup groups steps today; spelled out so that this migration never changes with
+# As core.sessions.day_counts groups steps today; spelled out so that this migration never changes with
 # the code. {day}, {true} and {false} differ between the two databases.
 COUNTS = """
 INSERT INTO step_day_counts (account_id, day, flow_id, node_id, text_key, step_type, answer, tried,

@@ -16,7 +16,7 @@ depends_on = None
 # As core.models.IMPACT_COLUMNS today; spelled out so that this migration never changes with the code.
 IMPACT_COLUMNS = ["status", "ended_at", "psa_ticket_id"]
 
-# As core.session_versions today, spelled out for the same reason.
+# As core.sessions.versions today, spelled out for the same reason.
 LIVE_VERSION = """
     COALESCE(sessions.matched_flow_version, (
         SELECT fv.version FROM flow_versions fv JOIN flows f ON f.id = fv.flow_id

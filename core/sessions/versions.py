@@ -29,7 +29,7 @@ from bisect import bisect_right
 from sqlalchemy import Connection, bindparam, select, text
 
 from core.models import Flow, FlowVersion
-from core.session_store import SESSION_COLUMNS, SessionRecord
+from core.sessions.store import SESSION_COLUMNS, SessionRecord
 from core.types import UTCDateTime
 
 # The live version of a session's flow at its start, as one correlated subquery (the same SQL on

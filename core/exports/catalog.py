@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.activity import activity_table
-from core.auth import Principal, authorize
-from core.csv_export import Table, csv_chunks, write_csv
+from core.proposals.activity import activity_table
+from core.accounts.auth import Principal, authorize
+from core.csv_safe import Table, csv_chunks, write_csv
 from core.db import session_factory
-from core.gaps.export import export_gaps
+from core.exports.gaps import export_gaps
 from core.impact import build_impact
 from core.metrics import FLAT_HEADER, build_metrics
 from core.models import Account, Flow, FlowProposal, Session, User
@@ -189,7 +189,7 @@ def account_request(db: OrmSession, slug: str, days: int | None = DEFAULT_DAYS,
 
 def write_export(db: OrmSession, actor: Principal, name: str, request: ExportRequest, out, bom: bool = False) -> int:
     """Write export ``name`` to a text stream (opened with newline=""); returns the number of rows.
-    Raises core.auth.NotAllowed, before writing anything, unless ``actor`` may export."""
+    Raises core.accounts.auth.NotAllowed, before writing anything, unless ``actor`` may export."""
     table = EXPORTS[name](db, actor, request)
     return write_csv(out, table.header, table.rows, bom=bom)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.models import ROLES, Account, Membership, User
-from core.passwords import MIN_LENGTH, hash_password
+from core.accounts.passwords import MIN_LENGTH, hash_password
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

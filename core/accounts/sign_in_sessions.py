@@ -20,7 +20,7 @@ from typing import Literal
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Actor, load_actor
+from core.accounts.auth import Actor, load_actor
 from core.models import SignInSession
 from core.types import utcnow
 

@@ -8,11 +8,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.db import require_current_schema, unit_of_work
-from core.importer import ProgressCallback
+from core.sessions.importer import ProgressCallback
 from core.models import Account, Session, User
-from core.passwords import generate_password
+from core.accounts.passwords import generate_password
 from core.settings import Settings
-from core.users import add_user, user_exists
+from core.accounts.users import add_user, user_exists
 
 DEMO_ADMIN_EMAIL = "admin@flowpilot.example"
 DEMO_SESSIONS = 20000
@@ -31,7 +31,7 @@ def prepare(engine: Engine, settings: Settings, progress: ProgressCallback | Non
     with unit_of_work(engine) as db:
         has_sessions = db.scalar(select(func.count()).select_from(select(Session.id).limit(1).subquery())) > 0
     if not has_sessions:
-        from core.demo import run_demo
+        from core.demo.loader import run_demo
 
         yield f"The database is empty: loading demo data ({DEMO_SESSIONS:,} sessions)..."
         summary = run_demo(engine, sessions=DEMO_SESSIONS, progress=progress)

@@ -31,7 +31,7 @@ from sqlalchemy import (
     Connection, Date, Integer, and_, bindparam, case, delete, false, func, insert, literal, or_, select,
 )
 
-from core.flow_walk import FLOW_STEP_TYPES
+from core.flows.walk import FLOW_STEP_TYPES
 from core.metrics.sql import count_if, lower_trim, utc_day
 from core.models import TRIED_STEP_TYPES, Session, Step, StepDayCount, StepDayStamp
 from core.outcomes import FINISHED

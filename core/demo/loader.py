@@ -2,7 +2,7 @@
 interchange format, and their import.
 
 The templates (flows, problems, phrasings) and the knowledge-gap signals they plant are in
-``core.demo_catalog``; this module turns them into records. Sessions come out as a stream in
+``core.demo.catalog``; this module turns them into records. Sessions come out as a stream in
 created_at order, hour by hour over the 90 days before the anchor, so memory stays flat for
 millions of them. One ``random.Random`` drives the whole stream: the same seed and anchor give
 the same records, byte for byte.
@@ -23,8 +23,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 
-from core import demo_catalog as cat
-from core.importer import ProgressCallback, import_flows, import_sessions
+from core.demo import catalog as cat
+from core.sessions.importer import ProgressCallback, import_flows, import_sessions
 
 WINDOW_DAYS = 90
 HOUR = 3600
@@ -79,7 +79,7 @@ def generate_flows(accounts: Sequence[str], seed: int, anchor: datetime | None =
     """The published flows of every account: the core flows everywhere, each optional flow in
     about two accounts out of three, so every account has uncharted domains of its own.
 
-    With ``anchor``, the flows of ``core.demo_catalog.REVISIONS`` also get a newer version
+    With ``anchor``, the flows of ``core.demo.catalog.REVISIONS`` also get a newer version
     published inside the 90 days (their base version long before), so the Impact page has
     changes to measure; the sessions walk whichever version was live when they started."""
     _check_accounts(accounts)

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.analysis.evidence import flow_name_from_title
-from core.auth import Actor, NotAllowed, authorize
+from core.accounts.auth import Actor, NotAllowed, authorize
 from core.db import unit_of_work
-from core.flows import MAX_VERSION
-from core import session_versions
+from core.flows.versions import MAX_VERSION
+from core.sessions import versions
 from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, User
 from core.storable import unstorable
-from core.trees import TreeProblem, tree_problems
+from core.flows.trees import TreeProblem, tree_problems
 from core.types import utcnow
 
 __all__ = [
@@ -229,8 +229,8 @@ def _publish(db: OrmSession, actor: Actor, proposal: FlowProposal, tree: dict[st
     except IntegrityError:
         # Another admin published to this flow (or took this flow id) at the same moment.
         raise FlowChanged("Someone else published to this flow at the same moment.") from None
-    # Sessions started since this version went live now count on it (core.session_versions).
-    session_versions.resolve_flow(db.connection(), flow.account_id, flow.external_id, since=at)
+    # Sessions started since this version went live now count on it (core.sessions.versions).
+    versions.resolve_flow(db.connection(), flow.account_id, flow.external_id, since=at)
     audit = _audit(db, actor, proposal, action, note, tree_before, tree, at, flow_id=flow.id, details={
         "status": status, "proposal_type": proposal.proposal_type, "flow_external_id": flow.external_id,
         "flow_version": version, "base_flow_version": base_version,

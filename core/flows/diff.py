@@ -1,7 +1,7 @@
 """What changed between two valid trees, per node: for highlighted diagrams and change lists.
 
-The diff itself is the analysis's (``core.analysis.tree_building.tree_diff``, the one stored on
-proposals); this module only folds it into node ids to colour and lines to read.
+``tree_diff`` is the raw diff, the one the analysis stores on proposals; ``TreeDiff`` folds it into
+node ids to colour and lines to read.
 """
 
 from __future__ import annotations
@@ -9,7 +9,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.analysis.tree_building import tree_diff
+
+def tree_diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    """What ``after`` adds to, changes in and removes from ``before``, node by node and option
+    by option (options are matched by label, case-insensitively)."""
+    old = (before or {}).get("nodes", {})
+    new = after.get("nodes", {})
+    diff: dict[str, Any] = {
+        "nodes_added": [{"id": k, "type": v["type"], "text": v["text"]} for k, v in new.items() if k not in old],
+        "nodes_removed": [{"id": k, "type": v["type"], "text": v["text"]} for k, v in old.items() if k not in new],
+        "nodes_changed": [], "options_added": [], "options_removed": [], "options_changed": [],
+    }
+    if before is not None and before.get("root") != after.get("root"):
+        diff["root_changed"] = {"from": before.get("root"), "to": after.get("root")}
+    for node_id in (k for k in new if k in old):
+        was, now = old[node_id], new[node_id]
+        changes = {f: {"from": was.get(f), "to": now.get(f)} for f in ("type", "text", "next") if was.get(f) != now.get(f)}
+        if changes:
+            diff["nodes_changed"].append({"id": node_id, **changes})
+        was_options = {o["label"].strip().casefold(): o for o in was.get("options", [])}
+        now_options = {o["label"].strip().casefold(): o for o in now.get("options", [])}
+        for key, option in now_options.items():
+            if key not in was_options:
+                diff["options_added"].append({"node": node_id, "label": option["label"], "next": option["next"]})
+            elif was_options[key]["next"] != option["next"]:
+                diff["options_changed"].append({"node": node_id, "label": option["label"],
+                                                "next": {"from": was_options[key]["next"], "to": option["next"]}})
+        for key, option in was_options.items():
+            if key not in now_options:
+                diff["options_removed"].append({"node": node_id, "label": option["label"], "next": option["next"]})
+    return diff
 
 
 @dataclass(frozen=True)

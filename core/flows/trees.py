@@ -16,7 +16,7 @@ import jsonschema_rs
 
 from core.storable import unstorable
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 MAX_NODES = 500
 MAX_TEXT = 2000
 MIN_OPTIONS, MAX_OPTIONS = 2, 12

@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from core.tree_diff import TreeDiff
+from core.flows.diff import TreeDiff
 
 WRAP = 34
 MAX_LABEL = 240

@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.models import Account, Membership, User
-from core.passwords import verify_password
+from core.accounts.passwords import verify_password
 from core.types import utcnow
 from core.storable import findable
-from core.users import normalise_email
+from core.accounts.users import normalise_email
 
 # What each role may do, before the derived permissions below. A later page names its
 # permission here and in the dashboard's page list.

@@ -23,7 +23,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.models import Account, AnalysisQueueItem, Session, Step
-from core.step_rollup import day_of
+from core.sessions.day_counts import day_of
 
 SESSION_COLUMNS = (
     "account_id", "external_id", "engineer", "created_at", "ended_at", "status",
@@ -31,7 +31,7 @@ SESSION_COLUMNS = (
     "resolution_summary", "root_cause", "psa_ticket_id", "psa_system", "psa_company", "psa_board",
     "psa_priority", "psa_opened_at", "psa_closed_at", "psa_sla_due_at",
     "psa_time_spent_minutes", "step_count", "failed_steps", "stopped_at_node",
-    # Set by the import from the flows' version timelines (core.session_versions), not the record.
+    # Set by the import from the flows' version timelines (core.sessions.versions), not the record.
     "flow_version",
 )
 STEP_COLUMNS = (
@@ -68,7 +68,7 @@ class BatchCounts:
     queued: int = 0
     steps: int = 0
     # The UTC days, per account, whose sessions or steps the batch wrote or moved away from:
-    # their step counts are recounted at the end of the import (``core.step_rollup``).
+    # their step counts are recounted at the end of the import (``core.sessions.day_counts``).
     days: dict[int, set[date]] = field(default_factory=dict)
 
     def add(self, other: BatchCounts) -> None:

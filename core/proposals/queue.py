@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Actor, authorize
+from core.accounts.auth import Actor, authorize
 from core.impact.expected import ExpectedImpact, expected_per_month, proposal_expected, recent_supporting_sessions
-from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES, Flow, FlowProposal, FlowVersion, ProposalSession, Session, Step, User
+from core.sessions.detail import SessionDetail, session_details
+from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES, Flow, FlowProposal, FlowVersion, ProposalSession, Session, User
 from core.storable import findable
 from core.types import utc_day_start, utcnow
 
@@ -29,8 +29,22 @@ SORTS = {
     "updated": FlowProposal.updated_at,
 }
 MAX_ROWS = 500
-QUEUE_COLUMNS = ["id", "row_version", "title", "proposal_type", "domain", "status", "confidence",
-                 "support_count", "expected_per_month", "created_at", "reviewed_at", "summary"]
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    row_version: int
+    title: str
+    proposal_type: str
+    domain: str | None
+    status: str
+    confidence: float
+    support_count: int
+    expected_per_month: float  # supporting sessions of the last 90 days, per 30 days
+    created_at: datetime
+    reviewed_at: datetime | None
+    summary: str | None
 
 
 @dataclass(frozen=True)
@@ -58,34 +72,9 @@ class QueueFilters:
 
 @dataclass(frozen=True)
 class QueuePage:
-    rows: pd.DataFrame  # QUEUE_COLUMNS, at most MAX_ROWS
+    rows: tuple[QueueRow, ...]  # at most MAX_ROWS, in the order asked for
     total: int  # rows matching the filters
     status_counts: dict[str, int]  # per status, with every other filter applied
-
-
-@dataclass(frozen=True)
-class EvidenceStep:
-    seq: int
-    step_type: str
-    context_message: str | None
-    response: str | None
-    was_free_text: bool
-    outcome: str | None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    session_id: int
-    external_id: str
-    created_at: datetime
-    status: str
-    engineer: str | None
-    problem_summary: str | None
-    resolution_summary: str | None
-    root_cause: str | None
-    psa_ticket_id: str | None
-    psa_system: str | None
-    steps: tuple[EvidenceStep, ...]
 
 
 @dataclass(frozen=True)
@@ -113,7 +102,7 @@ class ProposalDetail:
     target_flow_version: int | None  # the version the analysis compared against
     target_flow_current_version: int | None
     target_tree: dict[str, Any] | None  # the flow's current published tree
-    evidence: tuple[Evidence, ...] = field(default=())
+    evidence: tuple[SessionDetail, ...] = field(default=())
     evidence_total: int = 0
     published_as: tuple[str, int] | None = None  # (flow external id, version) once approved or published
     published_flow_id: int | None = None  # that flow's id, for a link to the version on the Flows page
@@ -168,7 +157,7 @@ def review_queue(db: OrmSession, actor: Actor, account_id: int, filters: QueueFi
                   FlowProposal.id.desc())
         .limit(MAX_ROWS)
     )
-    rows = pd.DataFrame(db.execute(statement).all(), columns=QUEUE_COLUMNS)
+    rows = tuple(QueueRow(*row) for row in db.execute(statement))
     counts = dict.fromkeys(PROPOSAL_STATUSES, 0)
     counts.update(db.execute(
         select(FlowProposal.status, func.count())
@@ -222,28 +211,10 @@ def proposal_detail(db: OrmSession, actor: Actor, account_id: int, proposal_id: 
     )
 
 
-def _evidence(db: OrmSession, account_id: int, proposal_id: int, limit: int) -> tuple[tuple[Evidence, ...], int]:
+def _evidence(db: OrmSession, account_id: int, proposal_id: int, limit: int) -> tuple[tuple[SessionDetail, ...], int]:
     # Sessions are joined on the account as well, so a stray link can never show another tenant's session.
     linked = (select(Session).join(ProposalSession, ProposalSession.session_id == Session.id)
               .where(Session.account_id == account_id, ProposalSession.proposal_id == proposal_id))
     total = db.scalar(select(func.count()).select_from(linked.subquery()))
     sessions = db.scalars(linked.order_by(Session.created_at.desc()).limit(limit)).all()
-    return evidence_for(db, sessions), total
-
-
-def evidence_for(db: OrmSession, sessions, with_steps: bool = True) -> tuple[Evidence, ...]:
-    """Sessions (already read, already limited to one account) as Evidence, with their steps in order;
-    the review panel and the knowledge-gaps page both show sessions this way."""
-    steps: dict[int, list[EvidenceStep]] = {s.id: [] for s in sessions}
-    if sessions and with_steps:
-        for row in db.execute(
-            select(Step.session_id, Step.seq, Step.step_type, Step.context_message, Step.response,
-                   Step.was_free_text, Step.outcome)
-            .where(Step.session_id.in_(list(steps))).order_by(Step.session_id, Step.seq)
-        ):
-            steps[row.session_id].append(EvidenceStep(*row[1:]))
-    return tuple(
-        Evidence(s.id, s.external_id, s.created_at, s.status, s.engineer, s.problem_summary, s.resolution_summary,
-                 s.root_cause, s.psa_ticket_id, s.psa_system, tuple(steps[s.id]))
-        for s in sessions
-    )
+    return session_details(db, sessions), total

@@ -17,14 +17,16 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Integer, func, literal, select
 
-from core import flow_walk, session_versions, step_rollup
-from core.collector import fewer_collections
+from core.flows import walk as flow_walk
+from core.sessions import versions as session_versions
+from core.sessions import day_counts
+from core.sessions.collector import fewer_collections
 from core.db import session_factory
-from core.flows import NoVersionLeft, upsert_imported_flow
-from core.formats import FieldError, flow_errors, session_errors
+from core.flows.versions import NoVersionLeft, upsert_imported_flow
+from core.sessions.formats import FieldError, flow_errors, session_errors
 from core.models import TRIED_STEP_TYPES
-from core.prefetch import prefetch
-from core.session_store import (
+from core.sessions.prefetch import prefetch
+from core.sessions.store import (
     ANALYZE_AFTER_SESSIONS, BatchCounts, SessionRecord, ensure_accounts, refresh_statistics, writer_for,
 )
 from core.storable import needs_walk
@@ -313,7 +315,7 @@ def import_sessions(
         timelines = session_versions.Timelines(connection)
         for batch in prefetch(_session_batches(lines, checker, batch_size, result.accounts)):
             ensure_accounts(connection, {r.key[0] for r in batch.records}, account_ids, now)
-            # Each session's flow version, from its flow's versions (core.session_versions).
+            # Each session's flow version, from its flow's versions (core.sessions.versions).
             records = timelines.complete([r.with_account(account_ids) for r in batch.records])
             counts.add(writer.write(records, now))
             if progress:
@@ -322,7 +324,7 @@ def import_sessions(
             raise ImportRejected(source, checker.errors, checker.lines_read, checker.truncated)
         # In the same transaction: the counts commit with the rows they count. (Counted after the
         # commit instead, the first read of the new rows set their hint bits: 40% slower.)
-        step_rollup.refresh(connection, counts.days)
+        day_counts.refresh(connection, counts.days)
     result.records = checker.valid
     result.inserted, result.updated, result.queued, result.steps = (
         counts.inserted, counts.updated, counts.queued, counts.steps)

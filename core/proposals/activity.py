@@ -1,10 +1,10 @@
 """Activity (read side): who decided what in one account, from the audit log.
 
-Every review decision (``core.review``) and every change of the knowledge-gap thresholds
+Every review decision (``core.proposals.review``) and every change of the knowledge-gap thresholds
 (``core.gaps.thresholds``) is one audit entry. The list reads only the small columns, newest
 first, a page at a time, filtered in SQL with bound parameters and the account first (the index
 ``ix_audit_log_account_created`` serves it); the trees and settings of one entry are read only
-when that entry is opened. Who may read it: the "view_activity" permission (``core.auth``).
+when that entry is opened. Who may read it: the "view_activity" permission (``core.accounts.auth``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Principal, authorize
-from core.csv_export import Table, csv_bytes
+from core.accounts.auth import Principal, authorize
+from core.csv_safe import Table, csv_bytes
 from core.db import session_factory
+from core.gaps.threshold_words import THRESHOLD_LABELS
 from core.gaps.thresholds import THRESHOLDS_CHANGED, THRESHOLDS_RESET
 from core.metrics.figures import percent
 from core.models import AuditEntry, Flow, FlowProposal
@@ -38,31 +39,6 @@ ACTION_WORDS = {
     "reject": "Rejected",
     THRESHOLDS_CHANGED: "Changed gap thresholds",
     THRESHOLDS_RESET: "Reset gap thresholds",
-}
-
-# The knowledge-gap thresholds in words, in the order the thresholds form shows them, and how to
-# write each value ("share": a fraction shown as a percentage). A test holds every threshold to it.
-THRESHOLD_LABELS: dict[str, tuple[str, str]] = {
-    "min_sample": ("Minimum sample for a rate", "int"), "confidence_z": ("Interval z", "float"),
-    "emerging_ratio": ("Emerging: times the previous period", "float"), "emerging_min": ("Emerging: at least", "int"),
-    "free_text_low": ("Missing options: low", "share"), "free_text_medium": ("Missing options: medium", "share"),
-    "free_text_high": ("Missing options: high", "share"), "min_free_text": ("Missing options: at least typed answers", "int"),
-    "escalation_low": ("High escalation: low", "share"), "escalation_medium": ("High escalation: medium", "share"),
-    "escalation_high": ("High escalation: high", "share"),
-    "escalation_listed_count": ("High escalation: always listed from escalations", "int"),
-    "escalation_listed_rate": ("High escalation: always listed at over", "share"),
-    "medium_share": ("Severity by volume: medium from sessions", "share"),
-    "high_share": ("Severity by volume: high from sessions", "share"),
-    "excess_medium": ("Severity by volume: rates' medium floor (extra sessions)", "int"),
-    "excess_high": ("Severity by volume: rates' high floor (extra sessions)", "int"),
-    "failure_low": ("Failing steps: low", "share"), "failure_medium": ("Failing steps: medium", "share"),
-    "failure_high": ("Failing steps: high", "share"),
-    "dead_end_low": ("Dead ends: low", "share"), "dead_end_medium": ("Dead ends: medium", "share"),
-    "dead_end_high": ("Dead ends: high", "share"), "min_dead_ends": ("Dead ends: at least sessions ending", "int"),
-    "uncharted_min": ("Uncharted territory: low from", "int"), "uncharted_medium": ("Uncharted territory: medium from", "int"),
-    "uncharted_high": ("Uncharted territory: high from", "int"),
-    "pattern_min": ("Repeated patterns: low from", "int"), "pattern_medium": ("Repeated patterns: medium from", "int"),
-    "pattern_high": ("Repeated patterns: high from", "int"), "cluster_distance": ("Repeated patterns: cluster distance", "float"),
 }
 
 
@@ -210,7 +186,7 @@ def _listing(account_id: int, where: list):
 def activity(db: OrmSession, actor: Principal, account_id: int, filters: ActivityFilters = ActivityFilters(),
              page: int = 1, page_size: int = PAGE_SIZE) -> ActivityPage:
     """One page of the account's audit entries matching ``filters``, newest first, and how many match.
-    Raises core.auth.NotAllowed unless the actor may see the account's activity."""
+    Raises core.accounts.auth.NotAllowed unless the actor may see the account's activity."""
     authorize(db, actor, account_id, "view_activity")
     page = max(1, page)
     where = _conditions(account_id, filters)
@@ -266,7 +242,7 @@ def activity_table(db: OrmSession, actor: Principal, account_id: int, account_sl
                    filters: ActivityFilters = ActivityFilters(), since: datetime | None = None,
                    until: datetime | None = None) -> Table:
     """Every entry matching the filters (no pages), newest first, as CSV rows; streamed in batches.
-    The flow is named by the id sessions use for it. Raises core.auth.NotAllowed first."""
+    The flow is named by the id sessions use for it. Raises core.accounts.auth.NotAllowed first."""
     authorize(db, actor, account_id, "view_activity")
     statement = _listing(account_id, _conditions(account_id, filters, since, until))
     result = db.execute(statement.execution_options(stream_results=True, yield_per=BATCH))

@@ -1,4 +1,4 @@
-"""`python -m dashboard.launch` (what `make run` does): prepare the database, then run the
+"""`python -m launcher` (what `make run` does): prepare the database, then run the
 scheduler and the dashboard side by side until Ctrl-C or SIGTERM.
 """
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from core import bootstrap
+from core.demo import bootstrap
 from core.db import SchemaOutOfDate, make_engine
-from core.importer import Progress
+from core.sessions.importer import Progress
 from core.settings import PROJECT_ROOT, Settings, get_settings
 
 STOP_TIMEOUT_SECONDS = 10

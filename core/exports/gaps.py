@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Principal, authorize
-from core.csv_export import Table
+from core.accounts.auth import Principal, authorize
+from core.csv_safe import Table
 from core.gaps.report import GapReport, build_gap_report
 from core.gaps.signals import Gap
 from core.metrics.figures import percent
@@ -68,7 +68,7 @@ def gap_row(slug: str, rank: int, gap: Gap) -> tuple[Any, ...]:
 
 def export_gaps(db: OrmSession, actor: Principal, request) -> Table:
     """The gap report of ``request``'s account and period (30 days when none is given).
-    Raises core.auth.NotAllowed unless ``actor`` may export the account's data."""
+    Raises core.accounts.auth.NotAllowed unless ``actor`` may export the account's data."""
     authorize(db, actor, request.account_id, "exports")
     return report_table(build_gap_report(db, request.account_id, days=request.days or 30, now=request.now))
 

@@ -6,16 +6,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Actor, authorize
+from core.accounts.auth import Actor, authorize
 from core.models import Flow, FlowProposal, FlowVersion, Session, User
 from core.outcomes import RESOLVED
 
-FLOW_COLUMNS = ["id", "external_id", "name", "domain", "current_version", "versions", "sessions",
-                "resolved", "resolution_rate", "last_used", "updated_at"]
+@dataclass(frozen=True)
+class FlowRow:
+    id: int
+    external_id: str
+    name: str
+    domain: str | None
+    current_version: int
+    versions: int  # stored
+    sessions: int  # that followed the flow, ever
+    resolved: int
+    last_used: datetime | None
+    updated_at: datetime
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self.resolved / self.sessions if self.sessions else None
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,7 @@ class FlowDetail:
     versions: tuple[VersionEntry, ...]  # newest first
 
 
-def flow_list(db: OrmSession, actor: Actor, account_id: int) -> pd.DataFrame:
+def flow_list(db: OrmSession, actor: Actor, account_id: int) -> tuple[FlowRow, ...]:
     """Every flow of the account with how often sessions followed it and how those ended."""
     authorize(db, actor, account_id, "view_flows")
     # Sessions name their flow by its imported id; aggregate per name first, then join.
@@ -68,14 +81,8 @@ def flow_list(db: OrmSession, actor: Actor, account_id: int) -> pd.DataFrame:
         .outerjoin(versions, versions.c.flow_id == Flow.id)
         .where(Flow.account_id == account_id)
         .order_by(Flow.name, Flow.external_id)
-    ).all()
-    frame = pd.DataFrame([(*r[:8], None, *r[8:]) for r in rows], columns=FLOW_COLUMNS)
-    # The rate is shaped here, not in SQL, so that no division by zero depends on the dialect.
-    frame["resolution_rate"] = [res / n if n else None for res, n in zip(frame["resolved"], frame["sessions"])]
-    # Timestamps come back as datetime objects; the same dtype on both databases keeps display code simple.
-    for column in ("last_used", "updated_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame
+    )
+    return tuple(FlowRow(*row) for row in rows)
 
 
 def flow_names(db: OrmSession, actor: Actor, account_id: int) -> dict[str, str]:

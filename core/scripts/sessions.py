@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Actor, authorize
+from core.accounts.auth import Actor, authorize
 from core.models import Session, Step
-from core.review_queue import EvidenceStep
+from core.sessions.detail import StepDetail
 from core.storable import findable
 
 MAX_STEPS = 200  # the steps' texts feed the ranking; a longer session adds nothing but work
@@ -35,7 +35,7 @@ class ScriptSession:
     problem_domain: str | None
     problem_summary: str | None
     psa_ticket_id: str | None
-    steps: tuple[EvidenceStep, ...]
+    steps: tuple[StepDetail, ...]
 
 
 def session_for_scripts(db: OrmSession, actor: Actor, account_id: int, external_id: str) -> ScriptSession | None:
@@ -55,5 +55,5 @@ def session_for_scripts(db: OrmSession, actor: Actor, account_id: int, external_
     return ScriptSession(
         external_id=s.external_id, created_at=s.created_at, status=s.status, engineer=s.engineer,
         problem_domain=s.problem_domain, problem_summary=s.problem_summary, psa_ticket_id=s.psa_ticket_id,
-        steps=tuple(EvidenceStep(*row) for row in steps),
+        steps=tuple(StepDetail(*row) for row in steps),
     )

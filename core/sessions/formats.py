@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema_rs
 
 from core.storable import unstorable
-from core.trees import field_path, load_schema, short_message, tree_problems
+from core.flows.trees import field_path, load_schema, short_message, tree_problems
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,12 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.auth import Principal, authorize
-from core.comparison import Comparison, previous_period_thin, read_first_session_start
+from core.accounts.auth import Principal, authorize
+from core.metrics.comparison import Comparison, previous_period_thin, read_first_session_start
 from core.metrics.sessions import outcome_figures
-from core.models import Account, Session
+from core.models import Session
 from core.outcomes import ABANDONED, ACTIVE, ESCALATED, RESOLVED
 from core.periods import InPeriod, Period
-
-
-@dataclass(frozen=True)
-class AccountRef:
-    id: int
-    slug: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -60,7 +53,7 @@ class Headline(PeriodCounts, InPeriod):
 def headline_numbers(db: OrmSession, actor: Principal, account_id: int, days: int = 30,
                      now: datetime | None = None) -> Headline:
     """Counts of the account's sessions started in the last ``days`` days and the ``days`` before.
-    Raises core.auth.NotAllowed unless ``actor`` may open the account's home page.
+    Raises core.accounts.auth.NotAllowed unless ``actor`` may open the account's home page.
 
     One pass over both periods with conditional counts; the WHERE clause is the leading
     columns of ``ix_sessions_account_created`` so only this account's rows in range are read.
@@ -88,8 +81,3 @@ def headline_numbers(db: OrmSession, actor: Principal, account_id: int, days: in
     return Headline(*row[:5], period=period, previous=PeriodCounts(*row[5:]),
                     first_session_at=read_first_session_start(db, account_id))
 
-
-def list_accounts(db: OrmSession) -> list[AccountRef]:
-    """Every account, by name, for the account switcher."""
-    rows = db.execute(select(Account.id, Account.slug, Account.name).order_by(Account.name, Account.slug))
-    return [AccountRef(id=i, slug=s, name=n) for i, s, n in rows]

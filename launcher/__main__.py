@@ -1,0 +1,5 @@
+import sys
+
+from launcher.supervisor import main
+
+sys.exit(main())
