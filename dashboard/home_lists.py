@@ -53,6 +53,15 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def _row(page: st.Page, query: dict[str, str], title: str):
+    """A title shown whole, beside a short link that opens it: a link's label does not wrap, so a
+    long title as the label would be cut. Returns the title's column, for the line under it."""
+    text, link = st.columns([3.5, 1], gap="small", vertical_alignment="top")
+    text.markdown(md_escape(title))
+    link.page_link(page, label="Open", icon=":material/arrow_forward:", query_params=query)
+    return text
+
+
 def waiting_section(w: Waiting, account: AccountRef) -> None:
     st.subheader("Waiting for review", anchor=False)
     queue = page_links.link_to(page_links.REVIEW_QUEUE)
@@ -61,12 +70,11 @@ def waiting_section(w: Waiting, account: AccountRef) -> None:
     else:
         st.caption(f"{w.total:,} proposal{'' if w.total == 1 else 's'} waiting; the first by expected impact, as the queue orders them:")
         for p in w.first:
-            st.page_link(queue, label=md_escape(f"#{p.id} {p.title}"), icon=":material/rule:",
-                         query_params={"proposal": str(p.id), "account": account.slug})
+            text = _row(queue, {"proposal": str(p.id), "account": account.slug}, f"#{p.id} {p.title}")
             words = [TYPE_LABEL.get(p.proposal_type, p.proposal_type), domain_name(p.domain),
                      f"about {p.expected_per_month:.1f} a month", _plural(p.support_count, "session"),
                      f"{p.confidence:.0%} confidence"]
-            st.caption(md_escape(" · ".join(words)))
+            text.caption(md_escape(" · ".join(words)))
         st.page_link(queue, label=f"Open the review queue ({w.total:,} waiting)", icon=":material/arrow_forward:",
                      query_params={"account": account.slug})
     st.page_link(page_links.link_to(page_links.ACTIVITY), label="Who decided what: Activity",
@@ -84,10 +92,9 @@ def gaps_section(top: TopGaps, account: AccountRef) -> None:
     st.caption(f"The {len(top.first):d} most severe of {top.total:,} gap{'' if top.total == 1 else 's'} in the last "
                f"{top.period_days:d} days, as the Knowledge gaps page orders them:")
     for g in top.first:
-        st.page_link(gaps_page, label=md_escape(f"{g.rank}. {g.title}"), icon=":material/troubleshoot:",
-                     query_params={"gap": g.key, "account": account.slug})
+        text = _row(gaps_page, {"gap": g.key, "account": account.slug}, f"{g.rank}. {g.title}")
         emerging = " · :orange-badge[:material/trending_up: Emerging]" if g.emerging else ""
-        st.caption(f"{severity_badge(g.severity)} "
+        text.caption(f"{severity_badge(g.severity)} "
                    + md_escape(f"{GAP_TYPES.get(g.gap_type, g.gap_type)} · {domain_name(g.domain)} · "
                                f"about {g.expected_per_month:.1f} a month")
                    + emerging)
