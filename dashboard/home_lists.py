@@ -72,7 +72,7 @@ def waiting_section(w: Waiting, account: AccountRef) -> None:
         for p in w.first:
             text = _row(queue, {"proposal": str(p.id), "account": account.slug}, f"#{p.id} {p.title}")
             words = [TYPE_LABEL.get(p.proposal_type, p.proposal_type), domain_name(p.domain),
-                     f"about {p.expected_per_month:.1f} a month", _plural(p.support_count, "session"),
+                     f"expected impact about {p.expected_per_month:.1f} a month", _plural(p.support_count, "session"),
                      f"{p.confidence:.0%} confidence"]
             text.caption(md_escape(" · ".join(words)))
         st.page_link(queue, label=f"Open the review queue ({w.total:,} waiting)", icon=":material/arrow_forward:",
@@ -96,7 +96,7 @@ def gaps_section(top: TopGaps, account: AccountRef) -> None:
         emerging = " · :orange-badge[:material/trending_up: Emerging]" if g.emerging else ""
         text.caption(f"{severity_badge(g.severity)} "
                    + md_escape(f"{GAP_TYPES.get(g.gap_type, g.gap_type)} · {domain_name(g.domain)} · "
-                               f"about {g.expected_per_month:.1f} a month")
+                               f"expected impact about {g.expected_per_month:.1f} a month")
                    + emerging)
     st.page_link(gaps_page, label=f"Open Knowledge gaps ({top.total:,} gaps)", icon=":material/arrow_forward:",
                  query_params={"account": account.slug})
