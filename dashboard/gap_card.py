@@ -7,14 +7,13 @@ alone, not the page. Every text of a gap comes from session free text in part: M
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
 from core.accounts.auth import Actor
 from core.gaps import Gap, GapReport
 from core.gaps.related import RelatedProposal, gap_session_detail, gap_sessions
+from core.gaps.top import gap_key
 from core.metrics.figures import percent
 from core.models import status_words
 from core.sessions.detail import SessionDetail
@@ -60,13 +59,6 @@ def severity_badge(severity: str) -> str:
     """A coloured Markdown badge; a severity this page does not know gets a neutral grey one."""
     color = SEVERITY_COLOR.get(severity, "gray")
     return f":{color}-badge[{md_escape(severity.title() if severity in SEVERITY_COLOR else severity)}]"
-
-
-def gap_key(gap: Gap) -> str:
-    """Stable across reruns, filters and orders: the widgets of a card are keyed by it."""
-    e = gap.evidence
-    text = f"{gap.gap_type}|{gap.domain}|{gap.title}|{e.get('flow_id')}|{e.get('node_id')}"
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
 def _sessions_behind(url: str, actor: Actor, account_id: int, gap: Gap, version: tuple) -> None:

@@ -1,4 +1,5 @@
-"""Home: what FlowPilot Insights is, and the selected account's headline numbers."""
+"""Home: what FlowPilot Insights is, the selected account's headline numbers, what waits for review,
+the most severe knowledge gaps (``dashboard.home_lists``) and the latest published changes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from core.metrics.headline import Headline, headline_numbers
 from core.impact.report import ImpactChange, published_changes
 from core.metrics.figures import percent
 from core.settings import get_settings
-from dashboard import page_links, resources
+from dashboard import home_lists, page_links, resources
 from dashboard.text import md_escape, trusted
 
 PERIOD_DAYS = 30
@@ -129,7 +130,11 @@ def home() -> None:
                    if headline.previous.sessions else "")
         st.info(f"**This account has no sessions in the last {headline.days:d} days**{earlier}.\n\n{LOAD_DATA}",
                 icon=":material/inbox:")
+        # Proposals wait whatever the period holds; gaps and changes need its sessions.
+        if actor.may(account.id, "view_queue"):
+            home_lists.waiting_section(home_lists.waiting(actor, account), account)
         return
     _metrics(headline)
+    home_lists.day_lists(actor, account)
     if actor.may(account.id, "analytics"):
         _published_changes(_changes(resources.database_url(), actor, account.id), account.slug)

@@ -3,7 +3,8 @@ with the related pending proposals, a CSV download and (for admins) the account'
 (``dashboard.gap_thresholds``).
 
 The period and the filters live in the URL query string (``?period=7&severity=high&type=dead_end``;
-an old ``?days=7`` link still opens its period), so a link reopens the same view. The report is
+an old ``?days=7`` link still opens its period), so a link reopens the same view; ``?gap=KEY``
+(``core.gaps.top.gap_key``, Home's links) draws that gap first with its evidence open. The report is
 cached per database, account, period, thresholds and data version (``core.sessions.data_version``):
 an import or a finished analysis batch shows at once.
 The first ``PAGE_SIZE`` gaps are cards, the rest one line each in a table until asked for: a
@@ -18,13 +19,12 @@ import streamlit as st
 
 from core.accounts.auth import Actor
 from core.csv_safe import csv_bytes
-from core.sessions.data_version import data_version
-from core.gaps import DEFAULT_THRESHOLDS, GapReport, GapThresholds, ThresholdError, load_thresholds
 from core.exports.gaps import report_table
-from core.gaps.related import RelatedProposal, gap_report_for, related_proposals
+from core.gaps import DEFAULT_THRESHOLDS, GapReport, GapThresholds, ThresholdError
+from core.gaps.related import RelatedProposal, related_proposals
 from core.gaps.thresholds import SEVERITIES
 from core.settings import get_settings
-from dashboard import gap_card, periods, resources, url_params
+from dashboard import gap_card, gap_link, gap_reports, periods, resources, url_params
 from dashboard.gap_card import GAP_TYPES, domain_name, severity_badge  # noqa: F401  (severity_badge: the page's API)
 from dashboard.gap_thresholds import FLASH, PREVIEW, thresholds_panel
 from dashboard.text import md_escape
@@ -36,26 +36,18 @@ PAGE_SIZE = 10  # cards drawn at once; the rest are lines of a table
 
 # --- cached reads ------------------------------------------------------------------------------
 
-@st.cache_data(ttl=TTL, show_spinner="Building the gap report…")
-def _report(url: str, actor: Actor, account_id: int, days: int, thresholds: GapThresholds,
-            version: tuple) -> GapReport:
-    # ``version`` is only part of the key: new sessions, flows or thresholds make a new entry.
-    with resources.read_session(url) as db:
-        return gap_report_for(db, actor, account_id, days, thresholds)
-
-
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _related(url: str, actor: Actor, account_id: int, days: int, thresholds: GapThresholds, version: tuple,
              proposals: tuple) -> list[tuple[RelatedProposal, ...]]:
     # Keyed by what the report is keyed by, not by the report: hashing forty gaps' session ids
     # on every run cost more than the read.
-    report = _report(url, actor, account_id, days, thresholds, version)
+    report = gap_reports.report(url, actor, account_id, days, thresholds, version)
     with resources.read_session(url) as db:
         return related_proposals(db, actor, account_id, report.gaps)
 
 
 def clear_caches() -> None:
-    for cached in (_report, _related):
+    for cached in (gap_reports.report, _related):
         cached.clear()
     gap_card.clear_caches()
 
@@ -71,6 +63,7 @@ def _load_url_state() -> None:
     st.session_state["kg_severities"] = url_params.listed("severity")
     st.session_state["kg_domains"] = url_params.listed("domain")
     st.session_state["kg_sort"] = "expected" if st.query_params.get("sort") == "expected" else "severity"
+    gap_link.load_url_state()
 
 
 def _save_url_state(period: periods.Period) -> None:
@@ -78,7 +71,8 @@ def _save_url_state(period: periods.Period) -> None:
                      "sort": "" if st.session_state["kg_sort"] == "severity" else st.session_state["kg_sort"],
                      "type": ",".join(st.session_state["kg_types"]),
                      "severity": ",".join(st.session_state["kg_severities"]),
-                     "domain": ",".join(st.session_state["kg_domains"])})
+                     "domain": ",".join(st.session_state["kg_domains"]),
+                     "gap": gap_link.linked() or ""})
 
 
 def _filters(report: GapReport) -> list[int]:
@@ -177,10 +171,8 @@ def knowledge_gaps_page() -> None:
     days = st.session_state["kg_days"]
     period = periods.Period(str(days))
 
-    with resources.read_session(url) as db:
-        stored = load_thresholds(db, account.id)
-        version = data_version(db, account.id, since=period.report_period().previous_start)
-    saved = _report(url, actor, account.id, days, stored, version.sessions_and_flows)
+    stored, version = gap_reports.stored_state(url, account.id, days)
+    saved = gap_reports.report(url, actor, account.id, days, stored, version.sessions_and_flows)
     thresholds, previewed = stored, None
     if can_tune and st.session_state.get(PREVIEW):
         try:
@@ -189,7 +181,7 @@ def knowledge_gaps_page() -> None:
             st.session_state.pop(PREVIEW, None)
             thresholds = stored
         else:
-            previewed = _report(url, actor, account.id, days, thresholds, version.sessions_and_flows)
+            previewed = gap_reports.report(url, actor, account.id, days, thresholds, version.sessions_and_flows)
     report = previewed or saved
 
     if can_tune:
@@ -200,7 +192,7 @@ def knowledge_gaps_page() -> None:
         st.warning("Previewing unsaved thresholds: the report below is not what others see.",
                    icon=":material/visibility:")
 
-    ranks = _filters(report)
+    ranks = gap_link.linked_first(report, _filters(report))
     _save_url_state(period)
     shown = [report.gaps[r - 1] for r in ranks]
     _summary(report, shown, account.slug, days, ranks)

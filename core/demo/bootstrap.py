@@ -37,6 +37,7 @@ def prepare(engine: Engine, settings: Settings, progress: ProgressCallback | Non
         summary = run_demo(engine, sessions=DEMO_SESSIONS, progress=progress)
         yield summary.describe()
 
+    created_admin = False
     with unit_of_work(engine) as db:
         if db.scalar(select(func.count()).select_from(User)) == 0:
             password = generate_password()
@@ -44,10 +45,18 @@ def prepare(engine: Engine, settings: Settings, progress: ProgressCallback | Non
             for slug in slugs:
                 add_user(db, DEMO_ADMIN_EMAIL, slug, "admin", password)
             if slugs:
+                created_admin = True
                 yield (f"Created the demo admin {DEMO_ADMIN_EMAIL} (admin of {', '.join(slugs)}).\n"
                        f"Its password, shown only this once: {password}")
         else:
             yield lost_password_hint(db)
+
+    if created_admin and not has_sessions:
+        # Only on the run that loaded the demo: the audit log of a real database is never touched.
+        from core.demo.reviews import record_demo_decisions
+
+        yield "Analysing the demo sessions and recording a few review decisions by the demo admin..."
+        yield record_demo_decisions(engine, settings, DEMO_ADMIN_EMAIL)
 
 
 def lost_password_hint(db: OrmSession) -> str:

@@ -74,3 +74,28 @@ def test_the_demo_has_a_change_with_each_verdict_and_tickets_worked_more_than_on
         several = db.execute(select(Session.psa_ticket_id).where(Session.psa_ticket_id.is_not(None))
                              .group_by(Session.psa_ticket_id).having(func.count() > 1)).all()
     assert len(several) > 50
+
+
+def test_the_first_bootstrap_leaves_a_few_audited_review_decisions_by_the_demo_admin(engine, monkeypatch):
+    from core.models import AuditEntry, FlowProposal
+
+    monkeypatch.setattr("core.demo.bootstrap.DEMO_SESSIONS", 3000)
+    settings = Settings(database_url=str(engine.url.render_as_string(hide_password=False)))
+    lines = list(prepare(engine, settings))
+
+    with unit_of_work(engine) as db:
+        entries = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        decided = {p.id: p.status for p in db.scalars(select(FlowProposal).where(FlowProposal.status != "pending"))}
+        pending = db.scalar(select(func.count()).select_from(FlowProposal).where(FlowProposal.status == "pending"))
+        # Every decision is the review service's: one audit entry per decided proposal, by the demo admin.
+        assert {e.proposal_id for e in entries} == set(decided) and len(entries) == len(decided)
+        assert {e.actor for e in entries} == {DEMO_ADMIN_EMAIL}
+        assert {e.action for e in entries} == {"approve", "edit_publish", "dismiss", "reject"}
+        assert all(e.reason for e in entries)  # the Activity page shows why, for each
+        assert len({e.account_id for e in entries}) == 2  # the first two accounts
+    assert len(decided) == 6 and pending > 20  # a handful: the queue stays full for the demo
+    assert any("decided 6 of them" in line for line in lines)
+    # A second run records nothing more.
+    list(prepare(engine, settings))
+    with unit_of_work(engine) as db:
+        assert db.scalar(select(func.count()).select_from(AuditEntry)) == len(entries)

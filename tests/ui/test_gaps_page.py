@@ -201,15 +201,16 @@ def test_a_period_the_page_does_not_offer_opens_thirty_days_with_a_notice(gaps_d
 
 
 def test_an_unknown_severity_gets_a_neutral_badge(gaps_db, monkeypatch):
+    from dashboard import gap_reports
     from pages import knowledge_gaps
 
-    real = knowledge_gaps.gap_report_for
+    real = gap_reports.gap_report_for
 
     def odd(db, actor, account_id, days, thresholds=None):
         report = real(db, actor, account_id, days, thresholds)
         return replace(report, gaps=(replace(report.gaps[0], severity="critical"), *report.gaps[1:]))
 
-    monkeypatch.setattr(knowledge_gaps, "gap_report_for", odd)
+    monkeypatch.setattr(gap_reports, "gap_report_for", odd)
     app = open_gaps()
     assert card_titles(app)
     assert ":gray-badge[critical]" in markdown_text(app)
@@ -284,16 +285,16 @@ def test_saving_thresholds_is_checked_in_core(gaps_db):
 
 
 def test_the_first_ten_gaps_are_cards_and_the_rest_lines_of_a_table_until_asked_for(gaps_db, monkeypatch):
-    from pages import knowledge_gaps
+    from dashboard import gap_reports
 
-    real = knowledge_gaps.gap_report_for
+    real = gap_reports.gap_report_for
 
     def many(db, actor, account_id, days, thresholds=None):
         report = real(db, actor, account_id, days, thresholds)
         low = report.gaps[-1]
         return replace(report, gaps=(*report.gaps, *(replace(low, title=f"Recurring problem {n}") for n in range(22))))
 
-    monkeypatch.setattr(knowledge_gaps, "gap_report_for", many)
+    monkeypatch.setattr(gap_reports, "gap_report_for", many)
     app = open_gaps()
     assert len(card_titles(app)) == 10 and [m.value for m in app.metric][:1] == ["25"]
     tail = next(d.value for d in app.dataframe if "Gap" in d.value.columns)

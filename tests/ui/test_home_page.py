@@ -9,9 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.db import make_engine, unit_of_work, upgrade
-from core.models import Account, Session
+from core.gaps import build_gap_report
+from core.gaps.top import gap_key
+from core.models import Account, FlowProposal, Session
 from tests import factories as make
-from tests.ui.conftest import open_app, sign_in, use_database
+from dashboard.text import md_escape
+from tests.gap_data import GapSeed, seed_gaps
+from tests.ui.conftest import go_to, no_exception, open_app, plain, sign_in, signed_in_app, use_database
+from tests.ui.streamlit_internals import link_of
 
 ADMIN = "admin@test.example"
 
@@ -162,3 +167,141 @@ def test_a_database_without_the_schema_shows_the_command_to_run(tmp_path, monkey
 
     assert "python -m core db upgrade" in app.error[0].value
     assert not app.metric
+
+
+# --- the lists that start the day --------------------------------------------------------------
+
+HOSTILE = "[Click me](http://evil.example) **now** ![x](http://evil.example/x.png) and a title long enough to wrap"
+
+
+@pytest.fixture
+def gaps_home(tmp_path, monkeypatch) -> tuple[str, GapSeed]:
+    """alpha-it with three gaps and two pending proposals (``tests.gap_data``), plus one with a hostile title."""
+    url = f"sqlite:///{tmp_path / 'gaps-home.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(engine) as db:
+        seed = seed_gaps(db)
+        make.proposal(db, db.get(Account, seed.account_id), title=HOSTILE, domain="email", confidence=0.4)
+    engine.dispose()
+    use_database(monkeypatch, url)
+    return url, seed
+
+
+def proposal_ids(url: str) -> list[int]:
+    engine = make_engine(url)
+    with unit_of_work(engine) as db:
+        ids = [p.id for p in db.query(FlowProposal).filter_by(status="pending")]
+    engine.dispose()
+    return ids
+
+
+def links(app: AppTest) -> list[tuple[str, str, dict[str, list[str]]]]:
+    return [link_of(link) for link in app.get("page_link")]
+
+
+def texts(app: AppTest) -> list[str]:
+    """Every Markdown paragraph as the reader sees it."""
+    return [plain(m.value) for m in app.markdown]
+
+
+def subheaders(app: AppTest) -> list[str]:
+    return [s.value for s in app.subheader]
+
+
+def infos(app: AppTest) -> str:
+    return "\n".join(i.value for i in app.info)
+
+
+@pytest.mark.parametrize("email", ["admin@alpha.example", "manager@alpha.example"])
+def test_reviewers_see_the_proposals_waiting_in_the_queues_order_each_linking_to_it(gaps_home, email):
+    _, seed = gaps_home
+    app = signed_in_app(email)
+
+    assert "Waiting for review" in subheaders(app)
+    assert any(c.value.startswith("3 proposals waiting") for c in app.caption)
+    to_queue = [(label, query) for label, page, query in links(app) if page == "review-queue"]
+    # By expected impact: the enhancement has four supporting sessions, the new flow three, the hostile one none.
+    hostile = [p for p in proposal_ids(gaps_home[0]) if p not in (seed.enhancement, seed.new_flow)]
+    assert [query.get("proposal") for _, query in to_queue] == [[str(seed.enhancement)], [str(seed.new_flow)],
+                                                                  [str(hostile[0])], None]
+    assert all(query["account"] == ["alpha-it"] for _, query in to_queue)
+    assert f"#{seed.new_flow} Outlook keeps asking for the password" in texts(app)
+    whole_queue = to_queue[-1]
+    assert whole_queue[0] == "Open the review queue (3 waiting)" and "proposal" not in whole_queue[1]
+    assert ("Who decided what: Activity", "activity") in [(label, page) for label, page, _ in links(app)]
+
+
+def test_a_title_from_the_sessions_is_shown_whole_and_literally(gaps_home):
+    app = signed_in_app("admin@alpha.example")
+    shown = next(m.value for m in app.markdown if "Click me" in m.value)
+    hostile = next(p for p in proposal_ids(gaps_home[0]) if plain(shown).startswith(f"#{p} "))
+    assert shown == md_escape(f"#{hostile} {HOSTILE}")  # whole, and every Markdown character made literal
+    assert "[Click me](" not in shown
+
+
+def test_the_top_three_gaps_link_to_the_knowledge_gaps_page_opening_each(gaps_home):
+    url, seed = gaps_home
+    engine = make_engine(url)
+    with unit_of_work(engine) as db:
+        report = build_gap_report(db, seed.account_id, days=30)
+    engine.dispose()
+
+    app = signed_in_app("analyst@alpha.example")
+
+    assert "Top knowledge gaps" in subheaders(app)
+    to_gaps = [(label, query) for label, page, query in links(app) if page == "knowledge-gaps"]
+    assert [query.get("gap") for _, query in to_gaps] == [[gap_key(g)] for g in report.gaps[:3]] + [None]
+    assert [f"{n}. {g.title}" in texts(app) for n, g in enumerate(report.gaps, start=1)] == [True] * 3
+    assert to_gaps[-1][0] == "Open Knowledge gaps (3 gaps)"
+    assert any(":red-badge[High]" in c.value for c in app.caption)
+
+
+def test_an_analyst_sees_no_proposals_and_no_link_to_the_queue_or_activity(gaps_home):
+    app = signed_in_app("analyst@alpha.example")
+
+    assert "Waiting for review" not in subheaders(app)
+    assert not [page for _, page, _ in links(app) if page in ("review-queue", "activity")]
+    assert not any("proposals waiting" in c.value for c in app.caption)
+
+
+def test_the_gap_link_opens_that_gap_first_with_its_evidence(gaps_home):
+    url, seed = gaps_home
+    engine = make_engine(url)
+    with unit_of_work(engine) as db:
+        third = build_gap_report(db, seed.account_id, days=30).gaps[2]
+    engine.dispose()
+
+    app = go_to(signed_in_app("admin@alpha.example", gap=gap_key(third)), "knowledge-gaps")
+
+    cards = [m.value for m in app.markdown if m.value.startswith("##### ")]
+    assert plain(cards[0]) == f"##### 3. {third.title}" and len(cards) == 3
+    assert any("The gap from the link comes first: number 3 of 3" in c.value for c in app.caption)
+    assert "Sessions behind it" in "\n".join(m.value for m in app.markdown)  # its evidence, opened
+    app.button(key="kg_usual_order").click()
+    app = no_exception(app.run())
+    assert [m.value for m in app.markdown if m.value.startswith("##### ")][0].startswith("##### 1. ")
+    assert "gap" not in app.query_params
+
+
+def test_a_gap_link_no_gap_has_any_more_is_ignored_with_a_notice(gaps_home):
+    app = go_to(signed_in_app("admin@alpha.example", gap="0123456789ab"), "knowledge-gaps")
+    assert any("gap=0123456789ab was ignored" in plain(c.value) for c in app.caption)
+    assert "gap" not in app.query_params
+
+
+def test_an_account_with_sessions_but_no_proposals_or_gaps_says_what_to_do(seeded):
+    app = run_app()
+
+    text = infos(app)
+    assert "No proposals waiting." in text and "python -m scheduler --drain" in text
+    assert "No knowledge gaps in the last 30 days" in text and "python -m core import" in text
+    assert ("Who decided what: Activity", "activity") in [(label, page) for label, page, _ in links(app)]
+
+
+def test_an_account_without_sessions_still_shows_what_waits_for_review(seeded):
+    app = run_app(account="gamma-old")
+
+    assert "Waiting for review" in subheaders(app)
+    assert "Top knowledge gaps" not in subheaders(app)  # the message on loading data says what to do
+    assert "No proposals waiting." in infos(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,30 @@ def test_concepts_are_packages_and_modules_at_the_top_of_core():
     assert concept_of("core.models") == "core.models"
     assert concept_graph({"core.a.x": {"core.b.y"}, "core.b.y": {"core.a.z"}, "core.a.z": set()}) == {
         "core.a": {"core.b"}, "core.b": {"core.a"}}
+
+
+def documented_concept_graph(text: str) -> dict[str, set[str]]:
+    """The arrows of docs/architecture.md's concept map: ``gaps ──► impact, metrics (why)``."""
+    graph: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        match = re.match(r"^(\w+) ─+► (.+)$", line)
+        if match:
+            targets = re.sub(r"\([^)]*\)", "", match.group(2))
+            graph[f"core.{match.group(1)}"] = {f"core.{t.strip()}" for t in targets.split(",") if t.strip()}
+    return graph
+
+
+def test_the_documented_map_of_core_is_the_code_s():
+    # The map in docs/architecture.md is what a newcomer reads first; it must not drift.
+    concepts = {f"core.{p.name}" for p in (ROOT / "core").iterdir() if (p / "__init__.py").exists()} - {"core.migrations"}
+    core_only = {m: {d for d in deps if d.startswith("core.")}
+                 for m, deps in project_import_graph().items() if m.startswith("core.")}
+    actual = {concept: {d for d in deps if d in concepts}
+              for concept, deps in concept_graph(core_only).items() if concept in concepts}
+    documented = documented_concept_graph((ROOT / "docs" / "architecture.md").read_text(encoding="utf-8"))
+    assert {c: d for c, d in actual.items() if d} == {c: d for c, d in documented.items() if d}
+
+
+def test_the_documented_map_reads_each_arrow_with_its_notes_left_out():
+    assert documented_concept_graph("x\nsessions ──► flows, metrics (its SQL helpers)\nflows ─► accounts") == {
+        "core.sessions": {"core.flows", "core.metrics"}, "core.flows": {"core.accounts"}}
