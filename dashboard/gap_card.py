@@ -14,6 +14,7 @@ from core.accounts.auth import Actor
 from core.gaps import Gap, GapReport
 from core.gaps.related import RelatedProposal, gap_session_detail, gap_sessions
 from core.gaps.top import gap_key
+from core.gaps.words import GAP_TYPE_WORDS
 from core.metrics.figures import percent
 from core.models import status_words
 from core.sessions.detail import SessionDetail
@@ -27,9 +28,6 @@ TTL = get_settings().cache_ttl_seconds
 SESSIONS_SHOWN = 50
 NO_DOMAIN = "(no domain)"
 
-GAP_TYPES = {"weak_options": "Missing option", "dead_end": "Dead end", "failing_action": "Failing step",
-             "high_escalation": "High escalation", "uncharted_territory": "Uncharted territory",
-             "repeated_pattern": "Repeated pattern"}
 SEVERITY_COLOR = {"high": "red", "medium": "orange", "low": "blue"}
 
 
@@ -136,7 +134,7 @@ def gap_card(url: str, actor: Actor, account_slug: str, account_id: int, rank: i
              related: tuple[RelatedProposal, ...], may_open_queue: bool, version: tuple, expected: str,
              days: int) -> None:
     with st.container(border=True):
-        badges = [severity_badge(gap.severity), f":gray-badge[{md_escape(GAP_TYPES.get(gap.gap_type, gap.gap_type))}]",
+        badges = [severity_badge(gap.severity), f":gray-badge[{md_escape(GAP_TYPE_WORDS.get(gap.gap_type, gap.gap_type))}]",
                   f":violet-badge[{md_escape(domain_name(gap.domain))}]"]
         if gap.emerging:
             badges.append(":orange-badge[:material/trending_up: Emerging]")
@@ -159,7 +157,7 @@ def gap_card(url: str, actor: Actor, account_slug: str, account_id: int, rank: i
 def tail_table(report: GapReport, ranks: list[int]) -> None:
     """The gaps after the cards, one line each: cheap to draw however many there are."""
     st.dataframe(
-        pd.DataFrame([(r, report.gaps[r - 1].severity.title(), GAP_TYPES.get(g.gap_type, g.gap_type),
+        pd.DataFrame([(r, report.gaps[r - 1].severity.title(), GAP_TYPE_WORDS.get(g.gap_type, g.gap_type),
                        domain_name(g.domain), g.title, report.expected_per_month(g))
                       for r in ranks for g in [report.gaps[r - 1]]],
                      columns=["#", "Severity", "Type", "Domain", "Gap", "A month"]),

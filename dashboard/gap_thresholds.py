@@ -10,7 +10,7 @@ import streamlit as st
 from core.accounts.auth import Actor, NotAllowed
 from core.db import unit_of_work
 from core.gaps import DEFAULT_THRESHOLDS, Gap, GapReport, GapThresholds, ThresholdError
-from core.gaps.threshold_words import THRESHOLD_GROUPS
+from core.gaps.words import THRESHOLD_GROUPS
 from core.gaps.thresholds import save_account_thresholds
 from dashboard import resources
 from dashboard.gap_card import severity_badge

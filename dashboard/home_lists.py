@@ -11,12 +11,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.accounts.auth import Actor
+from core.accounts.directory import AccountRef
 from core.gaps.top import TopGaps, top_gaps
-from core.metrics.headline import AccountRef
-from core.settings import get_settings
+from core.gaps.words import GAP_TYPE_WORDS
 from core.proposals.waiting import Waiting, waiting_proposals
+from core.settings import get_settings
 from dashboard import gap_reports, page_links, resources
-from dashboard.gap_card import GAP_TYPES, domain_name, severity_badge
+from dashboard.gap_card import domain_name, severity_badge
 from dashboard.queue_table import TYPE_LABEL
 from dashboard.text import md_escape
 
@@ -95,7 +96,7 @@ def gaps_section(top: TopGaps, account: AccountRef) -> None:
         text = _row(gaps_page, {"gap": g.key, "account": account.slug}, f"{g.rank}. {g.title}")
         emerging = " · :orange-badge[:material/trending_up: Emerging]" if g.emerging else ""
         text.caption(f"{severity_badge(g.severity)} "
-                   + md_escape(f"{GAP_TYPES.get(g.gap_type, g.gap_type)} · {domain_name(g.domain)} · "
+                   + md_escape(f"{GAP_TYPE_WORDS.get(g.gap_type, g.gap_type)} · {domain_name(g.domain)} · "
                                f"expected impact about {g.expected_per_month:.1f} a month")
                    + emerging)
     st.page_link(gaps_page, label=f"Open Knowledge gaps ({top.total:,} gaps)", icon=":material/arrow_forward:",

@@ -6,7 +6,6 @@ The reads are not cached: a decision made a moment ago on the review queue shows
 
 from __future__ import annotations
 
-import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +15,7 @@ from core.proposals.activity import (ActivityChoices, ActivityDetail, ActivityFi
 from core.accounts.auth import Actor
 from core.accounts.directory import AccountRef
 from core.flows.diagram import tree_to_dot
-from dashboard import page_links, resources, url_params
+from dashboard import page_links, resources, table_pick, url_params
 from dashboard.periods import url_date
 from dashboard.tree_view import tree_comparison
 from dashboard.text import md_escape
@@ -105,18 +104,10 @@ def activity_frame(page: ActivityPage) -> pd.DataFrame:
 def _table(page: ActivityPage) -> int | None:
     """The entries; returns the id of a row just picked, -1 when the selection was cleared."""
     frame = activity_frame(page)
-    key = "ac_table_" + hashlib.sha1(",".join(map(str, frame["id"])).encode()).hexdigest()[:12]
+    key = table_pick.table_key("ac_table_", frame["id"])
     event = st.dataframe(frame, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
                          width="stretch", placeholder="–", column_order=list(COLUMNS), column_config=COLUMNS)
-    rows = event.selection.rows
-    picked = int(frame.iloc[rows[0]]["id"]) if rows else None
-    last = st.session_state.get(_PICK)
-    st.session_state[_PICK] = (key, picked)
-    if picked is not None and last != (key, picked):
-        return picked
-    if picked is None and last is not None and last[0] == key and last[1] is not None:
-        return -1
-    return None
+    return table_pick.new_pick(event, frame, key, _PICK)
 
 
 def _pager(page: ActivityPage) -> None:
@@ -225,7 +216,7 @@ def activity_page() -> None:
                            file_name=f"{account.slug}-activity.csv", mime="text/csv", key="ac_download",
                            icon=":material/download:", on_click="ignore", type="tertiary",
                            help="Every entry matching the filters (not only this page), formula-safe.")
-    if picked == -1:
+    if picked == table_pick.CLEARED:
         st.session_state[_SELECTED] = None
     elif picked is not None:
         st.session_state[_SELECTED] = picked

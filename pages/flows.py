@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +15,7 @@ from core.metrics.figures import percent, points
 from core.settings import get_settings
 from core.flows.diff import diff_trees
 from dashboard.frames import frame_of
-from dashboard import charts, resources, tree_view, url_params
+from dashboard import charts, resources, table_pick, tree_view, url_params
 from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds
@@ -57,7 +56,7 @@ FLOW_TABLE_COLUMNS = ["name", "external_id", "domain", "current_version", "sessi
 
 
 def _table(frame: pd.DataFrame) -> int | None:
-    key = "fl_table_" + hashlib.sha1(",".join(map(str, frame["id"])).encode()).hexdigest()[:12]
+    key = table_pick.table_key("fl_table_", frame["id"])
     shown = frame.assign(resolution_pct=frame["resolution_rate"].astype("float64") * 100)
     event = st.dataframe(
         shown, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
@@ -77,8 +76,7 @@ def _table(frame: pd.DataFrame) -> int | None:
                                                          help="The day the latest session that followed it started (UTC)."),
         },
     )
-    rows = event.selection.rows
-    return int(frame.iloc[rows[0]]["id"]) if rows else None
+    return table_pick.picked_id(event, frame)
 
 
 def _history(detail: FlowDetail) -> None:

@@ -23,9 +23,10 @@ from core.exports.gaps import report_table
 from core.gaps import DEFAULT_THRESHOLDS, GapReport, GapThresholds, ThresholdError
 from core.gaps.related import RelatedProposal, related_proposals
 from core.gaps.thresholds import SEVERITIES
+from core.gaps.words import GAP_TYPE_WORDS
 from core.settings import get_settings
 from dashboard import gap_card, gap_link, gap_reports, periods, resources, url_params
-from dashboard.gap_card import GAP_TYPES, domain_name, severity_badge  # noqa: F401  (severity_badge: the page's API)
+from dashboard.gap_card import domain_name
 from dashboard.gap_thresholds import FLASH, PREVIEW, thresholds_panel
 from dashboard.text import md_escape
 
@@ -77,7 +78,7 @@ def _save_url_state(period: periods.Period) -> None:
 
 def _filters(report: GapReport) -> list[int]:
     """The filter widgets; returns the 1-based ranks of the gaps they keep."""
-    types = list(GAP_TYPES) + sorted({g.gap_type for g in report.gaps} - set(GAP_TYPES))
+    types = list(GAP_TYPE_WORDS) + sorted({g.gap_type for g in report.gaps} - set(GAP_TYPE_WORDS))
     severities = list(SEVERITIES) + sorted({g.severity for g in report.gaps} - set(SEVERITIES))
     domains = sorted({domain_name(g.domain) for g in report.gaps} | set(st.session_state["kg_domains"]))
     # A value from a link that means nothing here is dropped, never trusted.
@@ -87,7 +88,7 @@ def _filters(report: GapReport) -> list[int]:
     order.selectbox("Order by", ["severity", "expected"], key="kg_sort",
                     format_func={"severity": "Severity", "expected": "Expected impact"}.get,
                     help="Expected impact: the sessions or answers a gap touched in the period, per 30 days.")
-    kind.multiselect("Type", types, key="kg_types", format_func=lambda t: GAP_TYPES.get(t, t), placeholder="Any type")
+    kind.multiselect("Type", types, key="kg_types", format_func=lambda t: GAP_TYPE_WORDS.get(t, t), placeholder="Any type")
     severity.multiselect("Severity", severities, key="kg_severities", format_func=str.title,
                          placeholder="Any severity")
     domain.multiselect("Domain", domains, key="kg_domains", placeholder="Any domain")

@@ -6,7 +6,6 @@ proposal is kept by id (``?proposal=ID``), never by its row in the table.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 import streamlit as st
@@ -15,7 +14,7 @@ from core.accounts.auth import Actor
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
 from core.proposals.queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
-from dashboard import proposal_panel, resources, url_params
+from dashboard import proposal_panel, resources, table_pick, url_params
 from dashboard.queue_table import TYPE_LABEL, queue_frame, title_row_height
 from dashboard.periods import url_date
 from dashboard.text import md_escape
@@ -127,7 +126,7 @@ def _table(page: QueuePage) -> int | None:
     """The proposals table; returns the id of a row the admin just picked, if any."""
     frame = queue_frame(page.rows)
     # A new key whenever the rows change: a selection made on other rows must not carry over.
-    key = "rq_table_" + hashlib.sha1(",".join(map(str, frame["id"])).encode()).hexdigest()[:12]
+    key = table_pick.table_key("rq_table_", frame["id"])
     event = st.dataframe(
         frame, key=key, on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
         row_height=title_row_height(frame["title"]), placeholder="–",
@@ -150,15 +149,7 @@ def _table(page: QueuePage) -> int | None:
             "id": st.column_config.NumberColumn("#", width=45, help="The proposal's number."),
         },
     )
-    rows = event.selection.rows
-    picked = int(frame.iloc[rows[0]]["id"]) if rows else None
-    last = st.session_state.get(_PICK)
-    st.session_state[_PICK] = (key, picked)
-    if picked is not None and last != (key, picked):
-        return picked
-    if picked is None and last is not None and last[0] == key and last[1] is not None:
-        return -1  # the admin cleared the selection on this same table
-    return None
+    return table_pick.new_pick(event, frame, key, _PICK)
 
 
 def review_queue_page() -> None:
@@ -193,7 +184,7 @@ def review_queue_page() -> None:
         shown = f"{len(page.rows):,} of {page.total:,}" if page.total > len(page.rows) else f"{page.total:,}"
         st.caption(f"{shown} proposals")
         picked = _table(page)
-    if picked == -1:
+    if picked == table_pick.CLEARED:
         st.session_state[_SELECTED] = None
     elif picked is not None:
         st.session_state[_SELECTED] = picked

@@ -16,7 +16,7 @@ from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.gaps import build_gap_report, load_thresholds
 from core.models import Account, Session, User
-from dashboard.gap_card import gap_key
+from core.gaps.top import gap_key
 from tests.gap_data import GapSeed, seed_gaps
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
 from tests.ui.streamlit_internals import form_submit, link_of
@@ -202,7 +202,7 @@ def test_a_period_the_page_does_not_offer_opens_thirty_days_with_a_notice(gaps_d
 
 def test_an_unknown_severity_gets_a_neutral_badge(gaps_db, monkeypatch):
     from dashboard import gap_reports
-    from pages import knowledge_gaps
+    from dashboard.gap_card import severity_badge
 
     real = gap_reports.gap_report_for
 
@@ -214,7 +214,7 @@ def test_an_unknown_severity_gets_a_neutral_badge(gaps_db, monkeypatch):
     app = open_gaps()
     assert card_titles(app)
     assert ":gray-badge[critical]" in markdown_text(app)
-    assert knowledge_gaps.severity_badge("<b>x</b>") == ":gray-badge[\\<b\\>x\\<\\/b\\>]"
+    assert severity_badge("<b>x</b>") == ":gray-badge[\\<b\\>x\\<\\/b\\>]"
 
 
 def open_thresholds(app):

@@ -7,7 +7,7 @@ from dataclasses import asdict, fields, replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.gaps.threshold_words import THRESHOLD_LABELS
+from core.gaps.words import THRESHOLD_LABELS
 from core.proposals.activity import SettingChange, action_words, setting_changes
 from core.accounts.auth import PERMISSIONS, with_activity
 from core.gaps.thresholds import DEFAULT_THRESHOLDS, GapThresholds

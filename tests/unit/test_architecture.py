@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -160,3 +161,16 @@ def test_the_documented_map_of_core_is_the_code_s():
 def test_the_documented_map_reads_each_arrow_with_its_notes_left_out():
     assert documented_concept_graph("x\nsessions ──► flows, metrics (its SQL helpers)\nflows ─► accounts") == {
         "core.sessions": {"core.flows", "core.metrics"}, "core.flows": {"core.accounts"}}
+
+
+IMPORTABLE = sorted(
+    str(path.relative_to(ROOT)).removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    for package in PROJECT for path in (ROOT / package).rglob("*.py")
+    # The app script runs on import, __main__ files run their command, migrations load through Alembic.
+    if path.name not in ("app.py", "__main__.py") and "migrations" not in path.parts)
+
+
+@pytest.mark.parametrize("module", IMPORTABLE)
+def test_every_module_imports(module):
+    # A moved name (a class that changed modules) fails here, not in the page that imports it.
+    importlib.import_module(module)

@@ -1,5 +1,6 @@
-"""The knowledge-gap thresholds in words: the groups and labels the tuning form shows, and the one
-line each setting gets on the Activity page ("High escalation: high"), from one table.
+"""The knowledge-gap report in words: each gap type's name, and the thresholds' groups and labels
+the tuning form shows with the one line each setting gets on the Activity page ("High escalation:
+high"), from one table.
 
 A kind says how a value reads: ``int`` and ``float`` as they are, ``share`` (a fraction) as a
 percentage.
@@ -8,6 +9,11 @@ percentage.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+GAP_TYPE_WORDS = {"weak_options": "Missing option", "dead_end": "Dead end", "failing_action": "Failing step",
+                  "high_escalation": "High escalation", "uncharted_territory": "Uncharted territory",
+                  "repeated_pattern": "Repeated pattern"}
 
 
 @dataclass(frozen=True)
