@@ -44,7 +44,7 @@ def test_the_waiting_proposals_are_the_queues_first_rows_and_its_pending_count(e
         queue = review_queue(db, data["admin"], data["alpha"], QueueFilters(), now=make.NOW)
 
     assert waiting.total == queue.total == 4
-    assert [p.id for p in waiting.first] == list(queue.rows["id"][:3])
+    assert [p.id for p in waiting.first] == [row.id for row in queue.rows[:3]]
     assert [p.title for p in waiting.first] == ["VPN drops", "Outlook prompts", "Teams echo"]
     assert waiting.first[0].expected_per_month == 1.0  # 3 supporting sessions in 90 days, per 30
     assert waiting.more == 1
