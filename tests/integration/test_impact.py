@@ -206,8 +206,8 @@ def test_the_flow_detail_measures_first_contact_time_to_resolution_and_typed_ans
     # 10 tickets before, each with an escalated then a resolved session: none resolved first time.
     assert (d.first_contact.before, d.first_contact.after) == (0.0, 1.0)
     assert (d.time_to_resolution.before, d.time_to_resolution.after, d.time_to_resolution.delta) == (20.0, 10.0, -10.0)
-    [(node, typed)] = d.free_text
-    assert (node, typed.before, typed.after) == ("q1", 1.0, 0.25)
+    [(node, question, typed)] = d.free_text
+    assert (node, question, typed.before, typed.after) == ("q1", "Does the printer show as offline?", 1.0, 0.25)
     assert typed.interval[1] < 0
     assert [v for v, _ in detail.publications] == [1, 2]
     # The chart's 26 weeks hold every finished session: 10 escalated, 30 resolved.
