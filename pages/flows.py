@@ -148,7 +148,7 @@ FIGURE_COLUMNS = {"Figure": st.column_config.TextColumn(width=400),
                   "Rest of the account": st.column_config.TextColumn(width=125)}
 
 
-def _impact_tab(impact: FlowImpact) -> None:
+def _impact_tab(impact: FlowImpact, slug: str) -> None:
     st.caption(f"Each version against the one before: the flow's finished sessions on the previous version in "
                f"the {impact.window_days:d} days before it went live, and on the new version in the "
                f"{impact.window_days:d} days after (a new flow: its domain's sessions). A verdict needs the whole "
@@ -158,7 +158,7 @@ def _impact_tab(impact: FlowImpact) -> None:
     if not impact.details:
         st.info("No version to measure yet: the flow has one version, imported.", icon=":material/info:")
         return
-    st.download_button("Download CSV", csv_bytes(IMPACT_HEADER, impact_rows("", [d.change for d in impact.details])),
+    st.download_button("Download CSV", csv_bytes(IMPACT_HEADER, impact_rows(slug, [d.change for d in impact.details])),
                        file_name=f"impact-flow-{impact.flow_pk}.csv", mime="text/csv", icon=":material/download:",
                        key=f"fl_impact_csv_{impact.flow_pk}", type="tertiary")
     for d in impact.details:
@@ -235,4 +235,4 @@ def flows_page() -> None:
             if actor.may(account.id, "analytics"):
                 impact = _impact(url, actor, account.id, selected)
                 if impact is not None:
-                    _impact_tab(impact)
+                    _impact_tab(impact, account.slug)

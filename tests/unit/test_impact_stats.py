@@ -143,7 +143,8 @@ def test_a_proposal_whose_sessions_typed_answers_predicts_fewer_typed_answers():
             "evidence": {"answers": {"New Outlook": 5, "new outlook app": 2}}}
     predicted = prediction(diff, 8)
     assert (predicted.typed_answers, predicted.nodes, predicted.top_answer) == (7, ("q_client",), "New Outlook")
-    assert "7 of its 8 supporting sessions typed an answer at q_client" in predicted.text
+    # Where, in the answer the admin approved, not a node id.
+    assert "7 of its 8 supporting sessions typed an answer at the question the change gave the answer “New Outlook”" in predicted.text
 
 
 def test_a_version_without_a_proposal_predicts_nothing():
