@@ -118,7 +118,7 @@ def test_a_version_published_in_review_is_measured_with_the_proposal_behind_it(e
     assert (change.version, change.source, change.proposal_id, change.proposal_title) == (2, "edit", proposal_id, "One user only")
     assert (change.before.finished, change.after.finished) == (40, 40)
     assert change.verdict == "improved"
-    assert change.prediction.typed_answers == 4 and "q1" in change.prediction.text
+    assert change.prediction.typed_answers == 4 and "the answer “Only for one user”" in change.prediction.text
     as_json = change.to_dict()
     assert (as_json["source"], as_json["proposal_id"]) == ("proposal", proposal_id)
 
