@@ -18,7 +18,7 @@ from core.proposals import review
 from core.accounts.auth import Actor
 from core.accounts.directory import AccountRef
 from core.impact.report import ImpactChange, proposal_impact
-from core.metrics.figures import percent
+from core.metrics.figures import percent, points
 from core.models import status_words
 from core.proposals.queue import ProposalDetail
 from core.sessions.detail import SessionDetail
@@ -266,8 +266,14 @@ def _measured(change: ImpactChange) -> None:
         interval = (f" (95% interval {100 * figure.interval[0]:+.1f} to {100 * figure.interval[1]:+.1f} pts)"
                     if figure.interval else "")
         return f"{name} {percent(figure.before)} → {percent(figure.after)}{interval}"
-    text = (f"**Measured impact: {VERDICT_TEXT[c.verdict]}.** {c.before.finished:,} finished sessions before, "
-            f"{c.after.finished:,} after. {line('Escalation rate', c.escalation)}; {line('resolution rate', c.resolution)}.")
+    whose = (f"the {md_escape(c.domain or '')} domain's" if c.compared == "domain" else "the flow's")  # a new flow: its domain
+    rest = ("; the rest of the account moved " + ", ".join(
+        f"{name} {points(figure.delta)}" for name, figure in
+        (("escalation", c.account_escalation), ("resolution", c.account_resolution)) if figure.delta is not None)
+        if c.account_escalation.delta is not None or c.account_resolution.delta is not None else "")
+    text = (f"**Measured impact: {VERDICT_TEXT[c.verdict]}.** {c.before.finished:,} of {whose} sessions finished "
+            f"before, {c.after.finished:,} after. {line('Escalation rate', c.escalation)}; "
+            f"{line('resolution rate', c.resolution)}{rest}.")
     if c.prediction:
         text += f"\n\nPredicted: {md_escape(c.prediction.text)}"
     st.markdown(trusted(text))  # figures and labels of our own; the prediction is escaped above

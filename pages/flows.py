@@ -63,13 +63,14 @@ def _table(frame: pd.DataFrame) -> int | None:
         placeholder="–", column_order=FLOW_TABLE_COLUMNS,
         column_config={
             "name": st.column_config.TextColumn("Flow", width=280),
-            "external_id": st.column_config.TextColumn("Id", width=160, help="The id sessions name the flow by."),
+            # Wide enough for the longest ids ("fl-voip-phone-not-registering"): an id is what a user looks up.
+            "external_id": st.column_config.TextColumn("Id", width=225, help="The id sessions name the flow by."),
             "domain": st.column_config.TextColumn("Domain", width=80),
-            "current_version": st.column_config.NumberColumn("Current version", width=110, format="v%d",
-                                                             help="The version engineers follow now."),
+            "current_version": st.column_config.NumberColumn("Version", width=70, format="v%d",
+                                                             help="The current version: the one engineers follow now."),
             "sessions": st.column_config.NumberColumn("Sessions", format="localized", width=75,
                                                       help="Sessions that followed the flow."),
-            "resolution_pct": st.column_config.NumberColumn("Resolved", format="%.1f%%", width=80,
+            "resolution_pct": st.column_config.NumberColumn("Resolved", format="%.1f%%", width=72,
                                                             help="Resolution rate: resolved, of the sessions that "
                                                                  "followed the flow."),
             "last_used": st.column_config.DatetimeColumn("Last used", format="YYYY-MM-DD", width=95,
@@ -128,13 +129,21 @@ def _figures(d: ChangeDetail) -> pd.DataFrame:
         r = c.discovery_resolution
         rows.append(("Domain: resolved in discovery", percent(r.before), percent(r.after), points(r.delta),
                      _interval(r.interval), "–"))
-    for node, typed in d.free_text:
-        rows.append((f"Typed answers at {node}", percent(typed.before), percent(typed.after), points(typed.delta),
+    for _, question, typed in d.free_text:  # the question's text from the flow: a plain cell, never Markdown
+        rows.append((f"Typed answers at “{question}”", percent(typed.before), percent(typed.after), points(typed.delta),
                      _interval(typed.interval), "–"))
     return pd.DataFrame(rows, columns=["Figure", "Before", "After", "Change", "95% interval", "Rest of the account"])
 
 
-def _impact_tab(impact: FlowImpact) -> None:
+# The figure's name is the key column: wide enough for a typed-answer row's question (45 characters).
+FIGURE_COLUMNS = {"Figure": st.column_config.TextColumn(width=400),
+                  "Before": st.column_config.TextColumn(width=66), "After": st.column_config.TextColumn(width=66),
+                  "Change": st.column_config.TextColumn(width=86),
+                  "95% interval": st.column_config.TextColumn(width=130),
+                  "Rest of the account": st.column_config.TextColumn(width=125)}
+
+
+def _impact_tab(impact: FlowImpact, slug: str) -> None:
     st.caption(f"Each version against the one before: the flow's finished sessions on the previous version in "
                f"the {impact.window_days:d} days before it went live, and on the new version in the "
                f"{impact.window_days:d} days after (a new flow: its domain's sessions). A verdict needs the whole "
@@ -144,7 +153,7 @@ def _impact_tab(impact: FlowImpact) -> None:
     if not impact.details:
         st.info("No version to measure yet: the flow has one version, imported.", icon=":material/info:")
         return
-    st.download_button("Download CSV", csv_bytes(IMPACT_HEADER, impact_rows("", [d.change for d in impact.details])),
+    st.download_button("Download CSV", csv_bytes(IMPACT_HEADER, impact_rows(slug, [d.change for d in impact.details])),
                        file_name=f"impact-flow-{impact.flow_pk}.csv", mime="text/csv", icon=":material/download:",
                        key=f"fl_impact_csv_{impact.flow_pk}", type="tertiary")
     for d in impact.details:
@@ -158,7 +167,7 @@ def _impact_tab(impact: FlowImpact) -> None:
             st.caption(f"{c.before.finished:,} finished sessions before, {c.after.finished:,} after "
                        f"(from {c.window_start:%d %b} until {c.split_at:%d %b}, against from {c.split_at:%d %b} until "
                        f"{c.window_end:%d %b %Y})")
-            st.dataframe(_figures(d), hide_index=True, width="stretch", placeholder="–")
+            st.dataframe(_figures(d), hide_index=True, width="stretch", placeholder="–", column_config=FIGURE_COLUMNS)
             if c.prediction:
                 st.caption(f"Predicted by the proposal: {md_escape(c.prediction.text)}")
 
@@ -221,4 +230,4 @@ def flows_page() -> None:
             if actor.may(account.id, "analytics"):
                 impact = _impact(url, actor, account.id, selected)
                 if impact is not None:
-                    _impact_tab(impact)
+                    _impact_tab(impact, account.slug)

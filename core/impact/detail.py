@@ -13,7 +13,8 @@ from statistics import median
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.impact.report import DEFAULT_WINDOW_DAYS, ImpactChange, build_impact
+from core.flows.diff import tree_diff
+from core.impact.report import DEFAULT_WINDOW_DAYS, ImpactChange, build_impact, touched_nodes
 from core.impact.stats import bootstrap_median_difference
 from core.impact.verdicts import Change, OutcomeRates, rate_change
 from core.metrics.sql import day_key, epoch_seconds, utc_day
@@ -37,7 +38,8 @@ class ChangeDetail:
     change: ImpactChange
     first_contact: Change  # share of the window's tickets whose only finished session resolved
     time_to_resolution: MedianChange
-    free_text: tuple[tuple[str, Change], ...]  # per touched node: the share of answers typed
+    # Per question the change touched: (node id, its text, the share of its answers typed).
+    free_text: tuple[tuple[str, str, Change], ...]
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,28 @@ def fetch_free_text(db: OrmSession, account_id: int, condition, nodes: tuple[str
     return {node: (n, typed or 0) for node, n, typed in rows}
 
 
+QUESTION_CHARS = 45
+
+
+def touched_questions(change: ImpactChange, trees: dict[int, dict]) -> tuple[tuple[str, str], ...]:
+    """(node id, question text) of each question the change touched, read from the two stored trees
+    (what was actually published, imported or edited), else from the proposal's diff. Only
+    questions: the typed-answer rate is about answers."""
+    new = trees.get(change.version) or {}
+    old = trees.get(change.previous_version) if change.previous_version else None
+    nodes = touched_nodes(tree_diff(old, new)) if old is not None and new else change.touched_nodes
+    questions = []
+    for node_id in nodes:
+        node = (new.get("nodes") or {}).get(node_id)
+        if isinstance(node, dict) and node.get("type") not in (None, "question"):
+            continue
+        text = " ".join(str(node.get("text") or "").split()) if isinstance(node, dict) else ""
+        if len(text) > QUESTION_CHARS:
+            text = text[:QUESTION_CHARS].rsplit(" ", 1)[0] + " …"
+        questions.append((node_id, text or node_id))
+    return tuple(questions)
+
+
 def fetch_weekly(db: OrmSession, account_id: int, flow_id: str, start: datetime) -> list[tuple[str, str, int]]:
     day = utc_day(Session.created_at)
     return list(db.execute(select(day, Session.status, func.count())
@@ -144,17 +168,21 @@ def flow_impact(db: OrmSession, actor, account_id: int, flow_pk: int, window_day
     if flow is None or flow.account_id != account_id:
         return None
     details = []
+    trees = {v.version: v.tree for v in flow.versions}
     for change in report.changes:
         before, after = _sides(change)
         tickets_b, first_b = fetch_first_contact(db, account_id, before)
         tickets_a, first_a = fetch_first_contact(db, account_id, after)
         minutes = median_change(fetch_resolution_minutes(db, account_id, after),
                                 fetch_resolution_minutes(db, account_id, before))
-        typed_b = fetch_free_text(db, account_id, before, change.touched_nodes)
-        typed_a = fetch_free_text(db, account_id, after, change.touched_nodes)
-        free_text = tuple((node, rate_change(typed_a.get(node, (0, 0))[1], typed_a.get(node, (0, 0))[0],
-                                             typed_b.get(node, (0, 0))[1], typed_b.get(node, (0, 0))[0]))
-                          for node in change.touched_nodes)
+        questions = touched_questions(change, trees)
+        nodes = tuple(node for node, _ in questions)
+        typed_b = fetch_free_text(db, account_id, before, nodes)
+        typed_a = fetch_free_text(db, account_id, after, nodes)
+        # A question no session answered on either side has nothing to show.
+        free_text = tuple((node, text, rate_change(typed_a.get(node, (0, 0))[1], typed_a.get(node, (0, 0))[0],
+                                                   typed_b.get(node, (0, 0))[1], typed_b.get(node, (0, 0))[0]))
+                          for node, text in questions if node in typed_a or node in typed_b)
         details.append(ChangeDetail(change, rate_change(first_a, tickets_a, first_b, tickets_b), minutes, free_text))
     this_week = now.date() - timedelta(days=now.date().weekday())
     first_week = this_week - timedelta(weeks=WEEKS_SHOWN - 1)

@@ -123,6 +123,16 @@ def touched_nodes(diff: dict | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in nodes if n))
 
 
+def _where(diff: dict, nodes: tuple[str, ...]) -> str:
+    """Where the change acts, in the words an admin saw in the proposal (its answers), not node ids."""
+    labels = list(dict.fromkeys(o["label"] for key in ("options_added", "options_changed")
+                                for o in diff.get(key) or [] if isinstance(o.get("label"), str)))
+    if labels:
+        more = f" (and {len(labels) - 1} more)" if len(labels) > 1 else ""
+        return f" at the question the change gave the answer “{labels[0]}”{more}"
+    return f" at {', '.join(nodes)}" if nodes else ""
+
+
 def prediction(diff: dict | None, support_count: int | None) -> Prediction | None:
     """The proposal's evidence as an expectation: its sessions typed an answer at a node the change
     gave a new option, so engineers should now pick it; or they left the flow there, so fewer
@@ -133,7 +143,7 @@ def prediction(diff: dict | None, support_count: int | None) -> Prediction | Non
     answers: dict[str, int] = evidence.get("answers") or {}
     typed = sum(answers.values())
     nodes = touched_nodes(diff)
-    where = f" at {', '.join(nodes)}" if nodes else ""
+    where = _where(diff, nodes)
     top = max(answers, key=lambda a: (answers[a], a)) if answers else None
     if typed:
         text = (f"{typed} of its {support_count} supporting session{'s' if support_count != 1 else ''} typed an "

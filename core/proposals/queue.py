@@ -13,9 +13,12 @@ from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from core.accounts.auth import Actor, authorize
-from core.impact.expected import ExpectedImpact, expected_per_month, proposal_expected, recent_supporting_sessions
-from core.sessions.detail import SessionDetail, session_details
+from core.impact.expected import (
+    ExpectedImpact, expected_per_month, proposal_expected, recent_supporting_sessions, touched_sessions,
+)
+from core.impact.report import touched_nodes
 from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES, Flow, FlowProposal, FlowVersion, ProposalSession, Session, User
+from core.sessions.detail import SessionDetail, session_details
 from core.storable import findable
 from core.types import utc_day_start, utcnow
 
@@ -197,6 +200,8 @@ def proposal_detail(db: OrmSession, actor: Actor, account_id: int, proposal_id: 
         .order_by(FlowVersion.version.desc()).limit(1)
     ).first()
     recent = db.scalar(select(recent_supporting_sessions(now or utcnow())).where(FlowProposal.id == p.id))
+    touched = touched_sessions(db, account_id, p.proposal_type, p.domain, flow.external_id if flow else None,
+                               touched_nodes(p.diff), now or utcnow())
     return ProposalDetail(
         id=p.id, row_version=p.row_version, proposal_type=p.proposal_type, status=p.status, title=p.title,
         summary=p.summary, domain=p.domain, confidence=p.confidence, confidence_rationale=p.confidence_rationale,
@@ -207,7 +212,7 @@ def proposal_detail(db: OrmSession, actor: Actor, account_id: int, proposal_id: 
         target_flow_current_version=flow.current_version if flow else None, target_tree=target_tree,
         evidence=evidence, evidence_total=total, published_as=(published[0], published[1]) if published else None,
         published_flow_id=published[2] if published else None, published_tree=published[3] if published else None,
-        expected=proposal_expected(int(recent or 0), p.proposal_type),
+        expected=proposal_expected(int(recent or 0), p.proposal_type, touched),
     )
 
 

@@ -71,7 +71,7 @@ def test_the_impact_tab_renders_each_verdict(page, streamlit_server, impact_url,
 
     main = page.locator('[data-testid="stMain"]')
     expect(badge(main, SHOWN[EXPECTED[flow_id]])).to_be_visible(timeout=30_000)
-    expect(main.get_by_text("v1 → v2").first).to_be_visible()
-    expect(main.get_by_role("button", name="Download CSV")).to_be_visible()
+    expect(main.get_by_text("v1 → v2").first).to_be_visible(timeout=30_000)
+    expect(main.get_by_role("button", name="Download CSV")).to_be_visible(timeout=30_000)  # a loaded machine draws late
     expect(page.locator(EXCEPTION)).to_have_count(0)
     page.screenshot(path=screenshots / f"impact-{flow_id}.png", full_page=True)

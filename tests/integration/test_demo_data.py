@@ -99,3 +99,23 @@ def test_the_first_bootstrap_leaves_a_few_audited_review_decisions_by_the_demo_a
     list(prepare(engine, settings))
     with unit_of_work(engine) as db:
         assert db.scalar(select(func.count()).select_from(AuditEntry)) == len(entries)
+
+
+def test_the_demos_improvement_comes_from_engineers_picking_the_new_option_and_follow_ups_lower_first_contact(engine):
+    from core.commands import OPERATOR
+    from core.impact.detail import flow_impact
+
+    run_demo(engine, accounts=1, sessions=8000, seed=42, anchor=ANCHOR)
+    improved = next(r.flow for r in REVISIONS if r.expected == "improved")
+    with unit_of_work(engine) as db:
+        account_id = db.scalar(select(Account.id))
+        flow_pk = db.scalar(select(Flow.id).where(Flow.external_id == improved))
+        [detail] = flow_impact(db, OPERATOR, account_id, flow_pk, now=ANCHOR).details
+
+    # The question the new version gave an option: engineers typed there before, pick it now.
+    [(_, _, typed)] = detail.free_text
+    assert typed.before > 0.1 and typed.interval[1] < 0
+    # Escalated tickets worked again and resolved: the ticket failed at its first contact, yet one
+    # of its two sessions resolved, so tickets resolved first time trail sessions resolved.
+    for side in ("before", "after"):
+        assert getattr(detail.first_contact, side) < getattr(detail.change.resolution, side) - 0.02

@@ -118,7 +118,7 @@ def test_a_version_published_in_review_is_measured_with_the_proposal_behind_it(e
     assert (change.version, change.source, change.proposal_id, change.proposal_title) == (2, "edit", proposal_id, "One user only")
     assert (change.before.finished, change.after.finished) == (40, 40)
     assert change.verdict == "improved"
-    assert change.prediction.typed_answers == 4 and "q1" in change.prediction.text
+    assert change.prediction.typed_answers == 4 and "the answer “Only for one user”" in change.prediction.text
     as_json = change.to_dict()
     assert (as_json["source"], as_json["proposal_id"]) == ("proposal", proposal_id)
 
@@ -206,8 +206,8 @@ def test_the_flow_detail_measures_first_contact_time_to_resolution_and_typed_ans
     # 10 tickets before, each with an escalated then a resolved session: none resolved first time.
     assert (d.first_contact.before, d.first_contact.after) == (0.0, 1.0)
     assert (d.time_to_resolution.before, d.time_to_resolution.after, d.time_to_resolution.delta) == (20.0, 10.0, -10.0)
-    [(node, typed)] = d.free_text
-    assert (node, typed.before, typed.after) == ("q1", 1.0, 0.25)
+    [(node, question, typed)] = d.free_text
+    assert (node, question, typed.before, typed.after) == ("q1", "Does the printer show as offline?", 1.0, 0.25)
     assert typed.interval[1] < 0
     assert [v for v, _ in detail.publications] == [1, 2]
     # The chart's 26 weeks hold every finished session: 10 escalated, 30 resolved.

@@ -56,3 +56,22 @@ def test_the_impact_export_is_one_row_per_change(engine):
     assert result.returncode == 0, result.stderr
     [row] = list(csv.DictReader(io.StringIO(result.stdout)))
     assert (row["flow_id"], row["version"], row["verdict"], row["finished_after"]) == ("fl-print", "2", "improved", "70")
+
+
+def test_the_impact_export_neutralises_a_flow_name_a_spreadsheet_would_run(engine):
+    from core.sessions.importer import import_flows
+    from tests.integration.test_import import numbered
+    from tests.integration.test_impact import PUBLISHED
+    from tests.integration.test_session_versions import flow_record
+
+    load(engine)
+    renamed = flow_record(2, PUBLISHED, label="Si")
+    renamed["name"] = "=HYPERLINK(\"http://x.example\",\"Printer\")"
+    import_flows(engine, numbered([renamed]), "flows")
+
+    result = run_core(url(engine), "export", "impact", "--account", "acme", "--out", "-")
+
+    assert result.returncode == 0, result.stderr
+    [row] = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["flow_name"] == "'=HYPERLINK(\"http://x.example\",\"Printer\")"
+    assert float(row["escalation_rate_change"]) < 0  # a negative number stays a number: only text is prefixed

@@ -182,3 +182,32 @@ def test_authenticate_and_authorize(engine, data):
             authenticate(db, "admin@alpha.example", "nope")
         with pytest.raises(SignInFailed, match="Wrong email or password"):
             authenticate(db, "nobody@alpha.example", make.PASSWORD)
+
+
+def test_an_enhancements_expected_impact_says_how_many_sessions_a_month_reach_the_question_it_changes(engine):
+    from core.models import Step
+
+    with unit_of_work(engine) as db:
+        alpha, beta = make.account(db, "alpha-it"), make.account(db, "beta-net")
+        admin = make.user(db, "admin@alpha.example", {alpha: "admin"})
+        printer = make.flow(db, alpha, "printer-offline")
+        # Six sessions on the flow in the last 90 days: four answered q1, two another question;
+        # one more answered q1 100 days ago, and another tenant's session answered q1 yesterday.
+        for i in range(6):
+            s = make.session(db, alpha, matched_flow="printer-offline", created_at=make.NOW - timedelta(days=5 + i))
+            db.query(Step).filter(Step.session_id == s.id, Step.seq == 1).update({"node_id": "q1" if i < 4 else "q9"})
+        old = make.session(db, alpha, matched_flow="printer-offline", created_at=make.NOW - timedelta(days=100))
+        other = make.session(db, beta, matched_flow="printer-offline")
+        for s in (old, other):
+            db.query(Step).filter(Step.session_id == s.id, Step.seq == 1).update({"node_id": "q1"})
+        proposal = make.proposal(db, alpha, proposal_type="enhancement", target=printer, tree=make.enhanced_tree(),
+                                 diff={"options_added": [{"node": "q1", "label": "Only for one user", "next": "a2"}]})
+        ids = load_actor(db, admin.id), alpha.id, proposal.id
+
+    with unit_of_work(engine) as db:
+        detail = proposal_detail(db, *ids, now=make.NOW)
+
+    # 4 sessions reached q1 in the last 90 days: 4 * 30 / 90 = 1.3 a month.
+    assert detail.expected.touched_sessions == 4
+    assert detail.expected.sentence().endswith(
+        "; it touches about 1.3 sessions a month (4 reached the question it changes in the last 90 days).")

@@ -95,4 +95,7 @@ def test_a_published_proposal_shows_its_measured_impact_beside_its_prediction(tm
     text = "\n".join(m.value for m in app.markdown)
     assert "Measured impact: improved." in text
     assert "Escalation rate 100.0% → 0.0%" in text
-    assert "Predicted: 3 of its 3 supporting sessions typed an answer at q1" in text
+    # The account has no other session: no rest-of-the-account figure to set beside it.
+    assert "30 of the flow's sessions finished before" in text and "rest of the account" not in text
+    assert ("Predicted: 3 of its 3 supporting sessions typed an answer at the question the change gave the answer "
+            "“Only for one user”") in text

@@ -41,3 +41,14 @@ def test_gaps_ordered_by_expected_impact_keep_their_severity_rank_among_equals()
     assert r.to_dict()["gaps"][1]["expected_per_month"] == round(9 * 30 / 7, 2)
     assert r.expected_sentence(r.gaps[1]) == (
         "Expected impact: about 38.6 a month (9 sessions or answers touched in the last 7 days, per 30 days).")
+
+
+def test_a_new_flows_sentence_says_how_many_discovery_resolutions_its_domain_had():
+    # 45 of the domain's sessions solved in discovery in 90 days: 45 * 30 / 90 = 15 a month;
+    # 9 supporting sessions: 9 * 30 / 90 = 3 a month.
+    expected = proposal_expected(9, "new_flow", touched_sessions=45)
+    assert expected.touched_per_month == 15.0
+    assert expected.sentence() == (
+        "About 3.0 discovery resolutions a flow would guide a month: 9 supporting sessions in the last 90 days, "
+        "per 30 days, if the change works as well as the path those sessions took; it touches about 15.0 sessions "
+        "a month (45 of its domain were solved in discovery in the last 90 days).")

@@ -143,7 +143,8 @@ def test_a_proposal_whose_sessions_typed_answers_predicts_fewer_typed_answers():
             "evidence": {"answers": {"New Outlook": 5, "new outlook app": 2}}}
     predicted = prediction(diff, 8)
     assert (predicted.typed_answers, predicted.nodes, predicted.top_answer) == (7, ("q_client",), "New Outlook")
-    assert "7 of its 8 supporting sessions typed an answer at q_client" in predicted.text
+    # Where, in the answer the admin approved, not a node id.
+    assert "7 of its 8 supporting sessions typed an answer at the question the change gave the answer “New Outlook”" in predicted.text
 
 
 def test_a_version_without_a_proposal_predicts_nothing():
@@ -172,3 +173,37 @@ def test_an_after_window_ending_today_takes_the_whole_day_so_far():
     assert plan.end == now
     counts = account_windows([plan], [("2026-12-01", "resolved", 4)])
     assert counts["0:A"] == {("resolved", False): 4}
+
+
+def test_the_questions_a_change_touched_come_from_the_two_published_trees_whatever_their_source():
+    from types import SimpleNamespace
+
+    from core.impact.detail import touched_questions
+
+    old = {"root": "q_client", "nodes": {
+        "q_client": {"type": "question", "text": "Which Outlook is the user on?",
+                     "options": [{"label": "Classic", "next": "a_ost"}]},
+        "a_ost": {"type": "action", "text": "Rebuild the OST", "next": None}}}
+    new = {"root": "q_client", "nodes": {
+        "q_client": {"type": "question", "text": "Which Outlook is the user on?",
+                     "options": [{"label": "Classic", "next": "a_ost"}, {"label": "New Outlook", "next": "a_new"}]},
+        "a_ost": {"type": "action", "text": "Rebuild the OST and wait for the mailbox to sync again", "next": None},
+        "a_new": {"type": "action", "text": "Switch back to classic Outlook", "next": None}}}
+    imported = SimpleNamespace(version=2, previous_version=1, touched_nodes=())
+    # The new option's question counts; the reworded action is no question, so it has no typed answers.
+    assert touched_questions(imported, {1: old, 2: new}) == (("q_client", "Which Outlook is the user on?"),)
+    # Without the earlier tree (published before the import), the proposal's diff says which nodes.
+    from_proposal = SimpleNamespace(version=2, previous_version=1, touched_nodes=("q_client",))
+    assert touched_questions(from_proposal, {2: new}) == (("q_client", "Which Outlook is the user on?"),)
+
+
+def test_a_long_question_is_cut_at_a_word_so_its_row_name_fits_the_column():
+    from types import SimpleNamespace
+
+    from core.impact.detail import QUESTION_CHARS, touched_questions
+
+    text = "Where is the account locked: on-premises AD or Entra ID (Microsoft 365)?"
+    tree = {"root": "q", "nodes": {"q": {"type": "question", "text": text, "options": []}}}
+    [(_, shown)] = touched_questions(SimpleNamespace(version=2, previous_version=None, touched_nodes=("q",)), {2: tree})
+    assert shown == "Where is the account locked: on-premises AD …"
+    assert len(shown) <= QUESTION_CHARS + 2
