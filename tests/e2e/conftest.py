@@ -203,3 +203,24 @@ def wait_until_idle(page, timeout: float = 30_000) -> None:
     meanwhile): a button pressed mid-run may belong to a page that is being replaced."""
     page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]') \
         .first.wait_for(state="hidden", timeout=timeout)
+
+
+def pick_option(page, combobox: str, option: str, attempts: int = 3) -> None:
+    """Choose ``option`` in the selectbox labelled ``combobox``. A rerun that lands while the list
+    is open draws the selectbox again and closes the list, so the list is opened again until the
+    option shows (under load a download or a period switch can still be rerunning)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    wait_until_idle(page)
+    wanted = page.get_by_role("option", name=option)
+    for attempt in range(attempts):
+        page.get_by_role("combobox", name=combobox).click()
+        try:
+            wanted.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+            wait_until_idle(page)
+    wanted.click()

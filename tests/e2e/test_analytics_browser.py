@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from core.db import make_engine, unit_of_work, upgrade
 from core.models import Account, Session
-from tests.e2e.conftest import add_user, sign_in, wait_until_idle
+from tests.e2e.conftest import add_user, pick_option, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -90,8 +90,7 @@ def test_a_manager_changes_the_period_and_downloads_a_chart_csv(page, streamlit_
     assert not any(line.startswith(("=", '"=')) for line in rows)
 
     # A client narrows every figure, and the link keeps it.
-    page.get_by_role("combobox", name="Client").click()
-    page.get_by_role("option", name="Bay Logistics").click()
+    pick_option(page, "Client", "Bay Logistics")
     expect(page).to_have_url(re.compile(r"[?&]company=Bay\+Logistics"), timeout=15_000)
     expect(card_value(page, "Sessions")).to_have_text("1", timeout=30_000)
     expect(page.get_by_role("button", name="Clients (CSV)")).to_be_visible(timeout=30_000)
