@@ -98,6 +98,7 @@ def analytics_page() -> None:
             st.query_params.pop(name, None)
     st.session_state["_an_account"] = account.id
 
+    loading = sections.start_loading_charts()
     with st.container():
         period_column, *filter_columns = st.columns([2.2, 1, 1, 1, 1], vertical_alignment="bottom")
         period = period_picker("an", period_column)
@@ -108,6 +109,9 @@ def analytics_page() -> None:
         except NotAllowed as refusal:
             st.error(md_escape(str(refusal)), icon=":material/block:")
             st.stop()
+        finally:
+            if loading is not None:
+                loading.empty()
     report = data.report
     st.session_state["_an_file_stem"] = "-".join(
         [account.slug, period.slug(), *(f"{n}-{_slug(v)}" for n, v in filters.to_dict().items() if v)])
