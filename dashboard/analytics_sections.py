@@ -21,18 +21,17 @@ _CHARTS_LOADED = "_an_charts_loaded"
 
 
 def start_loading_charts():
-    """On the browser session's first Analytics run, a blank chart 10 pixels high, to be cleared
-    once the figures are read: the browser fetches and starts Plotly (about 4.7 MB of JavaScript,
-    one to two seconds of work on a busy machine) while the server reads, instead of after.
-    Returns the slot to clear, or None when the browser has Plotly already."""
-    if st.session_state.get(_CHARTS_LOADED):
-        return None
-    st.session_state[_CHARTS_LOADED] = True
+    """A slot to clear once the figures are read, holding on the browser session's first Analytics run
+    a blank chart 10 pixels high: the browser fetches and starts Plotly (about 4.7 MB of JavaScript,
+    one to two seconds of work on a busy machine) while the server reads, instead of after. The
+    slot is there on every run so that the widgets below keep their place in the page."""
     slot = st.empty()
-    blank = go.Figure(layout=dict(height=10, margin=dict(l=0, r=0, t=0, b=0), xaxis=dict(visible=False),
-                                  yaxis=dict(visible=False)))
-    slot.plotly_chart(blank, width="stretch", config={"displayModeBar": False, "staticPlot": True},
-                      key="an_chart_loading")
+    if not st.session_state.get(_CHARTS_LOADED):
+        st.session_state[_CHARTS_LOADED] = True
+        blank = go.Figure(layout=dict(height=10, margin=dict(l=0, r=0, t=0, b=0), xaxis=dict(visible=False),
+                                      yaxis=dict(visible=False)))
+        slot.plotly_chart(blank, width="stretch", config={"displayModeBar": False, "staticPlot": True},
+                          key="an_chart_loading")
     return slot
 
 

@@ -110,8 +110,7 @@ def analytics_page() -> None:
             st.error(md_escape(str(refusal)), icon=":material/block:")
             st.stop()
         finally:
-            if loading is not None:
-                loading.empty()
+            loading.empty()
     report = data.report
     st.session_state["_an_file_stem"] = "-".join(
         [account.slug, period.slug(), *(f"{n}-{_slug(v)}" for n, v in filters.to_dict().items() if v)])
