@@ -16,7 +16,7 @@ import streamlit as st
 from core.csv_safe import csv_bytes
 from core.flows.catalog import flow_labels
 from core.metrics import MetricsReport
-from core.metrics.figures import percent
+from core.metrics.figures import percent, points
 from core.metrics.psa import NO_COMPANY
 from dashboard import charts
 from dashboard.text import trusted
@@ -29,8 +29,9 @@ def signed(change: float | None, unit: str, scale: float = 1) -> str:
     return "" if change is None else f"{round(change * scale, 1) + 0.0:+.1f} {trusted(unit)}"  # + 0.0: no "-0.0"
 
 
-def points(change: float | None) -> str:
-    return signed(change, "pp", 100)
+def card_change(change: float | None) -> str:
+    """A metric card's change of a rate: nothing at all when there is none (the card shows no delta)."""
+    return "" if change is None else points(change)
 
 
 def shown_change(change: float | None, scale: float = 100) -> float | None:
@@ -78,7 +79,7 @@ def flows_table(report: MetricsReport, names: dict[str, str]) -> None:
         st.plotly_chart(charts.flow_usage(rows), width="stretch", key="an_chart_flows")
     more = (f" The chart shows the {charts.MAX_BARS} most used; the table and the CSV have them all."
             if len(used) > charts.MAX_BARS else "")
-    change = points(flows["flow_match_share"].change) if report.previous_period_covered else "no data before"
+    change = card_change(flows["flow_match_share"].change) if report.previous_period_covered else "no data before"
     st.caption(f"{trusted(percent(flows['flow_match_share'].value))} of sessions matched a flow "
                f"({change or 'none before'}); {flows['flows_used'].value:,} flows used.{trusted(more)}")
     if groups:

@@ -41,8 +41,9 @@ def percent(share: Number, decimals: int = 1) -> str:
 
 
 def points(change: Number) -> str:
-    """A change of a share in percentage points, signed, one decimal: "+4.2 pts"; "–" when there is none."""
-    return "–" if change is None else f"{100 * change:+.1f} pts"
+    """A change of a share in percentage points, signed, one decimal: "+4.2 pp"; "–" when there is
+    none. A change that rounds to nothing reads "+0.0 pp", never "-0.0 pp"."""
+    return "–" if change is None else f"{round(100 * change, 1) + 0.0:+.1f} pp"
 
 
 @dataclass(frozen=True)

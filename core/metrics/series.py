@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as OrmSession
@@ -16,6 +16,7 @@ from core.metrics.cases import CaseTable
 from core.metrics.figures import ratio
 from core.metrics.sql import count_if, day_key, utc_day
 from core.metrics.tiers import NO_TIER, TIER_ORDER
+from core.metrics.weeks import week_of
 from core.metrics.window import MetricsFilters, Window
 from core.models import Session
 from core.outcomes import ABANDONED, ESCALATED, RESOLVED
@@ -92,8 +93,7 @@ def tier_mix_rows(tier_days: Sequence[TierDay], weekly: bool) -> list[dict]:
     the day's or week's sessions, and the tier's share of them (6 decimals, as every share)."""
     sums: dict[tuple[str, str], int] = {}
     for row in tier_days:
-        day = date.fromisoformat(row.day)
-        key = (day - timedelta(days=day.weekday())).isoformat() if weekly else row.day
+        key = week_of(row.day) if weekly else row.day
         sums[(key, row.tier)] = sums.get((key, row.tier), 0) + row.sessions
     totals: dict[str, int] = {}
     for (key, _), n in sums.items():

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as OrmSession
 from core.metrics.figures import Counts, Section, breakdown, grouped_counts, pair
 from core.metrics.sessions import CubeRow, outcome_figures, totals
 from core.metrics.sql import count_if, day_key, utc_day
+from core.metrics.weeks import week_of
 from core.metrics.window import Window
 from core.models import Session
 from core.outcomes import ABANDONED, ACTIVE, ESCALATED, RESOLVED
@@ -74,14 +75,9 @@ def shape_days(rows: list[tuple], window: Window) -> tuple[tuple, tuple]:
         return key
 
     days = breakdown(*grouped_counts(by_day), day_figures, chronological)
-    weeks = breakdown(*grouped_counts((c, _monday(key), counts) for c, key, counts in by_day),
+    weeks = breakdown(*grouped_counts((c, week_of(key), counts) for c, key, counts in by_day),
                       day_figures, chronological)
     return days, weeks
-
-
-def _monday(day: str) -> str:
-    when = date.fromisoformat(day)
-    return (when - timedelta(days=when.weekday())).isoformat()
 
 
 def shape_volume(cube: list[CubeRow], daily: list[tuple], window: Window) -> Section:
