@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.analysis.answers import matching_option
 from core.analysis.paths import DOING, TERMINAL, PathStep, clip_label, normal
 from core.analysis.tree_building import End, split_terminal
 
@@ -115,8 +116,8 @@ def _against_flow(path: Sequence[PathStep], nodes: dict[str, Any], resolution_su
 
 
 def _option(node: dict[str, Any], answer: str | None) -> dict[str, Any] | None:
-    wanted = normal(clip_label(answer))
-    for option in node.get("options", []):
-        if normal(option["label"]) == wanted:
-            return option
-    return None
+    """The option the answer picked; a typed answer that means an offered option picks it
+    (``answers.matching_option``), so it is never proposed as a missing one."""
+    options = node.get("options", [])
+    index = matching_option(clip_label(answer), [o["label"] for o in options])
+    return options[index] if index is not None else None
