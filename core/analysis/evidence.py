@@ -225,7 +225,7 @@ class _Merger:
                 old, top = _current_label(p, deviation), tallies.answers.most_common(1)[0][0]
                 if old and old != top:
                     p.working_tree = rename_option(p.working_tree, deviation.anchor, old, top)
-            p.tree = wording.present(p.working_tree, flow.tree, tallies.failed)
+            p.tree = wording.present(p.working_tree, flow.tree, tallies.failed, symptom=flow.name)
             p.title = _enhancement_title(flow, deviation, tallies)
             p.summary = _enhancement_summary(flow, deviation, tallies)
             p.diff = {**tree_diff(flow.tree, p.tree), "evidence": tallies.to_json(), "working_tree": p.working_tree}
@@ -260,8 +260,8 @@ class _Merger:
         def refresh(p: ProposalState, tallies: Tallies) -> dict[str, Any] | None:
             if p.domain is None and item.domain is not None:
                 p.domain = item.domain
-            p.tree = wording.present(p.working_tree, None, tallies.failed)
             p.title = _new_flow_title(tallies, path)
+            p.tree = wording.present(p.working_tree, None, tallies.failed, symptom=flow_name_from_title(p.title))
             p.summary = _new_flow_summary(p, tallies)
             p.diff = {**tree_diff(None, p.tree), "evidence": tallies.to_json(), "working_tree": p.working_tree}
             return None

@@ -45,6 +45,8 @@ def test_no_proposal_the_analysis_stores_from_the_demo_breaks_a_wording_rule(eng
     assert not [d for d in refused if "reads right" in (d or "") or "read wrong" in (d or "")]
     questions = [n["text"] for _, _, _, tree, _ in rows for n in tree["nodes"].values() if n["type"] == "question"]
     assert "Did that fix it?" in questions
+    # Where the problem's summary names the symptom, it is asked about again instead.
+    assert {"Is OneDrive still not syncing?", "Does the mapped drive still disconnect after reboot?"} <= set(questions)
 
 
 def test_no_enhancement_on_the_demo_proposes_an_answer_the_published_question_already_has(engine):

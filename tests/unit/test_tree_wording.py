@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from core.analysis.classify import classify
 from core.analysis.evidence import Analysed, FlowRef, merge_batch, question_noun
 from core.analysis.paths import PathStep, clip
 from core.analysis.tree_building import tree_from_path
-from core.analysis.wording import DID_IT_WORK, WHICH_FIX, merged_label, present, short_label
+from core.analysis.wording import DID_IT_WORK, WHICH_FIX, merged_label, present, short_label, still_there
 from core.trees import imperative, title_warnings, tree_problems, tree_warnings
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -287,13 +288,54 @@ def test_after_did_that_fix_it_yes_is_the_fix_the_step_made_when_the_other_fixes
     renamed, resynced = "Renamed files with invalid characters", "Reset OneDrive and let it resync"
     paths = [[act(reset, "failed"), act(check), res(renamed)], [act(reset), res(resynced)],
              [act(reset), res(renamed)], [act(reset, "failed"), act(check), res(resynced)]]
-    proposal, _ = proposal_of(*paths, summary="OneDrive not syncing", domain="m365")
+    # A summary that names no symptom to ask about again ("stuck on" is no state a question can test).
+    proposal, _ = proposal_of(*paths, summary="OneDrive stuck on processing changes", domain="m365")
     nodes = proposal.tree["nodes"]
     fork = nodes[nodes[proposal.tree["root"]]["next"]]
     assert fork["text"] == DID_IT_WORK
     yes, no = (nodes[o["next"]] for o in fork["options"])
     assert yes["text"] == resynced and no["text"] == check
     assert renamed in [n["text"] for n in nodes.values()]  # still reached, after the check
+
+
+def test_where_the_summary_names_the_symptom_the_tree_asks_whether_it_is_still_there():
+    reset, check = "Reset the OneDrive client", "Check for files with invalid names"
+    renamed, resynced = "Renamed files with invalid characters", "Reset OneDrive and let it resync"
+    paths = [[act(reset, "failed"), act(check), res(renamed)], [act(reset), res(resynced)],
+             [act(reset, "failed"), act(check), res(renamed)]]
+    proposal, _ = proposal_of(*paths, summary="OneDrive not syncing", domain="m365")
+    nodes = proposal.tree["nodes"]
+    fork = nodes[nodes[proposal.tree["root"]]["next"]]
+    assert fork["text"] == "Is OneDrive still not syncing?"
+    # Yes, still there: the next thing the sessions tried; No: the fix the reset made.
+    assert [(o["label"], nodes[o["next"]]["text"]) for o in fork["options"]] == [("Yes", check), ("No", resynced)]
+    assert tree_warnings(proposal.tree) == []
+
+
+@pytest.mark.parametrize(("summary", "question"), [
+    ("OneDrive not syncing", "Is OneDrive still not syncing?"),
+    ("Files not syncing to SharePoint", "Are files still not syncing to SharePoint?"),
+    ("Mapped drive disconnects after reboot", "Does the mapped drive still disconnect after reboot?"),
+    ("S: drive shows a red X at login", "Does the S: drive still show a red X at login?"),
+    ("Wi-Fi keeps dropping", "Does Wi-Fi still keep dropping?"),
+    # A name or a plain noun cannot be told apart ("Outlook", "Printer", "Xero bank feed"), nor a
+    # symptom without a verb: "Did that fix it?" is asked there.
+    ("Outlook not receiving new emails", None), ("Printer shows as offline", None),
+    ("Xero bank feed not updating", None), ("One-way audio on calls", None), ("", None),
+])
+def test_the_symptom_is_asked_about_again_only_where_the_summary_says_it_plainly(summary, question):
+    assert still_there(summary) == question
+
+
+@given(st.text(max_size=120))
+def test_a_symptom_question_is_always_whole_and_ends_with_a_question_mark(summary):
+    question = still_there(summary)
+    if question is not None:
+        assert question.endswith("?") and question.count("?") == 1 and " still " in question
+        assert "…" not in question and tree_warnings(
+            {"root": "q", "nodes": {"q": {"type": "question", "text": question, "options": [
+                {"label": "Yes", "next": "r1"}, {"label": "No", "next": "r2"}]},
+                "r1": {"type": "resolution", "text": "Fixed"}, "r2": {"type": "resolution", "text": "Also fixed"}}}) == []
 
 
 def test_a_new_flow_title_never_ends_on_the_words_the_summaries_shared_before_they_parted():
