@@ -11,7 +11,9 @@ that behaviour is what plants the knowledge-gap signals the analysis is meant to
   driver, resetting the VPN adapter, restarting VSS writers;
 * nodes after which sessions are abandoned or escalated (``abandon`` / ``escalate``);
 * domains that escalate far more than others (``Domain.give_up``);
-* problems no flow covers (``Problem`` without ``flow``) described in paraphrases, and a
+* problems no flow covers (``Problem`` without ``flow``) described in paraphrases, where the
+  fix follows the answers given (``Improvised.when`` / ``fix``: a drive that asks for credentials
+  is re-mapped with saved credentials, not given a Group Policy change), and a
   problem whose volume rises sharply in the last 30 days (SMTP AUTH retirement breaking
   scan-to-email).
 """
