@@ -215,7 +215,8 @@ class _Merger:
 
         def build(base: ProposalState | None) -> dict[str, Any]:
             tree = base.working_tree if base else flow.tree
-            label = answer
+            # A typed answer is the new option's label; a picked option is the branch's.
+            label = answer if deviation.exit_kind == "free" else deviation.label
             if base is not None and answer is not None:
                 label = _current_label(base, deviation) or answer
             return graft(tree, deviation.anchor, deviation.exit_kind, label, deviation.steps, deviation.end)

@@ -300,3 +300,17 @@ def test_a_new_flow_title_drops_the_details_engineers_tack_onto_the_same_summary
              for n, detail in enumerate((" at the warehouse", "", " - urgent"), start=1)]
     (proposal,) = merge_batch(items, [], {}, NOW).proposals
     assert proposal.title == "New flow: Out-of-office not sent to external senders"
+
+
+def test_sessions_that_pick_an_offered_answer_and_then_do_something_else_propose_that_branch():
+    # "Classic Outlook" leads to rebuilding the OST; these sessions repaired Office instead.
+    repaired = [q("q_client", "Which Outlook is the user on?", "Classic Outlook"),
+                act(None, "Run the Office quick repair"), res(None, "Office repaired, mail flows")]
+    merge = merge_batch([analysed(1, repaired, flow=FLOW), analysed(2, repaired, flow=FLOW)], [], {}, NOW)
+
+    assert [result for result, _ in merge.outcomes.values()] == ["enhancement", "enhancement"]
+    (proposal,) = merge.proposals
+    assert proposal.support_count == 2
+    fork = proposal.tree["nodes"][proposal.tree["nodes"]["q_client"]["options"][0]["next"]]
+    assert [o["label"] for o in fork["options"]] == ["Rebuild the OST", "Run the Office quick repair"]
+    assert tree_problems(proposal.tree) == []
