@@ -712,6 +712,22 @@ _ONEDRIVE = (
                fix=("Renamed files with invalid characters", "Invalid file names blocked sync")),
 )
 
+_AUDIO_OUT = "The other party can't hear us"
+_AUDIO_IN = "We can't hear the other party"
+# SIP ALG rewriting the SDP is the usual cause, so it goes first; when turning it off did not
+# help, which way the audio is lost says where it stops: our voice leaves with the phone
+# system's NAT address, theirs comes in through the firewall's RTP rules.
+_ONE_WAY_AUDIO = (
+    Improvised("action", "Turn off SIP ALG on the firewall and restart the phones", fail=0.3,
+               fix=("Turned off SIP ALG on the firewall", "SIP ALG rewriting the SDP")),
+    Improvised("question", "Which way is the audio missing?", ((_AUDIO_OUT, 5), (_AUDIO_IN, 4))),
+    Improvised("action", "Set the phone system's external NAT address to the site's public IP",
+               when=(_AUDIO_OUT,),
+               fix=("Corrected the phone system's external NAT address", "Wrong public IP in the NAT settings")),
+    Improvised("action", "Allow the provider's RTP port range inbound on the firewall", when=(_AUDIO_IN,),
+               fix=("Allowed the provider's RTP range inbound", "Inbound RTP blocked on the firewall")),
+)
+
 PROBLEMS: tuple[Problem, ...] = (
     # --- problems with a published flow (in the accounts that publish it) ---
     Problem("printing-offline", "printing", 8, flow="fl-printing-offline", summaries=(
@@ -791,16 +807,10 @@ PROBLEMS: tuple[Problem, ...] = (
             ("Moved the antivirus full scan out of business hours", "Scheduled scan during the day"),
             ("Cleared a DFS replication backlog", "DFS backlog after a server restart"),
         ), outcomes=(0.45, 0.42, 0.13)),
-    Problem("voip-one-way-audio", "voip", 2, improvised=(
-        Improvised("question", "Is the audio missing on inbound calls, outbound calls, or both?",
-                   (("Outbound", 4), ("Inbound", 3), ("Both", 2))),
-        Improvised("action", "Check SIP ALG and the RTP port range on the firewall", fail=0.35),
-        Improvised("action", "Place a test call and capture the RTP stream", include=0.5),
-    ), summaries=(
+    Problem("voip-one-way-audio", "voip", 2, improvised=_ONE_WAY_AUDIO, summaries=(
         "One-way audio on calls", "Caller can't hear us", "Calls connect but no audio from the other side",
         "Desk phone audio only works one way"),
-        resolutions=(("Disabled SIP ALG and opened the RTP range to the provider", "SIP ALG rewriting SDP"),),
-        outcomes=(0.45, 0.4, 0.15)),
+        outcomes=(0.62, 0.25, 0.13)),
     Problem("endpoint-hello-pin", "endpoint", 2, improvised=(
         Improvised("question", "What does the sign-in screen say?",
                    (("Something happened and your PIN isn't available", 6), ("PIN option missing", 3))),

@@ -275,6 +275,28 @@ def test_improvised_fixes_follow_what_the_engineer_was_told_as_a_real_engineer_w
     assert len(seen) == 6 and min(seen.values()) >= 3
 
 
+def test_one_way_audio_sessions_ask_which_way_only_when_turning_off_sip_alg_did_not_help(sessions):
+    """A new flow proposed from them reads: turn off SIP ALG; did that fix it? If not, which way
+    is the audio missing, and the fix for that way."""
+    by_way = {"The other party can't hear us": "Corrected the phone system's external NAT address",
+              "We can't hear the other party": "Allowed the provider's RTP range inbound"}
+    seen = Counter()
+    for session in sessions:
+        steps = session["steps"]
+        if (session["status"] != "resolved" or session["matched_flow"] is not None or not steps
+                or not (steps[0]["context_message"] or "").startswith("Turn off SIP ALG")):
+            continue
+        asked = [s["response"] for s in steps if s["step_type"] == "question"]
+        if not asked:
+            assert session["resolution"]["summary"] == "Turned off SIP ALG on the firewall"
+            assert steps[0]["outcome"] == "succeeded"
+        else:
+            assert steps[0]["outcome"] == "failed"
+            assert session["resolution"]["summary"] == by_way[asked[0]], session["id"]
+        seen[asked[0] if asked else "SIP ALG"] += 1
+    assert len(seen) == 3 and min(seen.values()) >= 2
+
+
 def test_some_sessions_have_no_problem_domain(sessions):
     domainless = [s for s in sessions if s["problem_domain"] is None]
     assert 50 < len(domainless) < len(sessions) * 0.1
