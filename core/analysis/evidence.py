@@ -20,7 +20,7 @@ from core.analysis import clustering
 from core.analysis.classify import Deviation, Verdict
 from core.analysis import wording
 from core.analysis.paths import DOING, PathStep, clip, normal, signature
-from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_diff, tree_from_path
+from core.analysis.tree_building import UNEXPLORED, CannotGraft, graft, merge_into_tree, rename_option, tree_diff, tree_from_path
 from core.trees import DANGLING, imperative, title_warnings, tree_problems, tree_warnings
 
 # Proposal titles say what is proposed; the published flow is named without it.
@@ -570,6 +570,11 @@ def _new_flow_summary(p: ProposalState, tallies: Tallies) -> str:
     text = f"Resolved sessions{where} that no published flow covers."
     if tallies.summaries:
         text += f" Described as: {_quoted_counts(tallies.summaries)}."
+    untried = [f"“{o['label']}” at “{node['text']}”" for node in p.tree["nodes"].values()
+               for o in node.get("options", []) if o["next"] == UNEXPLORED]
+    if untried:
+        text += (f" No session has answered {', '.join(untried[:2])}{' and others' if len(untried) > 2 else ''} "
+                 "yet: the tree escalates there.")
     forks = sum(1 for k in p.working_tree["nodes"] if k.startswith("q_fork"))
     if forks:
         text += (f" The sessions went different ways at {forks} point{'s' if forks != 1 else ''}: the tree asks "

@@ -6,6 +6,8 @@ the tree; a reader needs only the questions whose answer changes what happens ne
 analysis keeps its working tree (``diff.working_tree``) and stores, as the proposal's tree, what
 ``present`` makes of it:
 
+* an answer no session took is not offered, unless the question checks whether a step worked
+  (then it escalates, "Escalate to second line");
 * a question the analysis wrote whose answers all lead to one step is dropped; answers that lead
   to the same step are merged into one ("Inbound / Outbound");
 * where sessions went different ways after a step (a fork of the working tree): "Did that fix
@@ -29,7 +31,7 @@ from collections.abc import Collection
 from typing import Any
 
 from core.analysis.paths import normal
-from core.analysis.tree_building import FORK_PREFIX
+from core.analysis.tree_building import FORK_PREFIX, UNEXPLORED
 from core.trees import MAX_OPTIONS, STEP_TYPES, imperative
 
 SHORT_LABEL = 60  # an answer longer than this is worded from a shorter source where there is one
@@ -45,6 +47,8 @@ SYMPTOM_VERBS = {
 }
 _PREPOSITIONS = frozenset("in on at for of from with after since to".split())
 WHICH_FIX = "Which fix applies?"
+# Where an answer no session took leads, when the question needs it (see ``settle_unexplored``).
+UNTRIED_ESCALATION = "Escalate to second line"
 WHAT_NEXT = "What do you try next?"
 # Where a step's text may be read in two: the first part is a shorter source of its wording.
 _CLAUSE = re.compile(r"\s*(?:[;:(]|,\s|\s[-–—]\s|\s(?:and|so|then|because)\s)\s*")
@@ -224,6 +228,24 @@ class _Tree:
         else:
             self.choice(fork, WHICH_FIX if not others else WHAT_NEXT, targets)
 
+    def settle_unexplored(self) -> None:
+        """Answers offered but taken by no session (the working tree's placeholder). A question
+        that tells situations apart offers only those the sessions met: an answer nobody took has
+        no steps to lead to, and with one answer left the question goes (``merge_options``). A
+        question that checks a step's result (every answer taken ends the session resolved) keeps
+        its other answers, "No" after "Is the connection stable now?": those escalate."""
+        if UNEXPLORED not in self.nodes:
+            return
+        for node_id, node in self.nodes.items():
+            if node["type"] != "question" or node_id in self.base:
+                continue
+            taken = [o for o in node["options"] if o["next"] != UNEXPLORED]
+            if not taken or len(taken) == len(node["options"]):
+                continue
+            if not all(self.nodes[o["next"]]["type"] == "resolution" for o in taken):
+                node["options"] = taken
+        self.nodes[UNEXPLORED] = {**self.nodes[UNEXPLORED], "text": UNTRIED_ESCALATION}
+
     def merge_options(self) -> bool:
         """Drop or merge what decides nothing; True when anything changed."""
         for node_id, node in list(self.nodes.items()):
@@ -294,6 +316,7 @@ def present(working: dict[str, Any], base: dict[str, Any] | None = None,
     ``symptom``: the problem as engineers describe it, asked about again after a step that may
     not have fixed it (``still_there``)."""
     tree = _Tree(working, base)
+    tree.settle_unexplored()
     for node_id in [k for k in tree.nodes if k.startswith(FORK_PREFIX)]:
         tree.word_fork(node_id, failed, symptom)
     for _ in range(len(tree.nodes) * MAX_OPTIONS):
