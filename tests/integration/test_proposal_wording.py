@@ -41,6 +41,7 @@ def test_no_proposal_the_analysis_stores_from_the_demo_breaks_a_wording_rule(eng
         assert problems == [], (proposal_id, title, [str(p) for p in problems])
         text = json.dumps(tree, ensure_ascii=False)
         assert "…" not in text and "went different ways" not in text and "…" not in title
+        assert "No session has taken" not in text  # an untried answer is dropped, or escalates plainly
     # No session's evidence was turned away for reading wrong: the wording is right by construction.
     assert not [d for d in refused if "reads right" in (d or "") or "read wrong" in (d or "")]
     questions = [n["text"] for _, _, _, tree, _ in rows for n in tree["nodes"].values() if n["type"] == "question"]
