@@ -186,6 +186,19 @@ def test_different_problems_that_share_only_generic_steps_stay_apart():
     assert clustering.similarity(session, existing) is None
 
 
+def test_a_session_that_walked_the_whole_path_of_a_proposal_and_went_on_joins_it():
+    sip = act(None, "Turn off SIP ALG on the firewall and restart the phones")
+    fixed_first = [sip, res(None, "Turned off SIP ALG on the firewall")]
+    existing = proposal_features_for("One-way audio on calls", fixed_first, None)
+    went_on = [act(None, sip.text, outcome="failed"),
+               q(None, "Which way is the audio missing?", "The other party can't hear us",
+                 options=("The other party can't hear us", "We can't hear the other party")),
+               act(None, "Set the phone system's external NAT address to the site's public IP"),
+               res(None, "Corrected the phone system's external NAT address")]
+    session = clustering.session_features("Calls connect but no audio from the other side", went_on, None)
+    assert clustering.similarity(session, existing) is not None
+
+
 def test_sessions_without_a_domain_may_join_any_cluster_but_domains_must_otherwise_agree():
     assert clustering.domains_compatible(None, "server")
     assert clustering.domains_compatible("server", None)
