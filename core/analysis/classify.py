@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from core.analysis.answers import matching_option
 from core.analysis.paths import DOING, TERMINAL, PathStep, clip_label, normal
-from core.analysis.tree_building import End, split_terminal
+from core.analysis.tree_building import CannotGraft, End, graft, split_terminal
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,54 @@ class Verdict:
 
 
 def classify(path: Sequence[PathStep], tree: dict[str, Any] | None, matched: bool,
-             resolution_summary: str | None) -> Verdict:
-    """``tree`` is the matched flow's published tree (None when no flow matched)."""
+             resolution_summary: str | None, current: dict[str, Any] | None = None) -> Verdict:
+    """``tree`` is the version of the matched flow the session followed (None when no flow
+    matched); ``current``, when it is another version, the flow's current tree: proposals
+    change the current version, so only the places the session left that it still lacks count."""
     if not matched:
         return _new_flow(path)
     assert tree is not None
-    return _against_flow(path, tree["nodes"], resolution_summary)
+    verdict = _against_flow(path, tree["nodes"], resolution_summary)
+    if current is None or current is tree or verdict.kind != "enhancement":
+        return verdict
+    return still_open(verdict, current)
+
+
+def still_open(verdict: Verdict, current: dict[str, Any]) -> Verdict:
+    """``verdict``, found against an older version, with only the deviations the current
+    version still lacks (each worded on the current tree). A session that typed "New Outlook"
+    on a version without that answer is no evidence for adding it to a version that has it."""
+    kept = [moved for d in verdict.deviations if (moved := _on_current(d, current)) is not None]
+    if not kept:
+        return Verdict("unusable", "the session followed an older version of the flow; the current version "
+                                   "already has what it did there, or no longer has that part of the tree")
+    return replace(verdict, deviations=tuple(kept))
+
+
+def _on_current(deviation: Deviation, current: dict[str, Any]) -> Deviation | None:
+    nodes = current["nodes"]
+    anchor = nodes.get(deviation.anchor)
+    if anchor is None or (deviation.end.node is not None and deviation.end.node not in nodes):
+        return None
+    if deviation.exit_kind != "next":
+        if anchor.get("type") != "question":
+            return None
+        labels = [o["label"] for o in anchor.get("options", [])]
+        index = matching_option(deviation.label, labels)
+        if deviation.exit_kind == "free" and index is not None:
+            return None  # the current version offers the answer the session typed
+        if deviation.exit_kind == "option":
+            if index is None:
+                return None  # the option it picked is gone
+            deviation = replace(deviation, label=labels[index])
+    elif anchor.get("type") == "question":
+        return None
+    try:
+        grafted = graft(current, deviation.anchor, deviation.exit_kind, deviation.label, deviation.steps,
+                        deviation.end)
+    except CannotGraft:
+        return None
+    return None if grafted is current else deviation
 
 
 def _new_flow(path: Sequence[PathStep]) -> Verdict:
@@ -115,8 +158,8 @@ def _against_flow(path: Sequence[PathStep], nodes: dict[str, Any], resolution_su
 
 
 def _option(node: dict[str, Any], answer: str | None) -> dict[str, Any] | None:
-    wanted = normal(clip_label(answer))
-    for option in node.get("options", []):
-        if normal(option["label"]) == wanted:
-            return option
-    return None
+    """The option the answer picked; a typed answer that means an offered option picks it
+    (``answers.matching_option``), so it is never proposed as a missing one."""
+    options = node.get("options", [])
+    index = matching_option(clip_label(answer), [o["label"] for o in options])
+    return options[index] if index is not None else None

@@ -78,7 +78,9 @@ def proposal_features(title: str, summaries: Iterable[str], tree: dict[str, Any]
         summary_words |= words(text)
     steps = frozenset(f"{n['type']}:{normal(n['text'])}" for k, n in nodes
                       if not k.startswith("q_fork") and (n["type"] == "question" or n["type"] in DOING))
-    resolutions = words(" ".join(n["text"] for _, n in nodes if n["type"] == "resolution"))
+    # A fix is often worded as the step that made it ("Turned off SIP ALG on the firewall" after
+    # "Turn off SIP ALG on the firewall and restart the phones"): the steps count as resolutions.
+    resolutions = words(" ".join(n["text"] for _, n in nodes if n["type"] == "resolution" or n["type"] in DOING))
     return Features(frozenset(summary_words), steps, resolutions)
 
 
@@ -89,7 +91,9 @@ def _share(part: frozenset[str], whole: frozenset[str]) -> float:
 def similarity(session: Features, proposal: Features) -> float | None:
     """How well the session fits the proposal, or None when it does not belong there."""
     summary = _share(session.summary, proposal.summary)
-    path = _share(session.steps, proposal.steps)
+    # A session that walked all of the proposal's path and went on (the first sessions were fixed
+    # at the first step, this one needed the next) shares all of it, however much it added.
+    path = max(_share(session.steps, proposal.steps), _share(proposal.steps, session.steps))
     resolution = _share(session.resolution, proposal.resolution)
     belongs = ((summary >= SUMMARY_ALONE and path >= PATH_WITH_SUMMARY)
                or (path >= PATH_SHARED and summary + resolution >= WORDS_WITH_PATH))

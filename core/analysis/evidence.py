@@ -20,7 +20,7 @@ from core.analysis import clustering
 from core.analysis.classify import Deviation, Verdict
 from core.analysis import wording
 from core.analysis.paths import DOING, PathStep, clip, normal, signature
-from core.analysis.tree_building import CannotGraft, graft, merge_into_tree, rename_option, tree_from_path
+from core.analysis.tree_building import UNEXPLORED, CannotGraft, graft, merge_into_tree, rename_option, tree_from_path
 from core.flows.diff import tree_diff
 from core.flows.trees import DANGLING, imperative, title_warnings, tree_problems, tree_warnings
 from core.metrics.figures import percent
@@ -217,7 +217,8 @@ class _Merger:
 
         def build(base: ProposalState | None) -> dict[str, Any]:
             tree = base.working_tree if base else flow.tree
-            label = answer
+            # A typed answer is the new option's label; a picked option is the branch's.
+            label = answer if deviation.exit_kind == "free" else deviation.label
             if base is not None and answer is not None:
                 label = _current_label(base, deviation) or answer
             return graft(tree, deviation.anchor, deviation.exit_kind, label, deviation.steps, deviation.end)
@@ -227,7 +228,7 @@ class _Merger:
                 old, top = _current_label(p, deviation), tallies.answers.most_common(1)[0][0]
                 if old and old != top:
                     p.working_tree = rename_option(p.working_tree, deviation.anchor, old, top)
-            p.tree = wording.present(p.working_tree, flow.tree, tallies.failed)
+            p.tree = wording.present(p.working_tree, flow.tree, tallies.failed, symptom=flow.name)
             p.title = _enhancement_title(flow, deviation, tallies)
             p.summary = _enhancement_summary(flow, deviation, tallies)
             p.diff = {**tree_diff(flow.tree, p.tree), "evidence": tallies.to_json(), "working_tree": p.working_tree}
@@ -262,8 +263,8 @@ class _Merger:
         def refresh(p: ProposalState, tallies: Tallies) -> dict[str, Any] | None:
             if p.domain is None and item.domain is not None:
                 p.domain = item.domain
-            p.tree = wording.present(p.working_tree, None, tallies.failed)
             p.title = _new_flow_title(tallies, path)
+            p.tree = wording.present(p.working_tree, None, tallies.failed, symptom=flow_name_from_title(p.title))
             p.summary = _new_flow_summary(p, tallies)
             p.diff = {**tree_diff(None, p.tree), "evidence": tallies.to_json(), "working_tree": p.working_tree}
             return None
@@ -571,6 +572,11 @@ def _new_flow_summary(p: ProposalState, tallies: Tallies) -> str:
     text = f"Resolved sessions{where} that no published flow covers."
     if tallies.summaries:
         text += f" Described as: {_quoted_counts(tallies.summaries)}."
+    untried = [f"“{o['label']}” at “{node['text']}”" for node in p.tree["nodes"].values()
+               for o in node.get("options", []) if o["next"] == UNEXPLORED]
+    if untried:
+        text += (f" No session has answered {', '.join(untried[:2])}{' and others' if len(untried) > 2 else ''} "
+                 "yet: the tree escalates there.")
     forks = sum(1 for k in p.working_tree["nodes"] if k.startswith("q_fork"))
     if forks:
         text += (f" The sessions went different ways at {forks} point{'s' if forks != 1 else ''}: the tree asks "

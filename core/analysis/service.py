@@ -85,6 +85,7 @@ def _analyse(engine: Engine, worker: str, policy: QueuePolicy, claims: list[Clai
         sessions = store.load_sessions(connection, list(by_session))
         steps = store.load_steps(connection, list(by_session))
         flows = store.load_flows(connection, {(s.account_id, s.matched_flow) for s in sessions if s.matched_flow})
+        followed = store.load_followed_trees(connection, older_versions(sessions, flows))
     # In queue order, whatever order the database returned the rows in: the merge depends on it.
     position = {c.session_id: n for n, c in enumerate(claims)}
     sessions = sorted(sessions, key=lambda s: position[s.id])
@@ -98,7 +99,7 @@ def _analyse(engine: Engine, worker: str, policy: QueuePolicy, claims: list[Clai
                                                         "sessions are analysed")
             continue
         try:
-            analysed.append(analyse_session(claim, session, steps.get(session.id, ()), flows))
+            analysed.append(analyse_session(claim, session, steps.get(session.id, ()), flows, followed))
         except Exception as exc:  # one bad session must not hold up the batch
             failures.append((claim, f"{type(exc).__name__}: {exc}"))
     for claim in by_session.values():  # deleted since it was queued
@@ -137,8 +138,21 @@ def _analyse(engine: Engine, worker: str, policy: QueuePolicy, claims: list[Clai
     report.results.update(r for r, _ in finished.values())
 
 
-def analyse_session(claim: Claim, session, steps, flows: dict[tuple[int, str], FlowRef]) -> Analysed:
-    """One session's verdict, from its row, its step rows and the flows of the batch."""
+def older_versions(sessions, flows: dict[tuple[int, str], FlowRef]) -> set[tuple[int, int]]:
+    """The (flow id, version) pairs the batch's sessions followed that are not the current ones."""
+    wanted = set()
+    for session in sessions:
+        flow = flows.get((session.account_id, session.matched_flow)) if session.matched_flow else None
+        if flow is not None and session.flow_version is not None and session.flow_version != flow.version:
+            wanted.add((flow.id, session.flow_version))
+    return wanted
+
+
+def analyse_session(claim: Claim, session, steps, flows: dict[tuple[int, str], FlowRef],
+                    followed: dict[tuple[int, int], dict] | None = None) -> Analysed:
+    """One session's verdict, from its row, its step rows and the flows of the batch: against the
+    version of its flow it followed (``followed``: the batch's older trees; the current one when
+    its version is unknown), keeping what the current version still lacks."""
     path = session_path(steps, session.resolution_summary)
     flow = None
     if session.matched_flow:
@@ -146,7 +160,11 @@ def analyse_session(claim: Claim, session, steps, flows: dict[tuple[int, str], F
         if flow is None:
             raise FlowNotImported(f"the session matched flow {session.matched_flow!r}, which this account has "
                                   "not imported; import the flow and the item is retried")
-    verdict: Verdict = classify(path, flow.tree if flow else None, flow is not None, session.resolution_summary)
+    tree = flow.tree if flow else None
+    if flow is not None and session.flow_version is not None and session.flow_version != flow.version:
+        tree = (followed or {}).get((flow.id, session.flow_version), flow.tree)
+    verdict: Verdict = classify(path, tree, flow is not None, session.resolution_summary,
+                                current=flow.tree if flow else None)
     return Analysed(claim.queue_id, session.id, session.account_id, session.problem_domain, session.problem_summary,
                     session.resolution_summary, verdict, flow)
 

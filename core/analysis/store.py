@@ -23,7 +23,7 @@ VALUE_COLUMNS = ("account_id", "proposal_type", "status", "domain", "title", "su
                  "target_flow_id", "target_flow_version", "tree", "diff", "support_count", "confidence",
                  "confidence_rationale", "created_at", "updated_at")
 SESSION_FIELDS = (Session.id, Session.account_id, Session.external_id, Session.status, Session.problem_domain,
-                  Session.problem_summary, Session.matched_flow, Session.resolution_summary)
+                  Session.problem_summary, Session.matched_flow, Session.resolution_summary, Session.flow_version)
 STEP_FIELDS = (Step.session_id, Step.seq, Step.step_type, Step.node_id, Step.context_message, Step.options,
                Step.response, Step.was_free_text, Step.outcome)
 
@@ -55,6 +55,16 @@ def load_flows(connection: Connection, wanted: Iterable[tuple[int, str]]) -> dic
     )
     return {(account, external): FlowRef(flow_id, external, name, version, tree, domain)
             for account, external, flow_id, name, domain, version, tree in rows}
+
+
+def load_followed_trees(connection: Connection, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    """The trees of the (flow id, version) pairs sessions followed, in one query."""
+    wanted = sorted(set(wanted))
+    if not wanted:
+        return {}
+    rows = connection.execute(select(FlowVersion.flow_id, FlowVersion.version, FlowVersion.tree)
+                              .where(tuple_(FlowVersion.flow_id, FlowVersion.version).in_(wanted)))
+    return {(flow_id, version): tree for flow_id, version, tree in rows}
 
 
 def load_links(connection: Connection, session_ids: Sequence[int]) -> dict[int, list[int]]:

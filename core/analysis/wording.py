@@ -6,10 +6,13 @@ the tree; a reader needs only the questions whose answer changes what happens ne
 analysis keeps its working tree (``diff.working_tree``) and stores, as the proposal's tree, what
 ``present`` makes of it:
 
+* an answer no session took is not offered, unless the question checks whether a step worked
+  (then it escalates, "Escalate to second line");
 * a question the analysis wrote whose answers all lead to one step is dropped; answers that lead
   to the same step are merged into one ("Inbound / Outbound");
 * where sessions went different ways after a step (a fork of the working tree): "Did that fix
-  it?" when the step was an action or script some sessions recorded as failed and one way ends at
+  it?" (or the symptom asked about again, "Is OneDrive still not syncing?", where the problem's
+  summary names it plainly) when the step was an action or script some sessions recorded as failed and one way ends at
   a resolution (Yes: that resolution; No: the next thing the sessions tried); "Which fix
   applies?" when every way is a resolution; otherwise "What do you try next?";
 * answers are whole: short wording chosen from what engineers typed or the step said, a
@@ -28,13 +31,24 @@ from collections.abc import Collection
 from typing import Any
 
 from core.analysis.paths import normal
-from core.analysis.tree_building import FORK_PREFIX
+from core.analysis.tree_building import FORK_PREFIX, UNEXPLORED
 from core.flows.trees import MAX_OPTIONS, STEP_TYPES, imperative
 
 SHORT_LABEL = 60  # an answer longer than this is worded from a shorter source where there is one
 MAX_LABEL = 200
 DID_IT_WORK = "Did that fix it?"
+# Verbs a problem summary states its symptom with ("Mapped drive disconnects after reboot"), and
+# the form a question asks with ("Does the mapped drive still disconnect after reboot?").
+SYMPTOM_VERBS = {
+    "asks": "ask", "beeps": "beep", "crashes": "crash", "disappears": "disappear", "disconnects": "disconnect",
+    "drops": "drop", "fails": "fail", "freezes": "freeze", "hangs": "hang", "keeps": "keep", "loops": "loop",
+    "loses": "lose", "prints": "print", "rejects": "reject", "says": "say", "shows": "show", "stops": "stop",
+    "throws": "throw",
+}
+_PREPOSITIONS = frozenset("in on at for of from with after since to".split())
 WHICH_FIX = "Which fix applies?"
+# Where an answer no session took leads, when the question needs it (see ``settle_unexplored``).
+UNTRIED_ESCALATION = "Escalate to second line"
 WHAT_NEXT = "What do you try next?"
 # Where a step's text may be read in two: the first part is a shorter source of its wording.
 _CLAUSE = re.compile(r"\s*(?:[;:(]|,\s|\s[-–—]\s|\s(?:and|so|then|because)\s)\s*")
@@ -68,6 +82,57 @@ def merged_label(labels: list[str], limit: int = SHORT_LABEL) -> str:
             break
         kept.append(label)
     return " / ".join(kept) + " or similar"
+
+
+def still_there(symptom: str | None) -> str | None:
+    """The symptom asked about again after a step, as an engineer would ("OneDrive not syncing":
+    "Is OneDrive still not syncing?"), or None where the summary does not say it plainly enough
+    to be turned into a question (then "Did that fix it?" is asked)."""
+    words = " ".join(str(symptom or "").split()).rstrip(" .!").split()
+    if not 2 <= len(words) <= 14 or any(c in " ".join(words) for c in "?…\"“”"):
+        return None
+    for i, word in enumerate(words[1:], start=1):
+        folded = word.casefold()
+        rest = words[i + 1:]
+        if folded == "not" and rest and rest[0].casefold().endswith("ing"):
+            subject = _subject(words[:i])
+            if subject is None:
+                return None
+            name, plural = subject
+            return f"{'Are' if plural else 'Is'} {name} still not {' '.join(rest)}?"
+        if folded in SYMPTOM_VERBS:
+            subject = _subject(words[:i])
+            if subject is None:
+                return None
+            name, plural = subject
+            return f"{'Do' if plural else 'Does'} {name} still {' '.join([SYMPTOM_VERBS[folded], *rest])}?"
+    return None
+
+
+def _subject(words: list[str]) -> tuple[str, bool] | None:
+    """How a question names the summary's subject, and whether it is plural; None when that
+    cannot be told ("Outlook" is a name, "Printer" is not, and nothing here knows which)."""
+    def proper(word: str) -> bool:  # OneDrive, SharePoint; a name typed with capitals inside
+        return any(c.isupper() for c in word[1:]) and not word.isupper()
+
+    def lower(word: str) -> str:
+        return word[:1].lower() + word[1:] if word[1:].islower() and word.isalpha() else word
+
+    head = next((w for w, after in zip(words, [*words[1:], ""]) if after.casefold() in _PREPOSITIONS), words[-1])
+    plural = head.casefold().endswith("s") and not head.casefold().endswith("ss") and not proper(head)
+    if len(words) == 1:
+        if proper(words[0]):
+            return words[0], False
+        if plural and words[0][1:].islower():
+            return lower(words[0]), True
+        return None
+    first = words[0]
+    # "Mapped drive", "S: drive": a described thing takes "the". "Xero bank feed" or "Excel macro"
+    # may open with a name that must keep its capital: nothing here can tell, so no question.
+    described = (first.isalpha() and first.casefold().endswith("ed")) or (len(first) == 2 and first[1] == ":")
+    if not described or any(not w.replace("-", "").replace(":", "").isalnum() for w in words):
+        return None
+    return " ".join(["the", lower(first), *words[1:]]), plural
 
 
 def as_question(text: str) -> str:
@@ -133,7 +198,7 @@ class _Tree:
 
     # --- the rules ---------------------------------------------------------------------------
 
-    def word_fork(self, fork: str, failed: Collection[str]) -> None:
+    def word_fork(self, fork: str, failed: Collection[str], symptom: str | None = None) -> None:
         targets = list(dict.fromkeys(o["next"] for o in self.nodes[fork]["options"]))
         ends = [t for t in targets if self.nodes[t]["type"] == "resolution"]
         others = [t for t in targets if t not in ends]
@@ -154,10 +219,32 @@ class _Tree:
             if len(others) > 1:
                 no = self.new_id(f"{fork}_next")
                 self.choice(no, WHAT_NEXT, others)
-            self.nodes[fork] = {"type": "question", "text": DID_IT_WORK,
-                                "options": [{"label": "Yes", "next": yes}, {"label": "No", "next": no}]}
+            again = still_there(symptom)
+            if again is not None:  # Yes, still there: the next thing to try
+                options = [{"label": "Yes", "next": no}, {"label": "No", "next": yes}]
+            else:
+                options = [{"label": "Yes", "next": yes}, {"label": "No", "next": no}]
+            self.nodes[fork] = {"type": "question", "text": again or DID_IT_WORK, "options": options}
         else:
             self.choice(fork, WHICH_FIX if not others else WHAT_NEXT, targets)
+
+    def settle_unexplored(self) -> None:
+        """Answers offered but taken by no session (the working tree's placeholder). A question
+        that tells situations apart offers only those the sessions met: an answer nobody took has
+        no steps to lead to, and with one answer left the question goes (``merge_options``). A
+        question that checks a step's result (every answer taken ends the session resolved) keeps
+        its other answers, "No" after "Is the connection stable now?": those escalate."""
+        if UNEXPLORED not in self.nodes:
+            return
+        for node_id, node in self.nodes.items():
+            if node["type"] != "question" or node_id in self.base:
+                continue
+            taken = [o for o in node["options"] if o["next"] != UNEXPLORED]
+            if not taken or len(taken) == len(node["options"]):
+                continue
+            if not all(self.nodes[o["next"]]["type"] == "resolution" for o in taken):
+                node["options"] = taken
+        self.nodes[UNEXPLORED] = {**self.nodes[UNEXPLORED], "text": UNTRIED_ESCALATION}
 
     def merge_options(self) -> bool:
         """Drop or merge what decides nothing; True when anything changed."""
@@ -222,13 +309,16 @@ def _unique(label: str, options: list[dict[str, str]]) -> str:
 
 
 def present(working: dict[str, Any], base: dict[str, Any] | None = None,
-            failed: Collection[str] = ()) -> dict[str, Any]:
+            failed: Collection[str] = (), symptom: str | None = None) -> dict[str, Any]:
     """The proposal's tree from the analysis's working tree. ``base``: the published version an
     enhancement changes (its own questions and texts are left as they are); ``failed``: the
-    normalised texts (``paths.normal``) of steps some supporting session recorded as failed."""
+    normalised texts (``paths.normal``) of steps some supporting session recorded as failed;
+    ``symptom``: the problem as engineers describe it, asked about again after a step that may
+    not have fixed it (``still_there``)."""
     tree = _Tree(working, base)
+    tree.settle_unexplored()
     for node_id in [k for k in tree.nodes if k.startswith(FORK_PREFIX)]:
-        tree.word_fork(node_id, failed)
+        tree.word_fork(node_id, failed, symptom)
     for _ in range(len(tree.nodes) * MAX_OPTIONS):
         if not tree.merge_options():
             break

@@ -11,7 +11,9 @@ that behaviour is what plants the knowledge-gap signals the analysis is meant to
   driver, resetting the VPN adapter, restarting VSS writers;
 * nodes after which sessions are abandoned or escalated (``abandon`` / ``escalate``);
 * domains that escalate far more than others (``Domain.give_up``);
-* problems no flow covers (``Problem`` without ``flow``) described in paraphrases, and a
+* problems no flow covers (``Problem`` without ``flow``) described in paraphrases, where the
+  fix follows the answers given (``Improvised.when`` / ``fix``: a drive that asks for credentials
+  is re-mapped with saved credentials, not given a Group Policy change), and a
   problem whose volume rises sharply in the last 30 days (SMTP AUTH retirement breaking
   scan-to-email).
 """
@@ -120,13 +122,20 @@ FLAT = Trend()
 
 @dataclass(frozen=True)
 class Improvised:
-    """A step the copilot improvises in a discovery session (no flow, so no node id)."""
+    """A step the copilot improvises in a discovery session (no flow, so no node id).
+
+    With ``when``, the step is taken only after one of those answers, as an engineer picks the
+    fix for what they were told; with ``fix``, the step is a fix: when it works the session is
+    resolved with it and goes no further, when it fails the engineer tries the next step that
+    fits (the same answers, still unresolved)."""
 
     type: str  # question | action | script
     text: str
     options: tuple[tuple[str, float], ...] = ()
     fail: float = 0.0
     include: float = 1.0  # not every session takes every step
+    when: tuple[str, ...] = ()  # answers given earlier in the session, one of which this step needs
+    fix: tuple[str, str | None] | None = None  # (resolution summary, root cause) when it works
 
 
 @dataclass(frozen=True)
@@ -663,14 +672,60 @@ FLOW_BY_ID: Mapping[str, FlowSpec] = MappingProxyType({f.id: f for f in FLOWS})
 # Problems: what comes in, how often, and how it is described
 # ---------------------------------------------------------------------------------------------
 
+_DRIVE_LATE = "Yes, after a few seconds"
+_DRIVE_CREDENTIALS = "No, it asks for credentials"
+_DRIVE_NOT_FOUND = "No, path not found"
+_DUPLICATE_MAP = ("Removed the duplicate mapping from the logon script", "Logon script and GPO both mapping S:")
+# The fix follows what the engineer saw: a drive that comes back when clicked was mapped before
+# the network was up; a credentials prompt means stale saved credentials; "path not found" a
+# second mapping of the same letter (also where the network wait did not help).
 _MAPPED_DRIVE = (
-    Improvised("question", "Does the drive reconnect when the user clicks it in File Explorer?",
-               (("Yes, after a few seconds", 5), ("No, it asks for credentials", 3), ("No, path not found", 2))),
-    Improvised("question", "Is the drive mapped by Group Policy, a logon script or by hand?",
-               (("Group Policy", 5), ("Logon script", 3), ("By hand", 2), ("Not sure", 1))),
     Improvised("script", "List the mapped drives and test SMB to the file server (net use; Test-NetConnection -Port 445)"),
+    Improvised("question", "Does the drive reconnect when the user clicks it in File Explorer?",
+               ((_DRIVE_LATE, 5), (_DRIVE_CREDENTIALS, 3), (_DRIVE_NOT_FOUND, 2))),
     Improvised("action", "Set the GPO drive map to Replace and enable 'Always wait for the network at computer "
-               "startup and logon'", fail=0.2, include=0.7),
+               "startup and logon'", fail=0.25, when=(_DRIVE_LATE,),
+               fix=("Enabled 'Always wait for the network' and set the drive map to Replace",
+                    "Drive mapped before the network was ready at logon")),
+    Improvised("action", "Re-map the drive with the server's FQDN and save the credentials in Credential Manager",
+               when=(_DRIVE_CREDENTIALS,),
+               fix=("Re-mapped the drive with the server's FQDN and saved credentials",
+                    "Drive mapped by IP with stale credentials")),
+    Improvised("action", "Remove the second mapping of the drive letter from the logon script",
+               when=(_DRIVE_LATE, _DRIVE_NOT_FOUND), fix=_DUPLICATE_MAP),
+)
+
+_ONEDRIVE_PENDING = "Sync pending"
+_ONEDRIVE_ERROR = "Red cross / sync error"
+_ONEDRIVE_PAUSED = "Paused"
+# A client stuck on pending changes is reset; a sync error (or a reset that did not help) is
+# usually a file OneDrive cannot take; a paused client only needs resuming.
+_ONEDRIVE = (
+    Improvised("question", "What does the OneDrive icon show?",
+               ((_ONEDRIVE_PENDING, 5), (_ONEDRIVE_ERROR, 3), (_ONEDRIVE_PAUSED, 2))),
+    Improvised("action", "Resume syncing from the OneDrive icon", when=(_ONEDRIVE_PAUSED,),
+               fix=("Resumed syncing in OneDrive", "Sync paused by the user or battery saver")),
+    Improvised("script", "Reset the OneDrive client (onedrive.exe /reset)", fail=0.3, when=(_ONEDRIVE_PENDING,),
+               fix=("Reset OneDrive and let it resync", "OneDrive client stuck")),
+    Improvised("action", "Rename files with invalid characters or paths over 400 characters",
+               when=(_ONEDRIVE_PENDING, _ONEDRIVE_ERROR),
+               fix=("Renamed files with invalid characters", "Invalid file names blocked sync")),
+)
+
+_AUDIO_OUT = "The other party can't hear us"
+_AUDIO_IN = "We can't hear the other party"
+# SIP ALG rewriting the SDP is the usual cause, so it goes first; when turning it off did not
+# help, which way the audio is lost says where it stops: our voice leaves with the phone
+# system's NAT address, theirs comes in through the firewall's RTP rules.
+_ONE_WAY_AUDIO = (
+    Improvised("action", "Turn off SIP ALG on the firewall and restart the phones", fail=0.3,
+               fix=("Turned off SIP ALG on the firewall", "SIP ALG rewriting the SDP")),
+    Improvised("question", "Which way is the audio missing?", ((_AUDIO_OUT, 5), (_AUDIO_IN, 4))),
+    Improvised("action", "Set the phone system's external NAT address to the site's public IP",
+               when=(_AUDIO_OUT,),
+               fix=("Corrected the phone system's external NAT address", "Wrong public IP in the NAT settings")),
+    Improvised("action", "Allow the provider's RTP port range inbound on the firewall", when=(_AUDIO_IN,),
+               fix=("Allowed the provider's RTP range inbound", "Inbound RTP blocked on the firewall")),
 )
 
 PROBLEMS: tuple[Problem, ...] = (
@@ -739,12 +794,7 @@ PROBLEMS: tuple[Problem, ...] = (
         "Mapped drive disconnects after reboot", "S: drive shows a red X at login",
         "Network drive not reconnecting after restart", "Shared drive missing until the user clicks it",
         "Mapped S: drive says unavailable every morning", "Drive mappings lost after Windows update"),
-        resolutions=(
-            ("Enabled 'Always wait for the network' and set the drive map to Replace",
-             "Drive mapped before the network was ready at logon"),
-            ("Re-mapped the drive with the server's FQDN and saved credentials", "Drive mapped by IP with stale credentials"),
-            ("Removed the duplicate mapping from the logon script", "Logon script and GPO both mapping S:"),
-        ), outcomes=(0.62, 0.23, 0.15)),
+        outcomes=(0.62, 0.23, 0.15)),
     Problem("server-file-share-slow", "server", 1.5, improvised=(
         Improvised("question", "Is it slow for everyone or only some users?",
                    (("Everyone", 5), ("Only remote users", 3), ("One user", 2))),
@@ -757,16 +807,10 @@ PROBLEMS: tuple[Problem, ...] = (
             ("Moved the antivirus full scan out of business hours", "Scheduled scan during the day"),
             ("Cleared a DFS replication backlog", "DFS backlog after a server restart"),
         ), outcomes=(0.45, 0.42, 0.13)),
-    Problem("voip-one-way-audio", "voip", 2, improvised=(
-        Improvised("question", "Is the audio missing on inbound calls, outbound calls, or both?",
-                   (("Outbound", 4), ("Inbound", 3), ("Both", 2))),
-        Improvised("action", "Check SIP ALG and the RTP port range on the firewall", fail=0.35),
-        Improvised("action", "Place a test call and capture the RTP stream", include=0.5),
-    ), summaries=(
+    Problem("voip-one-way-audio", "voip", 2, improvised=_ONE_WAY_AUDIO, summaries=(
         "One-way audio on calls", "Caller can't hear us", "Calls connect but no audio from the other side",
         "Desk phone audio only works one way"),
-        resolutions=(("Disabled SIP ALG and opened the RTP range to the provider", "SIP ALG rewriting SDP"),),
-        outcomes=(0.45, 0.4, 0.15)),
+        outcomes=(0.62, 0.25, 0.13)),
     Problem("endpoint-hello-pin", "endpoint", 2, improvised=(
         Improvised("question", "What does the sign-in screen say?",
                    (("Something happened and your PIN isn't available", 6), ("PIN option missing", 3))),
@@ -777,16 +821,9 @@ PROBLEMS: tuple[Problem, ...] = (
         "Can't sign in with PIN", "Hello PIN stopped working after update"),
         resolutions=(("Reset the NGC folder and re-enrolled the PIN", "Corrupt Windows Hello container"),),
         outcomes=(0.78, 0.1, 0.12)),
-    Problem("m365-onedrive-sync", "m365", 3, improvised=(
-        Improvised("question", "What does the OneDrive icon show?",
-                   (("Sync pending", 5), ("Red cross / sync error", 3), ("Paused", 2))),
-        Improvised("script", "Reset the OneDrive client (onedrive.exe /reset)"),
-        Improvised("action", "Check for files with invalid names or paths over 400 characters", include=0.6),
-    ), summaries=(
+    Problem("m365-onedrive-sync", "m365", 3, improvised=_ONEDRIVE, summaries=(
         "OneDrive not syncing", "OneDrive stuck on processing changes", "Files not syncing to SharePoint",
         "OneDrive sync pending for days"),
-        resolutions=(("Reset OneDrive and let it resync", "OneDrive client stuck"),
-                     ("Renamed files with invalid characters", "Invalid file names blocked sync")),
         outcomes=(0.7, 0.15, 0.15)),
 )
 

@@ -516,29 +516,47 @@ class _Generator:
     def _improvise(self, plan: list[tuple[cat.Improvised, _Pick[str] | None]],
                    resolutions: Sequence[tuple[str, str | None]], outcomes: tuple[float, float, float],
                    t: int, skill: float) -> tuple[list[Step], int, str, Any]:
-        """A discovery session: the copilot's own steps (no node ids), then an outcome."""
+        """A discovery session: the copilot's own steps (no node ids), then an outcome. Where the
+        plan has fix steps, the fix follows the answers given (``Improvised.when``) and the
+        outcome is known first: a session that ends unresolved tried its fixes in vain."""
         r = self.rng.random
+        resolved, escalated, abandoned = outcomes
+        fixes = any(step.fix for step, _ in plan)
+        u = r() * (resolved / skill + escalated * skill + abandoned) if fixes else 0.0
+        fixable = u < resolved / skill
         steps: list[Step] = []
+        answers: set[str] = set()
+        fix = None
         for step, options in plan:
+            if fix is not None:
+                break  # it worked: the engineer stops here
+            if step.when and answers.isdisjoint(step.when):
+                continue
             if step.include < 1.0 and r() >= step.include:
                 continue
             t += 5 + int(r() * 40)
             if options is not None:
                 done = t + 15 + int(r() * r() * 200)
-                steps.append(("question", None, step.text, list(options.items), options(r()), False, None, t, done))
+                answer = options(r())
+                answers.add(answer)
+                steps.append(("question", None, step.text, list(options.items), answer, False, None, t, done))
             else:
                 done = t + (60 + int(r() * r() * 900) if step.type == "action" else 30 + int(r() * 240))
-                outcome = "failed" if r() < step.fail else "succeeded"
-                steps.append((step.type, None, step.text, None, None, False, outcome, t, done))
+                fails = r() < step.fail or (step.fix is not None and not fixable)
+                steps.append((step.type, None, step.text, None, None, False, "failed" if fails else "succeeded",
+                              t, done))
+                if step.fix is not None and not fails:
+                    fix = step.fix
             t = done
-        resolved, escalated, abandoned = outcomes
-        u = r() * (resolved / skill + escalated * skill + abandoned)
+        if not fixes:
+            u = r() * (resolved / skill + escalated * skill + abandoned)
         t += 10 + int(r() * 60)
-        if u < resolved / skill:
-            fix = resolutions[int(r() * len(resolutions))] if resolutions else ("Resolved with the user", None)
+        if u < resolved / skill and (fix is not None or not fixes):
+            if fix is None:
+                fix = resolutions[int(r() * len(resolutions))] if resolutions else ("Resolved with the user", None)
             steps.append(("resolution", None, fix[0], None, None, False, None, t, None))
             return steps, t, "resolved", fix
-        if u < resolved / skill + escalated * skill or not steps:
+        if u < resolved / skill + escalated * skill or not steps or fixable:
             steps.append(("escalation", None, "Escalate to second line: no known fix", None, None, False, None, t, None))
             return steps, t, "escalated", None
         return _unanswered_last(steps), steps[-1][7], "abandoned", None

@@ -275,3 +275,82 @@ def test_a_proposal_changed_while_the_batch_merged_into_it_is_not_overwritten_an
     assert after.session_ids == before.session_ids and after.support_count == 1
     (item,) = [i for i in queue(engine).values() if i.status != "done"]
     assert item.status == "pending" and "changed while the analysis was merging" in item.last_error
+
+
+# A second version of FLOW that offers "New Outlook for Windows", with its own fix.
+FLOW_V2 = {**FLOW, "version": 2, "published_at": (T0 + timedelta(days=10)).isoformat(),
+           "tree": {"root": "q_client", "nodes": {
+               **FLOW["tree"]["nodes"],
+               "q_client": {"type": "question", "text": "Which Outlook is the user on?",
+                            "options": [*FLOW["tree"]["nodes"]["q_client"]["options"],
+                                        {"label": "New Outlook for Windows", "next": "a_toggle"}]},
+               "a_toggle": {"type": "action", "text": "Switch back to classic Outlook", "next": "r_ok"}}}}
+FLOW_V1 = {**FLOW, "published_at": (T0 - timedelta(days=30)).isoformat()}
+
+
+def on_version(record, version):
+    return {**record, "matched_flow_version": version}
+
+
+def test_sessions_on_an_older_version_that_typed_an_answer_the_current_version_offers_propose_nothing(engine):
+    load(engine, on_version(outlook("s-v1-a", "New Outlook", True), 1),
+         on_version(outlook("s-v1-b", "the new Outlook for Windows", True), 1), flows=(FLOW_V1, FLOW_V2))
+
+    drain(engine, "worker-a", POLICY)
+
+    assert proposals(engine) == []
+    assert {row.result for row in queue(engine).values()} == {"no_proposal"}
+    assert all("older version" in row.result_detail for row in queue(engine).values())
+
+
+def test_sessions_on_the_current_version_that_typed_a_new_answer_propose_it_for_that_version(engine):
+    load(engine, on_version(outlook("s-v1-web", "Outlook on the web", True), 1),
+         on_version(outlook("s-v2-web", "Outlook on the web", True), 2),
+         on_version(outlook("s-v2-web-2", "OWA in the browser", True), 2), flows=(FLOW_V1, FLOW_V2))
+
+    drain(engine, "worker-a", POLICY)
+
+    [enhancement] = proposals(engine)
+    assert (enhancement.target_flow, enhancement.target_flow_version) == ("fl-outlook", 2)
+    # The v1 session's gap is still there in v2: it supports the same change.
+    assert sorted(enhancement.session_ids) == ["s-v1-web", "s-v2-web", "s-v2-web-2"]
+    added = {o["label"] for o in enhancement.diff["options_added"]}
+    assert "Outlook on the web" in added and "New Outlook for Windows" not in added
+
+
+def test_sessions_whose_version_is_worked_out_from_their_start_are_classified_against_that_version(engine):
+    v1_session = outlook("s-v1", "New Outlook", True)  # started at T0: v1 was live
+    load(engine, v1_session, flows=(FLOW_V1, FLOW_V2))
+
+    drain(engine, "worker-a", POLICY)
+
+    assert proposals(engine) == []
+    assert [row.result for row in queue(engine).values()] == ["no_proposal"]
+
+
+def test_a_session_that_left_a_node_the_current_version_no_longer_has_proposes_nothing(engine):
+    v2 = {**FLOW_V2, "tree": {"root": "q_client", "nodes": {
+        "q_client": {"type": "question", "text": "Which Outlook is the user on?",
+                     "options": [{"label": "Classic Outlook", "next": "a_repair"},
+                                 {"label": "Outlook mobile", "next": "a_repair"}]},
+        "a_repair": {"type": "action", "text": "Run the Office repair", "next": "r_ok"},
+        "r_ok": {"type": "resolution", "text": "Mail is flowing again"}}}}
+    left_the_ost = session("s-v1", [
+        step(1, "question", "q_client", "Which Outlook is the user on?", answer="Classic Outlook"),
+        step(2, "action", "a_ost", "Rebuild the OST", outcome="failed"),
+        step(3, "action", None, "Recreate the Outlook profile", outcome="succeeded"),
+        step(4, "resolution", None, "New profile syncs")])
+    load(engine, on_version(left_the_ost, 1), flows=(FLOW_V1, v2))
+
+    drain(engine, "worker-a", POLICY)
+
+    assert proposals(engine) == []
+
+
+def test_a_flow_with_one_version_is_analysed_against_it_as_before(engine):
+    load(engine, on_version(outlook("s-new-1", "New Outlook", True), 1), outlook("s-new-2", "new outlook app", True))
+
+    drain(engine, "worker-a", POLICY)
+
+    [enhancement] = proposals(engine)
+    assert enhancement.target_flow_version == 1 and enhancement.support_count == 2

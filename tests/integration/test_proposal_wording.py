@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import and_, select
 
+from core.analysis.answers import matching_option
 from core.analysis.queue_claims import QueuePolicy
 from core.analysis.service import drain
 from core.db import unit_of_work
@@ -40,7 +41,31 @@ def test_no_proposal_the_analysis_stores_from_the_demo_breaks_a_wording_rule(eng
         assert problems == [], (proposal_id, title, [str(p) for p in problems])
         text = json.dumps(tree, ensure_ascii=False)
         assert "…" not in text and "went different ways" not in text and "…" not in title
+        assert "No session has taken" not in text  # an untried answer is dropped, or escalates plainly
     # No session's evidence was turned away for reading wrong: the wording is right by construction.
     assert not [d for d in refused if "reads right" in (d or "") or "read wrong" in (d or "")]
     questions = [n["text"] for _, _, _, tree, _ in rows for n in tree["nodes"].values() if n["type"] == "question"]
     assert "Did that fix it?" in questions
+    # Where the problem's summary names the symptom, it is asked about again instead.
+    assert {"Is OneDrive still not syncing?", "Does the mapped drive still disconnect after reboot?"} <= set(questions)
+
+
+def test_no_enhancement_on_the_demo_proposes_an_answer_the_published_question_already_has(engine):
+    run_demo(engine, accounts=1, sessions=3000, seed=7, anchor=ANCHOR, batch_size=1000)
+    drain(engine, "worker-a", POLICY)
+    rows, _ = stored_proposals(engine)
+    added = []
+    for _id, kind, title, tree, base in rows:
+        if kind != "enhancement":
+            continue
+        for node_id, node in tree["nodes"].items():
+            published = base["nodes"].get(node_id)
+            if node["type"] != "question" or published is None:
+                continue
+            labels = [o["label"] for o in published["options"]]
+            for option in node["options"]:
+                if option["label"] not in labels:
+                    added.append(option["label"])
+                    assert matching_option(option["label"], labels) is None, (title, option["label"], labels)
+    # The demo still shows answers a question genuinely lacks (a USB-C hub, N-able Cove), from sessions.
+    assert added

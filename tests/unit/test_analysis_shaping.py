@@ -187,6 +187,19 @@ def test_different_problems_that_share_only_generic_steps_stay_apart():
     assert clustering.similarity(session, existing) is None
 
 
+def test_a_session_that_walked_the_whole_path_of_a_proposal_and_went_on_joins_it():
+    sip = act(None, "Turn off SIP ALG on the firewall and restart the phones")
+    fixed_first = [sip, res(None, "Turned off SIP ALG on the firewall")]
+    existing = proposal_features_for("One-way audio on calls", fixed_first, None)
+    went_on = [act(None, sip.text, outcome="failed"),
+               q(None, "Which way is the audio missing?", "The other party can't hear us",
+                 options=("The other party can't hear us", "We can't hear the other party")),
+               act(None, "Set the phone system's external NAT address to the site's public IP"),
+               res(None, "Corrected the phone system's external NAT address")]
+    session = clustering.session_features("Calls connect but no audio from the other side", went_on, None)
+    assert clustering.similarity(session, existing) is not None
+
+
 def test_sessions_without_a_domain_may_join_any_cluster_but_domains_must_otherwise_agree():
     assert clustering.domains_compatible(None, "server")
     assert clustering.domains_compatible("server", None)
@@ -301,3 +314,17 @@ def test_a_new_flow_title_drops_the_details_engineers_tack_onto_the_same_summary
              for n, detail in enumerate((" at the warehouse", "", " - urgent"), start=1)]
     (proposal,) = merge_batch(items, [], {}, NOW).proposals
     assert proposal.title == "New flow: Out-of-office not sent to external senders"
+
+
+def test_sessions_that_pick_an_offered_answer_and_then_do_something_else_propose_that_branch():
+    # "Classic Outlook" leads to rebuilding the OST; these sessions repaired Office instead.
+    repaired = [q("q_client", "Which Outlook is the user on?", "Classic Outlook"),
+                act(None, "Run the Office quick repair"), res(None, "Office repaired, mail flows")]
+    merge = merge_batch([analysed(1, repaired, flow=FLOW), analysed(2, repaired, flow=FLOW)], [], {}, NOW)
+
+    assert [result for result, _ in merge.outcomes.values()] == ["enhancement", "enhancement"]
+    (proposal,) = merge.proposals
+    assert proposal.support_count == 2
+    fork = proposal.tree["nodes"][proposal.tree["nodes"]["q_client"]["options"][0]["next"]]
+    assert [o["label"] for o in fork["options"]] == ["Rebuild the OST", "Run the Office quick repair"]
+    assert tree_problems(proposal.tree) == []

@@ -244,6 +244,59 @@ def test_discovery_sessions_describe_recurring_uncharted_problems_in_paraphrases
     assert len(mapped_drive) >= 10  # paraphrases and unrelated one-offs
 
 
+def test_improvised_fixes_follow_what_the_engineer_was_told_as_a_real_engineer_would(sessions):
+    """The mapped drive and OneDrive sessions pick their fix from the answer, so the trees the
+    analysis proposes from them read right: a fix that worked ends the session, one that did not
+    is followed by the next that fits the same answer."""
+    fixes = {
+        "Does the drive reconnect when the user clicks it in File Explorer?": {
+            "Yes, after a few seconds": {"Enabled 'Always wait for the network' and set the drive map to Replace",
+                                         "Removed the duplicate mapping from the logon script"},
+            "No, it asks for credentials": {"Re-mapped the drive with the server's FQDN and saved credentials"},
+            "No, path not found": {"Removed the duplicate mapping from the logon script"}},
+        "What does the OneDrive icon show?": {
+            "Sync pending": {"Reset OneDrive and let it resync", "Renamed files with invalid characters"},
+            "Red cross / sync error": {"Renamed files with invalid characters"},
+            "Paused": {"Resumed syncing in OneDrive"}},
+    }
+    seen = Counter()
+    for session in sessions:
+        if session["status"] != "resolved" or session["matched_flow"] is not None:
+            continue
+        asked = {s["context_message"]: s["response"] for s in session["steps"] if s["step_type"] == "question"}
+        for question, by_answer in fixes.items():
+            if question in asked:
+                assert session["resolution"]["summary"] in by_answer[asked[question]], session["id"]
+                seen[asked[question]] += 1
+                doing = [s for s in session["steps"] if s["step_type"] in ("action", "script")]
+                # Only the last thing tried worked: the engineer stopped there.
+                assert doing and doing[-1]["outcome"] == "succeeded"
+                assert all(s["outcome"] == "failed" for s in doing[:-1] if not s["context_message"].startswith("List"))
+    assert len(seen) == 6 and min(seen.values()) >= 3
+
+
+def test_one_way_audio_sessions_ask_which_way_only_when_turning_off_sip_alg_did_not_help(sessions):
+    """A new flow proposed from them reads: turn off SIP ALG; did that fix it? If not, which way
+    is the audio missing, and the fix for that way."""
+    by_way = {"The other party can't hear us": "Corrected the phone system's external NAT address",
+              "We can't hear the other party": "Allowed the provider's RTP range inbound"}
+    seen = Counter()
+    for session in sessions:
+        steps = session["steps"]
+        if (session["status"] != "resolved" or session["matched_flow"] is not None or not steps
+                or not (steps[0]["context_message"] or "").startswith("Turn off SIP ALG")):
+            continue
+        asked = [s["response"] for s in steps if s["step_type"] == "question"]
+        if not asked:
+            assert session["resolution"]["summary"] == "Turned off SIP ALG on the firewall"
+            assert steps[0]["outcome"] == "succeeded"
+        else:
+            assert steps[0]["outcome"] == "failed"
+            assert session["resolution"]["summary"] == by_way[asked[0]], session["id"]
+        seen[asked[0] if asked else "SIP ALG"] += 1
+    assert len(seen) == 3 and min(seen.values()) >= 2
+
+
 def test_some_sessions_have_no_problem_domain(sessions):
     domainless = [s for s in sessions if s["problem_domain"] is None]
     assert 50 < len(domainless) < len(sessions) * 0.1

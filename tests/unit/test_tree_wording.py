@@ -6,14 +6,15 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.analysis.classify import classify
 from core.analysis.evidence import Analysed, FlowRef, merge_batch, question_noun
 from core.analysis.paths import PathStep, clip
-from core.analysis.tree_building import tree_from_path
-from core.analysis.wording import DID_IT_WORK, WHICH_FIX, merged_label, present, short_label
+from core.analysis.tree_building import merge_into_tree, tree_from_path
+from core.analysis.wording import DID_IT_WORK, WHICH_FIX, merged_label, present, short_label, still_there
 from core.flows.trees import imperative, title_warnings, tree_problems, tree_warnings
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -177,11 +178,42 @@ def test_a_question_whose_answers_all_lead_to_the_same_step_is_dropped_from_a_ne
     assert AUDIO in [n["text"] for n in proposal.working_tree["nodes"].values()]
 
 
-def test_one_answer_taken_keeps_the_question_with_the_others_merged_into_one_escalating_answer():
+def test_a_question_only_one_of_whose_answers_a_session_took_is_not_asked_in_a_new_flow():
     proposal, _ = proposal_of(audio_session("Inbound"))
+    assert proposal.tree["nodes"][proposal.tree["root"]]["text"] == SIP
+    assert AUDIO not in [n["text"] for n in proposal.tree["nodes"].values()]
+    assert "No session has taken" not in str(proposal.tree)
+    # The working tree keeps every answer offered, so a later session can take another.
+    assert AUDIO in [n["text"] for n in proposal.working_tree["nodes"].values()]
+
+
+def test_answers_no_session_took_are_not_offered_where_the_question_tells_situations_apart():
+    method = "What is the user's MFA method?"
+    options = ("Authenticator push", "SMS or phone call", "Hardware token")
+    push = [q(method, "Authenticator push", options=options), act("Re-register the Authenticator app"),
+            res("MFA working")]
+    sms = [q(method, "SMS or phone call", options=options), act("Update the phone number in Entra ID"),
+           res("MFA working again")]
+    proposal, _ = proposal_of(push, sms, summary="MFA not working", domain="identity")
     root = proposal.tree["nodes"][proposal.tree["root"]]
-    assert root["text"] == AUDIO
-    assert [o["label"] for o in root["options"]] == ["Inbound", "Outbound / Both"]
+    assert root["text"] == method
+    assert [o["label"] for o in root["options"]] == ["Authenticator push", "SMS or phone call"]
+    assert warned(proposal.tree) == []
+
+
+def test_a_check_after_a_step_keeps_its_untaken_answer_which_escalates_in_plain_words():
+    check = "Is more than 15% of the disk free now?"
+    path = [act("Clean temp files and the Windows Update cache", kind="script"),
+            q(check, "Yes", options=("Yes", "No")), res("Disk space recovered")]
+    proposal, _ = proposal_of(path, summary="C: drive full", domain="endpoint")
+    nodes = proposal.tree["nodes"]
+    (question,) = [n for n in nodes.values() if n["text"] == check]
+    yes, no = question["options"]
+    assert (yes["label"], nodes[yes["next"]]["type"]) == ("Yes", "resolution")
+    assert (no["label"], nodes[no["next"]]["type"], nodes[no["next"]]["text"]) == (
+        "No", "escalation", "Escalate to second line")
+    assert "No session has answered “No” at “Is more than 15% of the disk free now?” yet" in proposal.summary
+    assert warned(proposal.tree) == []
 
 
 def test_where_sessions_parted_after_a_failed_action_the_tree_asks_did_that_fix_it():
@@ -221,7 +253,9 @@ def test_a_proposed_tree_from_many_kinds_of_session_breaks_no_rule():
 def test_a_question_with_no_mark_and_a_past_tense_step_from_a_session_are_worded_for_the_reader():
     path = [q("Is the phone registered", "No", options=("Yes", "No")), act("Rebooted the phone"),
             res("Phone registered")]
-    tree = present(tree_from_path(path))
+    other = [q("Is the phone registered", "Yes", options=("Yes", "No")), act("Checked the handset's line key"),
+             res("Line key reassigned")]
+    tree = present(merge_into_tree(tree_from_path(path), other, None))
     texts = [n["text"] for n in tree["nodes"].values()]
     assert "Is the phone registered?" in texts and "Reboot the phone" in texts
     assert tree_warnings(tree) == []
@@ -287,13 +321,54 @@ def test_after_did_that_fix_it_yes_is_the_fix_the_step_made_when_the_other_fixes
     renamed, resynced = "Renamed files with invalid characters", "Reset OneDrive and let it resync"
     paths = [[act(reset, "failed"), act(check), res(renamed)], [act(reset), res(resynced)],
              [act(reset), res(renamed)], [act(reset, "failed"), act(check), res(resynced)]]
-    proposal, _ = proposal_of(*paths, summary="OneDrive not syncing", domain="m365")
+    # A summary that names no symptom to ask about again ("stuck on" is no state a question can test).
+    proposal, _ = proposal_of(*paths, summary="OneDrive stuck on processing changes", domain="m365")
     nodes = proposal.tree["nodes"]
     fork = nodes[nodes[proposal.tree["root"]]["next"]]
     assert fork["text"] == DID_IT_WORK
     yes, no = (nodes[o["next"]] for o in fork["options"])
     assert yes["text"] == resynced and no["text"] == check
     assert renamed in [n["text"] for n in nodes.values()]  # still reached, after the check
+
+
+def test_where_the_summary_names_the_symptom_the_tree_asks_whether_it_is_still_there():
+    reset, check = "Reset the OneDrive client", "Check for files with invalid names"
+    renamed, resynced = "Renamed files with invalid characters", "Reset OneDrive and let it resync"
+    paths = [[act(reset, "failed"), act(check), res(renamed)], [act(reset), res(resynced)],
+             [act(reset, "failed"), act(check), res(renamed)]]
+    proposal, _ = proposal_of(*paths, summary="OneDrive not syncing", domain="m365")
+    nodes = proposal.tree["nodes"]
+    fork = nodes[nodes[proposal.tree["root"]]["next"]]
+    assert fork["text"] == "Is OneDrive still not syncing?"
+    # Yes, still there: the next thing the sessions tried; No: the fix the reset made.
+    assert [(o["label"], nodes[o["next"]]["text"]) for o in fork["options"]] == [("Yes", check), ("No", resynced)]
+    assert tree_warnings(proposal.tree) == []
+
+
+@pytest.mark.parametrize(("summary", "question"), [
+    ("OneDrive not syncing", "Is OneDrive still not syncing?"),
+    ("Files not syncing to SharePoint", "Are files still not syncing to SharePoint?"),
+    ("Mapped drive disconnects after reboot", "Does the mapped drive still disconnect after reboot?"),
+    ("S: drive shows a red X at login", "Does the S: drive still show a red X at login?"),
+    ("Wi-Fi keeps dropping", "Does Wi-Fi still keep dropping?"),
+    # A name or a plain noun cannot be told apart ("Outlook", "Printer", "Xero bank feed"), nor a
+    # symptom without a verb: "Did that fix it?" is asked there.
+    ("Outlook not receiving new emails", None), ("Printer shows as offline", None),
+    ("Xero bank feed not updating", None), ("One-way audio on calls", None), ("", None),
+])
+def test_the_symptom_is_asked_about_again_only_where_the_summary_says_it_plainly(summary, question):
+    assert still_there(summary) == question
+
+
+@given(st.text(max_size=120))
+def test_a_symptom_question_is_always_whole_and_ends_with_a_question_mark(summary):
+    question = still_there(summary)
+    if question is not None:
+        assert question.endswith("?") and question.count("?") == 1 and " still " in question
+        assert "…" not in question and tree_warnings(
+            {"root": "q", "nodes": {"q": {"type": "question", "text": question, "options": [
+                {"label": "Yes", "next": "r1"}, {"label": "No", "next": "r2"}]},
+                "r1": {"type": "resolution", "text": "Fixed"}, "r2": {"type": "resolution", "text": "Also fixed"}}}) == []
 
 
 def test_a_new_flow_title_never_ends_on_the_words_the_summaries_shared_before_they_parted():
