@@ -43,8 +43,8 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import func, select  # noqa: E402
 
 from core.db import make_engine, unit_of_work, upgrade  # noqa: E402
-from core.types import utcnow  # noqa: E402
 from core.models import Account, Session, User  # noqa: E402
+from core.types import utcnow  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 EMAIL = "bench@flowpilot.example"

@@ -10,8 +10,8 @@ import streamlit as st
 from core.accounts.auth import Actor, NotAllowed
 from core.db import unit_of_work
 from core.gaps import DEFAULT_THRESHOLDS, Gap, GapReport, GapThresholds, ThresholdError
-from core.gaps.words import THRESHOLD_GROUPS
 from core.gaps.thresholds import save_account_thresholds
+from core.gaps.words import THRESHOLD_GROUPS
 from dashboard import resources
 from dashboard.gap_card import severity_badge
 from dashboard.text import md_escape, trusted

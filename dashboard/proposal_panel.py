@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.proposals import review
 from core.accounts.auth import Actor
 from core.accounts.directory import AccountRef
 from core.impact.report import ImpactChange, proposal_impact
 from core.metrics.figures import percent, points
 from core.models import status_words
+from core.proposals import review
 from core.proposals.queue import ProposalDetail
 from core.sessions.detail import SessionDetail
 from core.settings import get_settings

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session as OrmSession
 
 from core.accounts.auth import PERMISSION_TEXT, Actor
-from core.db import SchemaOutOfDate, make_engine, require_current_schema, unit_of_work
 from core.accounts.directory import AccountRef
+from core.db import SchemaOutOfDate, make_engine, require_current_schema, unit_of_work
 from core.settings import get_settings
 from dashboard import signed_in
 from dashboard.text import md_escape, trusted

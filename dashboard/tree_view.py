@@ -8,10 +8,10 @@ from typing import Any
 
 import streamlit as st
 
-from core.proposals.queue import ProposalDetail
 from core.flows.diagram import tree_to_dot
 from core.flows.diff import TreeDiff, diff_trees
 from core.flows.trees import tree_warnings
+from core.proposals.queue import ProposalDetail
 from dashboard import page_links
 from dashboard.text import md_escape, trusted
 

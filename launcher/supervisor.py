@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from core.demo import bootstrap
 from core.db import SchemaOutOfDate, make_engine
+from core.demo import bootstrap
 from core.sessions.importer import Progress
 from core.settings import PROJECT_ROOT, Settings, get_settings
 

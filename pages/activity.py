@@ -17,8 +17,8 @@ from core.accounts.directory import AccountRef
 from core.flows.diagram import tree_to_dot
 from dashboard import page_links, resources, table_pick, url_params
 from dashboard.periods import url_date
-from dashboard.tree_view import tree_comparison
 from dashboard.text import md_escape
+from dashboard.tree_view import tree_comparison
 
 _SELECTED = "ac_selected"
 _PICK = "_ac_pick"

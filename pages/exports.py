@@ -13,8 +13,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.accounts.auth import Actor
-from core.exports.catalog import EXPORTS, ExportRequest, export_bytes
 from core.accounts.directory import AccountRef
+from core.exports.catalog import EXPORTS, ExportRequest, export_bytes
 from dashboard import resources
 from dashboard.periods import Period, period_picker, to_url
 from dashboard.text import trusted

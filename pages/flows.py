@@ -10,12 +10,12 @@ from core.accounts.auth import Actor
 from core.csv_safe import csv_bytes
 from core.exports.catalog import IMPACT_HEADER, impact_rows
 from core.flows.catalog import FlowDetail, flow_detail, flow_list
+from core.flows.diff import diff_trees
 from core.impact.detail import ChangeDetail, FlowImpact, flow_impact
 from core.metrics.figures import percent, points
 from core.settings import get_settings
-from core.flows.diff import diff_trees
-from dashboard.frames import frame_of
 from dashboard import charts, resources, table_pick, tree_view, url_params
+from dashboard.frames import frame_of
 from dashboard.text import md_escape, trusted
 
 TTL = get_settings().cache_ttl_seconds

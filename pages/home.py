@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.accounts.auth import Actor
-from core.metrics.headline import Headline, headline_numbers
 from core.impact.report import ImpactChange, published_changes
 from core.metrics.figures import percent
+from core.metrics.headline import Headline, headline_numbers
 from core.settings import get_settings
 from dashboard import home_lists, page_links, resources
 from dashboard.text import md_escape, trusted

@@ -15,8 +15,8 @@ from core.models import PROPOSAL_STATUSES, PROPOSAL_TYPES
 from core.proposals.queue import SORTS, ProposalDetail, QueueFilters, QueuePage, proposal_detail, queue_domains, review_queue
 from core.settings import get_settings
 from dashboard import proposal_panel, resources, table_pick, url_params
-from dashboard.queue_table import TYPE_LABEL, queue_frame, title_row_height
 from dashboard.periods import url_date
+from dashboard.queue_table import TYPE_LABEL, queue_frame, title_row_height
 from dashboard.text import md_escape
 from pages.flows import clear_caches as clear_flow_caches
 

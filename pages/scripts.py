@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.accounts.auth import Actor, NotAllowed
-from core.scripts.sessions import ScriptSession, session_for_scripts
 from core.scripts import RenderedScript, Template, session_query
+from core.scripts.sessions import ScriptSession, session_for_scripts
 from core.settings import get_settings
 from dashboard import resources, script_picker, url_params
 from dashboard.text import md_escape, md_label

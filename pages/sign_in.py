@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.accounts.auth import SignInFailed
-from core.db import unit_of_work
 from core.accounts.users import has_users
+from core.db import unit_of_work
 from dashboard import resources, signed_in
 from dashboard.text import md_escape, md_label
 

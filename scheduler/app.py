@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from core.analysis.queue_claims import QueuePolicy, worker_id
+from core.analysis.queue_status import queue_backlog
 from core.analysis.service import BatchReport, drain
 from core.db import SchemaOutOfDate, make_engine, require_current_schema, schema_status, unit_of_work
-from core.analysis.queue_status import queue_backlog
 from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session as OrmSession
 
-from core.models import Account, Flow, FlowProposal, FlowVersion, Membership, ProposalSession, Session, Step, User
 from core.accounts.passwords import hash_password
+from core.models import Account, Flow, FlowProposal, FlowVersion, Membership, ProposalSession, Session, Step, User
 
 PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)  # argon2 is slow on purpose; hash once for every test user

@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.models import Account, Membership, User
 from core.accounts.passwords import verify_password
-from core.types import utcnow
-from core.storable import findable
 from core.accounts.users import normalise_email
+from core.models import Account, Membership, User
+from core.storable import findable
+from core.types import utcnow
 
 # What each role may do, before the derived permissions below. A later page names its
 # permission here and in the dashboard's page list.

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.models import ROLES, Account, Membership, User
 from core.accounts.passwords import MIN_LENGTH, hash_password
+from core.models import ROLES, Account, Membership, User
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from core.analysis import clustering
-from core.analysis.classify import Deviation, Verdict
 from core.analysis import wording
+from core.analysis.classify import Deviation, Verdict
 from core.analysis.paths import DOING, PathStep, clip, normal, signature
 from core.analysis.tree_building import UNEXPLORED, CannotGraft, graft, merge_into_tree, rename_option, tree_from_path
 from core.flows.diff import tree_diff

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.demo import bootstrap
 from core.commands import end_progress, engine, progress_printer, ready_engine
+from core.demo import bootstrap
 from core.sessions.importer import ImportRejected, import_flows, import_sessions, read_lines
 from core.settings import get_settings
 

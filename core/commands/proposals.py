@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from core.proposals.listing import UnknownAccount, list_proposals
 from core.commands import ready_engine
 from core.db import unit_of_work
 from core.models import PROPOSAL_STATUSES
+from core.proposals.listing import UnknownAccount, list_proposals
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -6,12 +6,12 @@ import argparse
 import getpass
 import sys
 
-from core.commands import ready_engine
-from core.db import unit_of_work
-from core.models import ROLES
 from core.accounts.passwords import MIN_LENGTH, generate_password
 from core.accounts.sign_in_sessions import revoke_sign_in_sessions
 from core.accounts.users import UserError, add_user, set_password, user_exists
+from core.commands import ready_engine
+from core.db import unit_of_work
+from core.models import ROLES
 
 
 def register(commands: argparse._SubParsersAction) -> None:

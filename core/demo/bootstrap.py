@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.db import require_current_schema, unit_of_work
-from core.sessions.importer import ProgressCallback
-from core.models import Account, Session, User
 from core.accounts.passwords import generate_password
-from core.settings import Settings
 from core.accounts.users import add_user, user_exists
+from core.db import require_current_schema, unit_of_work
+from core.models import Account, Session, User
+from core.sessions.importer import ProgressCallback
+from core.settings import Settings
 
 DEMO_ADMIN_EMAIL = "admin@flowpilot.example"
 DEMO_SESSIONS = 20000

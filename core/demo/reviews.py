@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
-from core.proposals import review
+from core.accounts.auth import Actor, load_actor
 from core.analysis.queue_claims import QueuePolicy
 from core.analysis.service import drain
-from core.accounts.auth import Actor, load_actor
 from core.db import unit_of_work
 from core.models import Account, FlowProposal, User
+from core.proposals import review
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

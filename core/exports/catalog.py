@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as OrmSession
 
-from core.proposals.activity import activity_table
 from core.accounts.auth import Principal, authorize
 from core.csv_safe import Table, csv_chunks, write_csv
 from core.db import session_factory
@@ -25,6 +24,7 @@ from core.exports.gaps import export_gaps
 from core.impact import build_impact
 from core.metrics import FLAT_HEADER, build_metrics
 from core.models import Account, Flow, FlowProposal, Session, User
+from core.proposals.activity import activity_table
 from core.types import utcnow
 
 BATCH = 2000

@@ -32,8 +32,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.gaps.vocabulary import (  # noqa: F401  (FILLER_WORDS, KEPT_STOP_WORDS: part of this module's say)
-    FILLER_WORDS, GENERIC_WORDS, KEPT_STOP_WORDS, PRODUCT_TOKENS, LearnedVocabulary, anchors, fold_products,
+from core.gaps.vocabulary import (
+    GENERIC_WORDS, PRODUCT_TOKENS, LearnedVocabulary, anchors, fold_products,
     is_informative, normalise, stop_words,
 )
 

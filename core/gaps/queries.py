@@ -18,13 +18,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session as OrmSession
 
-from core.sessions import day_counts
 from core.metrics.comparison import read_first_session_start as first_session_start
 from core.metrics.sql import count_if, lower_trim
 from core.models import FLAGGED_STEP, Flow, FlowVersion, Session, Step
 from core.outcomes import DEAD_END, RESOLVED
 from core.periods import Period
 from core.report_settings import local_settings
+from core.sessions import day_counts
 
 MAX_SESSION_IDS = 200
 

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session as OrmSession
 
 from core.gaps import queries, signals
 from core.gaps.signals import Gap
-from core.gaps.vocabulary import non_informative_sessions
 from core.gaps.thresholds import GapThresholds, load_thresholds
+from core.gaps.vocabulary import non_informative_sessions
+from core.impact.expected import gap_expected_per_month
 from core.models import Account
 from core.periods import Period
 from core.report_settings import report_settings
 from core.types import utcnow
-from core.impact.expected import gap_expected_per_month
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.orm import Session as OrmSession
 
 from core.accounts.auth import Principal, authorize
-from core.metrics.comparison import Comparison, previous_period_thin, read_first_session_start
 from core.metrics.cases import fetch_cases
+from core.metrics.comparison import Comparison, previous_period_thin, read_first_session_start
 from core.metrics.figures import Number, Section
 from core.metrics.flows import shape_flows
 from core.metrics.psa import case_totals, shape_psa

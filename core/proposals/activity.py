@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session as OrmSession
 from core.accounts.auth import Principal, authorize
 from core.csv_safe import Table, csv_bytes
 from core.db import session_factory
-from core.gaps.words import THRESHOLD_LABELS
 from core.gaps.thresholds import THRESHOLDS_CHANGED, THRESHOLDS_RESET
+from core.gaps.words import THRESHOLD_LABELS
 from core.metrics.figures import percent
 from core.models import AuditEntry, Flow, FlowProposal
 from core.types import utc_day_start

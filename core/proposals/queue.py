@@ -144,6 +144,12 @@ def _conditions(account_id: int, f: QueueFilters, *, with_status: bool = True) -
     return where
 
 
+def queue_order(column, descending: bool = True) -> tuple:
+    """The queue's order: by ``column``, then newest first, then by id, so that ties never reshuffle
+    between runs (Home's first few are the queue's first rows)."""
+    return column.desc() if descending else column.asc(), FlowProposal.created_at.desc(), FlowProposal.id.desc()
+
+
 def review_queue(db: OrmSession, actor: Actor, account_id: int, filters: QueueFilters,
                  now: datetime | None = None) -> QueuePage:
     """The proposals matching the filters, sorted (by expected impact unless told otherwise), with
@@ -156,8 +162,7 @@ def review_queue(db: OrmSession, actor: Actor, account_id: int, filters: QueueFi
                FlowProposal.domain, FlowProposal.status, FlowProposal.confidence, FlowProposal.support_count,
                expected, FlowProposal.created_at, FlowProposal.reviewed_at, FlowProposal.summary)
         .where(*_conditions(account_id, filters))
-        .order_by(order.desc() if filters.descending else order.asc(), FlowProposal.created_at.desc(),
-                  FlowProposal.id.desc())
+        .order_by(*queue_order(order, filters.descending))
         .limit(MAX_ROWS)
     )
     rows = tuple(QueueRow(*row) for row in db.execute(statement))

@@ -21,14 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.analysis.evidence import flow_name_from_title
 from core.accounts.auth import Actor, NotAllowed, authorize
+from core.analysis.evidence import flow_name_from_title
 from core.db import unit_of_work
-from core.flows.versions import MAX_VERSION
-from core.sessions import versions
-from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, User
-from core.storable import unstorable
 from core.flows.trees import TreeProblem, tree_problems
+from core.flows.versions import MAX_VERSION
+from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, User
+from core.sessions import versions
+from core.storable import unstorable
 from core.types import utcnow
 
 __all__ = [

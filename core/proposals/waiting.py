@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as OrmSession
 from core.accounts.auth import Actor, authorize
 from core.impact.expected import expected_per_month
 from core.models import FlowProposal
+from core.proposals.queue import queue_order
 from core.types import utcnow
 
 SHOWN = 3
@@ -64,7 +65,7 @@ def waiting_proposals(db: OrmSession, actor: Actor, account_id: int, limit: int 
         select(FlowProposal.id, FlowProposal.title, FlowProposal.proposal_type, FlowProposal.domain,
                FlowProposal.confidence, FlowProposal.support_count, expected)
         .where(*pending)
-        .order_by(expected.desc(), FlowProposal.created_at.desc(), FlowProposal.id.desc())
+        .order_by(*queue_order(expected))
         .limit(limit)
     ).all() if total else []
     return shape_waiting(total, rows)

@@ -22,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.flows.trees import MAX_TEXT
 from core.scripts.escaping import quote
 from core.scripts.placeholders import find_placeholders, placeholder_problems
 from core.scripts.templates import Template
 from core.scripts.validation import validate_value
-from core.flows.trees import MAX_TEXT
 
 MAX_SCRIPT_BODY = 20_000  # the tree schema's limit for a script node's body
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import jsonschema_rs
 
-from core.storable import unstorable
 from core.flows.trees import field_path, load_schema, short_message, tree_problems
+from core.storable import unstorable
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Integer, func, literal, select
 
-from core.flows import walk as flow_walk
-from core.sessions import versions as session_versions
-from core.sessions import day_counts
-from core.sessions.collector import fewer_collections
 from core.db import session_factory
+from core.flows import walk as flow_walk
 from core.flows.versions import NoVersionLeft, upsert_imported_flow
-from core.sessions.formats import FieldError, flow_errors, session_errors
 from core.models import TRIED_STEP_TYPES
+from core.sessions import day_counts
+from core.sessions import versions as session_versions
+from core.sessions.collector import fewer_collections
+from core.sessions.formats import FieldError, flow_errors, session_errors
 from core.sessions.prefetch import prefetch
 from core.sessions.store import (
     ANALYZE_AFTER_SESSIONS, BatchCounts, SessionRecord, ensure_accounts, refresh_statistics, writer_for,

@@ -12,11 +12,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from core.proposals import review
 from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work
 from core.gaps.thresholds import save_account_thresholds
 from core.models import Account, AuditEntry, User
+from core.proposals import review
 from tests import factories as make
 from tests.e2e.conftest import add_user, sign_in, wait_until_idle
 from tests.e2e.test_tables_browser import GRID, RECORD_CANVAS_TEXT, VIEWPORT, check_page, select_first_row

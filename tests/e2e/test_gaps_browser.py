@@ -12,8 +12,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from core.db import make_engine, unit_of_work, upgrade
-from tests.gap_data import seed_gaps
 from tests.e2e.conftest import sign_in
+from tests.gap_data import seed_gaps
 
 pytestmark = pytest.mark.browser
 

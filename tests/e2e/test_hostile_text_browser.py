@@ -27,8 +27,8 @@ from sqlalchemy import select
 from core.analysis.queue_claims import QueuePolicy
 from core.analysis.service import drain
 from core.db import make_engine, unit_of_work, upgrade
-from core.sessions.importer import import_flows, import_sessions
 from core.models import Account, AuditEntry, FlowProposal, Session
+from core.sessions.importer import import_flows, import_sessions
 from tests import factories as make
 from tests.e2e.conftest import REPO, add_user, free_port, sign_in, stop_process, wait_for_server
 

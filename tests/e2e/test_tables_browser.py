@@ -15,11 +15,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from core.proposals import review
 from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.demo.loader import run_demo
 from core.models import FlowProposal, User
+from core.proposals import review
 from tests.e2e.conftest import REPO, add_user, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.browser

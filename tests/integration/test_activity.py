@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from core.proposals import review
-from core.proposals.activity import ActivityFilters, activity, activity_choices, activity_csv, activity_entry, activity_table
 from core.accounts.auth import PERMISSIONS, NotAllowed, load_actor
 from core.commands import OPERATOR
 from core.db import unit_of_work
 from core.exports.catalog import account_request, write_export
 from core.gaps.thresholds import DEFAULT_THRESHOLDS, save_account_thresholds
 from core.models import Account, AuditEntry
+from core.proposals import review
+from core.proposals.activity import ActivityFilters, activity, activity_choices, activity_csv, activity_entry, activity_table
 from tests import factories as make
 
 NOW = make.NOW

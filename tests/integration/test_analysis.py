@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from core.analysis import store
-from core.proposals.listing import list_proposals
 from core.analysis.queue_claims import QueuePolicy, claim_batch, still_mine, write_transaction
 from core.analysis.service import analyse_batch, drain
 from core.db import unit_of_work
-from core.sessions.importer import import_flows, import_sessions
 from core.models import AnalysisQueueItem, FlowProposal, ProposalSession
+from core.proposals.listing import list_proposals
+from core.sessions.importer import import_flows, import_sessions
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = QueuePolicy(batch_size=50, lease_seconds=60, max_attempts=3, backoff_seconds=30)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from core.accounts.passwords import verify_password
 from core.db import make_engine, unit_of_work
 from core.models import Membership, Session, User
-from core.accounts.passwords import verify_password
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"

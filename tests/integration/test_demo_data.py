@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from core.demo.bootstrap import DEMO_ADMIN_EMAIL, prepare
 from core.db import unit_of_work
-from core.demo.loader import run_demo
+from core.demo.bootstrap import DEMO_ADMIN_EMAIL, prepare
 from core.demo.catalog import REVISIONS
+from core.demo.loader import run_demo
 from core.models import Account, AnalysisQueueItem, Flow, Membership, Session, Step, User
 from core.settings import Settings
 

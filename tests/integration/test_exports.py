@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, insert
 
-from core.exports import catalog
 from core.commands import OPERATOR  # these tests are about the figures; permissions: test_report_permissions
 from core.db import unit_of_work
+from core.exports import catalog
 from core.exports.catalog import EXPORTS, ExportRequest, account_request, export_bytes, write_export
 from core.metrics import FLAT_HEADER
 from core.models import Account, Flow, FlowProposal, Session, User

@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from core.accounts.auth import NotAllowed, load_actor
 from core.csv_safe import csv_bytes
-from core.sessions.data_version import data_version
 from core.db import unit_of_work
-from core.gaps import build_gap_report
 from core.exports.gaps import GAPS_HEADER, report_table
+from core.gaps import build_gap_report
 from core.gaps.related import _enhancement_anchor, gap_report_for, gap_session_detail, gap_sessions, related_proposals
 from core.models import Account, FlowProposal, User
+from core.sessions.data_version import data_version
 from core.types import utcnow
 from tests import factories as make
 from tests.gap_data import FORMULA, seed_gaps

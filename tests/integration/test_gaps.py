@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.flows import walk
 from core.db import unit_of_work
+from core.flows import walk
 from core.gaps import DEFAULT_THRESHOLDS, ThresholdError, build_gap_report, load_thresholds, save_thresholds
 from core.models import Account, Flow, FlowVersion, Session, Step
 from core.periods import Period

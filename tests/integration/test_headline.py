@@ -8,11 +8,11 @@ from itertools import count
 import pytest
 
 from core.accounts.auth import Actor, load_actor
+from core.accounts.directory import AccountRef, list_accounts
 from core.commands import OPERATOR
 from core.db import unit_of_work
-from core.accounts.directory import AccountRef, list_accounts
-from core.metrics.headline import headline_numbers
 from core.metrics import build_metrics
+from core.metrics.headline import headline_numbers
 from core.models import Account, Membership, Session, User
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)

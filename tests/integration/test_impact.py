@@ -8,14 +8,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from core.proposals import review
 from core.accounts.auth import NotAllowed, load_actor
 from core.commands import OPERATOR
 from core.db import unit_of_work
 from core.impact import build_impact
 from core.impact.detail import flow_impact
-from core.sessions.importer import import_flows, import_sessions
 from core.models import Account
+from core.proposals import review
+from core.sessions.importer import import_flows, import_sessions
 from tests import factories as make
 from tests.integration.test_import import numbered
 from tests.integration.test_session_versions import flow_record, session_at

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from core.db import unit_of_work
-from core.sessions.importer import ImportRejected, import_flows, import_sessions, read_lines
 from core.models import Account, AnalysisQueueItem, Flow, FlowVersion, Session, Step
+from core.sessions.importer import ImportRejected, import_flows, import_sessions, read_lines
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core.db import unit_of_work
-from core.sessions.importer import ImportRejected, import_flows, import_sessions, read_lines
 from core.models import Account, AnalysisQueueItem, Flow, FlowVersion, Session, Step, StepDayCount, StepDayStamp
+from core.sessions.importer import ImportRejected, import_flows, import_sessions, read_lines
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 EXAMPLES = int(os.environ.get("IMPORT_EXAMPLES", "1200"))

@@ -13,8 +13,8 @@ from core.analysis.queue_claims import QueuePolicy
 from core.analysis.service import drain
 from core.db import unit_of_work
 from core.demo.loader import run_demo
-from core.models import AnalysisQueueItem, FlowProposal, FlowVersion
 from core.flows.trees import title_warnings, tree_problems, tree_warnings
+from core.models import AnalysisQueueItem, FlowProposal, FlowVersion
 
 ANCHOR = datetime(2026, 11, 20, 10, 30, tzinfo=timezone.utc)
 POLICY = QueuePolicy(batch_size=400, lease_seconds=60, max_attempts=3, backoff_seconds=30)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from core.analysis.queue_status import QueueBacklog, queue_backlog
 from core.db import unit_of_work
 from core.models import Account, AnalysisQueueItem, Session
-from core.analysis.queue_status import QueueBacklog, queue_backlog
 
 CREATED = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 

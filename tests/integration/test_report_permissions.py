@@ -13,8 +13,8 @@ from core.accounts.auth import AccountRole, Actor, NotAllowed, SystemActor, auth
 from core.commands import OPERATOR
 from core.db import unit_of_work
 from core.exports.catalog import EXPORTS, ExportRequest, export_bytes, export_chunks, write_export
-from core.metrics.headline import headline_numbers
 from core.metrics import build_metrics
+from core.metrics.headline import headline_numbers
 from core.models import Membership, User
 from tests import factories as make
 

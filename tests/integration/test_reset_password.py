@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.db import make_engine, unit_of_work
-from core.models import User
 from core.accounts.passwords import verify_password
 from core.accounts.sign_in_sessions import issue_sign_in_session, resolve_sign_in_session
+from core.db import make_engine, unit_of_work
+from core.models import User
 from tests import factories as make
 from tests.integration.test_cli import BACKENDS, run_core
 

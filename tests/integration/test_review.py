@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine, func, select
 
-from core.proposals import review
 from core.accounts.auth import NotAllowed, load_actor
 from core.db import unit_of_work
 from core.models import AuditEntry, Flow, FlowProposal, FlowVersion
+from core.proposals import review
 from tests import factories as make
 
 

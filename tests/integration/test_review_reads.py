@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from core.proposals import review
 from core.accounts.auth import NotAllowed, SignInFailed, authenticate, authorize, load_actor
 from core.db import unit_of_work
 from core.flows.catalog import flow_detail, flow_list
+from core.proposals import review
 from core.proposals.queue import QueueFilters, proposal_detail, queue_domains, review_queue
 from core.scripts.sessions import session_for_scripts
 from tests import factories as make

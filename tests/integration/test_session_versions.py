@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, text
 
-from core.proposals import review
 from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
-from core.sessions.importer import import_flows, import_sessions
 from core.models import Account, Session
+from core.proposals import review
+from core.sessions.importer import import_flows, import_sessions
 from tests import factories as make
 from tests.integration.test_import import make_session, numbered
 

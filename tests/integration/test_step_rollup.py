@@ -10,14 +10,14 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 
-from core.flows import walk
-from core.sessions import day_counts
 from core.db import alembic_config, make_engine, unit_of_work, upgrade
+from core.flows import walk
 from core.gaps import build_gap_report
 from core.gaps.queries import read_raw_step_groups, read_steps, step_pass
-from core.periods import Period
-from core.sessions.importer import import_sessions
 from core.models import Account, Session, Step, StepDayCount, StepDayStamp
+from core.periods import Period
+from core.sessions import day_counts
+from core.sessions.importer import import_sessions
 
 NOW = datetime(2026, 11, 20, 15, 27, 11, tzinfo=timezone.utc)  # not midnight: partial days at every edge
 STATUSES = ("resolved", "resolved", "escalated", "abandoned", "requesting_escalation", "active")

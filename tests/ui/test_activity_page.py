@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from core.proposals import review
 from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.gaps.thresholds import save_account_thresholds
 from core.models import AuditEntry, User
+from core.proposals import review
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, plain, signed_in_app, use_database
 from tests.ui.streamlit_internals import column_order, label_of, link_of

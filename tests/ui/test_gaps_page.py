@@ -15,8 +15,8 @@ from sqlalchemy import select
 from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.gaps import build_gap_report, load_thresholds
-from core.models import Account, Session, User
 from core.gaps.top import gap_key
+from core.models import Account, Session, User
 from tests.gap_data import GapSeed, seed_gaps
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
 from tests.ui.streamlit_internals import form_submit, link_of

@@ -12,8 +12,8 @@ from core.db import make_engine, unit_of_work, upgrade
 from core.gaps import build_gap_report
 from core.gaps.top import gap_key
 from core.models import Account, FlowProposal, Session
-from tests import factories as make
 from dashboard.text import md_escape
+from tests import factories as make
 from tests.gap_data import GapSeed, seed_gaps
 from tests.ui.conftest import go_to, no_exception, open_app, plain, sign_in, signed_in_app, use_database
 from tests.ui.streamlit_internals import link_of

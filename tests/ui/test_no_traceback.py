@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 
-from core.proposals import review
 from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work
 from core.models import FlowProposal, User
+from core.proposals import review
 from tests import factories as make
 from tests.gap_data import seed_gaps
 from tests.ui.conftest import go_to, no_exception, plain, signed_in_app, use_database

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from core.proposals import review
 from core.accounts.auth import load_actor
 from core.db import make_engine, unit_of_work, upgrade
 from core.models import AuditEntry, Flow, FlowProposal, FlowVersion, SignInSession, User
+from core.proposals import review
 from core.types import utcnow
 from tests import factories as make
 from tests.ui.streamlit_internals import column_order, label_of, link_of, spec_of

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from core.db import make_engine, unit_of_work, upgrade
+from core.flows.trees import tree_problems
 from core.models import Flow, FlowVersion
 from core.scripts import load_library, render
-from core.flows.trees import tree_problems
 from dashboard.script_picker import insert_script_node
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database

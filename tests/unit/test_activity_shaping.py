@@ -7,10 +7,10 @@ from dataclasses import asdict, fields, replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.gaps.words import THRESHOLD_LABELS
-from core.proposals.activity import SettingChange, action_words, setting_changes
 from core.accounts.auth import PERMISSIONS, with_activity
 from core.gaps.thresholds import DEFAULT_THRESHOLDS, GapThresholds
+from core.gaps.words import THRESHOLD_LABELS
+from core.proposals.activity import SettingChange, action_words, setting_changes
 
 
 def test_admins_managers_and_analysts_who_may_export_see_the_activity():

@@ -14,8 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from core.demo.loader import default_accounts, generate_flows, generate_sessions
 from core.demo.catalog import ACCOUNT_SLUGS, FLOWS
+from core.demo.loader import default_accounts, generate_flows, generate_sessions
 from core.sessions.formats import flow_errors, session_errors
 
 ANCHOR = datetime(2026, 11, 20, 10, 30, tzinfo=timezone.utc)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.sessions.formats import flow_errors, session_errors
 from core.flows.trees import SCHEMA_DIR
+from core.sessions.formats import flow_errors, session_errors
 
 SHARED_FORMATS = Path(__file__).resolve().parents[3] / "shared" / "formats"
 SAMPLES = Path(__file__).resolve().parents[1] / "data"

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core.impact.report import plan_changes, prediction
 from core.impact.queries import VersionRow
+from core.impact.report import plan_changes, prediction
 from core.impact.stats import bootstrap_median_difference, newcombe, wilson
 from core.impact.verdicts import Outcomes, escalation_change, outcomes_from_statuses, resolution_change, verdict
 

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from core.metrics.comparison import Comparison, previous_period_thin
 from core.metrics.figures import Figure, breakdown, grouped_counts, percent, ratio
 from core.metrics.flows import NO_FLOW, shape_flows
 from core.metrics.medians import median, median_from_middle
-from core.metrics.comparison import Comparison, previous_period_thin
 from core.metrics.sessions import CubeRow, outcome_figures
 from core.metrics.tiers import shape_tiers
 from core.metrics.volume import day_lag, shape_days

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.flows.trees import tree_problems
 from core.scripts import as_script_node, load_library, render
 from core.scripts.render import RenderedScript
-from core.flows.trees import tree_problems
 
 
 def tree_with(node: dict) -> dict:
