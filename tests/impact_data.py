@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from core.db import make_engine, upgrade
 from core.sessions.importer import import_flows, import_sessions
+from core.types import utc_day_start
 from tests import factories as make
 
 SLUG = "alpha-it"
@@ -42,7 +43,10 @@ def seed_impact(url: str, now: datetime | None = None) -> None:
     upgrade(engine)
     flows, records, n = [], [], 0
     for flow_id, name, days, before, after in FLOWS:
-        published = now - timedelta(days=days)
+        # Published at midnight UTC: windows run in whole UTC days, and sessions on the old version
+        # earlier on the day of publication are left out (docs/impact.md), so a time of day would
+        # change the counts.
+        published = utc_day_start((now - timedelta(days=days)).date())
         for version, at, label in ((1, now - timedelta(days=200), "Yes"), (2, published, "Yes, for everyone")):
             flows.append({"id": flow_id, "account": SLUG, "name": name, "domain": "email", "version": version,
                           "published_at": at.isoformat(), "tree": _tree(label)})

@@ -64,13 +64,15 @@ def test_a_published_proposal_shows_its_measured_impact_beside_its_prediction(tm
     from core.accounts.auth import load_actor
     from core.db import upgrade
     from core.sessions.importer import import_sessions
+    from core.types import utc_day_start
     from tests import factories as make
     from tests.impact_data import _session
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    published = datetime.now(timezone.utc) - timedelta(days=20)
+    # At midnight UTC, so that every "before" session falls before the publication's day (whole-day windows).
+    published = utc_day_start((datetime.now(timezone.utc) - timedelta(days=20)).date())
     with unit_of_work(engine) as db:
         acme = make.account(db, "alpha-it")
         admin_id = make.user(db, ADMIN, {acme: "admin"}).id

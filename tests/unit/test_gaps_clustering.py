@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from core.gaps import cluster_eval, signals
 from core.gaps.clustering import TextCount, canonical, cluster_texts, content_words, learn_from_matched, normalise
-from core.gaps.vocabulary import FILLER_WORDS
 from core.gaps.queries import MatchedSummaryRow, SummaryRow
 from core.gaps.thresholds import DEFAULT_THRESHOLDS as T
-from core.gaps.vocabulary import is_informative, non_informative_sessions
+from core.gaps.vocabulary import FILLER_WORDS, is_informative, non_informative_sessions
 
 EVALUATION_SET = Path(__file__).resolve().parents[1] / "data" / "paraphrase_families.json"
 
