@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from core.commands import analytics, data, database, gaps, impact, proposals, users
@@ -30,3 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; the current file's transaction was rolled back", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`... | head`): it has what it asked for. Python would fail again
+        # flushing stdout at exit, so stdout goes to /dev/null first (the Python docs' recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
