@@ -251,9 +251,13 @@ class _Checker:
 
 @dataclass
 class _Batch:
-    records: list[SessionRecord]
+    records: list[SessionRecord]  # the account still a slug
     lines: int  # lines read so far
     valid: int  # valid records read so far
+    accounts: set[str] = field(init=False)  # the records' account slugs
+
+    def __post_init__(self) -> None:
+        self.accounts = {key[0] for key in (r.key for r in self.records)}
 
 
 def _session_batches(
@@ -314,9 +318,9 @@ def import_sessions(
         writer = writer_for(connection)
         timelines = session_versions.Timelines(connection)
         for batch in prefetch(_session_batches(lines, checker, batch_size, result.accounts)):
-            ensure_accounts(connection, {r.key[0] for r in batch.records}, account_ids, now)
-            # Each session's flow version, from its flow's versions (core.sessions.versions).
-            records = timelines.complete([r.with_account(account_ids) for r in batch.records])
+            ensure_accounts(connection, batch.accounts, account_ids, now)
+            # Each session's account id and flow version (core.sessions.versions).
+            records = timelines.complete(batch.records, account_ids)
             counts.add(writer.write(records, now))
             if progress:
                 progress(Progress(source, batch.lines, batch.valid, time.perf_counter() - started))

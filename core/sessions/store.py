@@ -41,20 +41,17 @@ STEP_COLUMNS = (
 _UPDATED_ON_CONFLICT = [c for c in SESSION_COLUMNS if c not in ("account_id", "external_id")]
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionRecord:
     """One session ready to write: its column values and its steps' column values."""
 
     values: tuple[Any, ...]  # in SESSION_COLUMNS order
     steps: list[tuple[Any, ...]]  # each in STEP_COLUMNS order
+    # (account, session id): read several times a record on the import's hot path, so kept.
+    key: tuple[Any, str] = field(init=False, compare=False)
 
-    @property
-    def key(self) -> tuple[Any, str]:
-        return self.values[0], self.values[1]
-
-    def with_account(self, account_ids: dict[str, int]) -> SessionRecord:
-        """The same record with its account slug replaced by the account's id."""
-        return SessionRecord((account_ids[self.values[0]], *self.values[1:]), self.steps)
+    def __post_init__(self) -> None:
+        self.key = (self.values[0], self.values[1])
 
     @property
     def status(self) -> str:
@@ -90,6 +87,9 @@ def touched_days(records: list[SessionRecord], previous_starts: Iterable[tuple[i
 
 # A bulk import of this many sessions refreshes the planner's statistics straight away.
 ANALYZE_AFTER_SESSIONS = 10_000
+# During an import, the statistics of ``sessions`` are refreshed once the table holds more than
+# twice the sessions they describe plus this many (PostgresCopyWriter._keep_statistics_current).
+ANALYZE_IN_IMPORT_FLOOR = 10_000
 
 
 def refresh_statistics(engine: Engine) -> None:
@@ -184,6 +184,9 @@ class PostgresCopyWriter:
         self.connection = connection
         self.raw = connection.connection.driver_connection  # psycopg, same transaction
         self._staged = False
+        # Sessions the planner's statistics describe, and sessions stored now (estimated).
+        self._described: int | None = None
+        self._rows = 0
 
     def write(self, records: list[SessionRecord], now: datetime) -> BatchCounts:
         with self.raw.cursor() as cur:
@@ -200,6 +203,7 @@ class PostgresCopyWriter:
             ids = dict(existing)
             if fresh:
                 ids.update(self._copy_new_sessions(cur, fresh, now))
+                self._keep_statistics_current(cur, len(fresh))
             if stale:
                 self._upsert_sessions(cur, stale, now)
                 cur.execute("DELETE FROM steps WHERE session_id = ANY(%s)", (list(existing.values()),))
@@ -211,14 +215,40 @@ class PostgresCopyWriter:
     @staticmethod
     def _existing_ids(cur, keys: list[tuple[int, str]]) -> tuple[dict[tuple[int, str], int], list[tuple[int, datetime]]]:
         """The ids of the sessions already stored, and (account, start) of each as stored."""
-        cur.execute(
-            "SELECT s.account_id, s.external_id, s.id, s.created_at FROM sessions s "
-            "JOIN unnest(%s::int[], %s::text[]) AS k(account_id, external_id) "
-            "ON s.account_id = k.account_id AND s.external_id = k.external_id",
-            ([k[0] for k in keys], [k[1] for k in keys]),
-        )
-        rows = cur.fetchall()
-        return {(a, e): i for a, e, i, _ in rows}, [(a, started) for a, _, _, started in rows]
+        by_account: dict[int, list[str]] = defaultdict(list)
+        for account_id, external_id in keys:
+            by_account[account_id].append(external_id)
+        ids: dict[tuple[int, str], int] = {}
+        starts: list[tuple[int, datetime]] = []
+        # One scan of the unique (account, external id) index per account (with statistics that
+        # describe the table: see _keep_statistics_current). A join on unnest() was planned as a
+        # hash join over the whole table, a cost that grew with every batch: 100 ms a batch at
+        # 200,000 stored sessions, against 15 ms for this.
+        for account_id, external_ids in by_account.items():
+            cur.execute("SELECT external_id, id, created_at FROM sessions "
+                        "WHERE account_id = %s AND external_id = ANY(%s::text[])", (account_id, external_ids))
+            for external_id, session_id, started in cur:
+                ids[(account_id, external_id)] = session_id
+                starts.append((account_id, started))
+        return ids, starts
+
+    def _keep_statistics_current(self, cur, new_sessions: int) -> None:
+        """Refresh the planner's statistics of ``sessions`` in the import's transaction each time
+        the table has more than doubled since they were taken.
+
+        Without them (a first import into an empty table) the planner takes the table for nearly
+        empty and answers each batch's lookup of existing sessions by reading every session of
+        the account: 98 s of a 200,000-session import, against 0.4 s with the statistics. ANALYZE
+        counts the transaction's own new rows; doubling keeps it to a handful of runs (about
+        0.1 s each at 200,000 sessions), and a table that already has statistics rarely needs one.
+        """
+        if self._described is None:
+            cur.execute("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'sessions'::regclass")
+            self._described = self._rows = cur.fetchone()[0]
+        self._rows += new_sessions
+        if self._rows > 2 * self._described + ANALYZE_IN_IMPORT_FLOOR:
+            cur.execute("ANALYZE sessions")
+            self._described = self._rows
 
     @staticmethod
     def _copy_new_sessions(cur, fresh: list[SessionRecord], now: datetime) -> dict[tuple[int, str], int]:

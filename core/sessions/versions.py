@@ -98,11 +98,12 @@ class Timelines:
         # last); before every version, the earliest.
         return versions[max(bisect_right(times, created_at) - 1, 0)]
 
-    def complete(self, records: list[SessionRecord]) -> list[SessionRecord]:
-        """The records (account ids resolved) with their ``flow_version`` appended, the last column."""
+    def complete(self, records: list[SessionRecord], account_ids: dict[str, int]) -> list[SessionRecord]:
+        """The records with their account slug replaced by the account's id and their
+        ``flow_version`` appended, the last column (one new record each: the import's hot path)."""
         version = self.version
-        return [SessionRecord((*v, version(v[0], v[_FLOW], v[_GIVEN], v[_CREATED])), r.steps)
-                for r in records for v in (r.values,)]
+        return [SessionRecord((account, *v[1:], version(account, v[_FLOW], v[_GIVEN], v[_CREATED])), r.steps)
+                for r in records for v in (r.values,) for account in (account_ids[v[0]],)]
 
 
 _FLOW, _GIVEN, _CREATED = (SESSION_COLUMNS.index(c) for c in ("matched_flow", "matched_flow_version", "created_at"))

@@ -254,3 +254,24 @@ def test_a_large_import_refreshes_the_planner_statistics_of_every_table_it_wrote
     after = _statistics_runs(engine)
     assert after["sessions"] == (before["sessions"][0] + 1, before["sessions"][1] + 1)
     assert all(after[name][1] == before[name][1] + 1 for name in after) and len(after) == 5
+
+
+def test_a_first_import_keeps_the_planner_statistics_of_sessions_current_as_the_table_grows(
+        _postgresql_engine, monkeypatch):
+    # Without statistics the planner took the growing table for empty and looked up each batch's
+    # existing sessions by reading every session of the account: 98 s of a 200,000-session import.
+    import core.sessions.store
+
+    engine = _postgresql_engine
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE sessions, steps, analysis_queue, accounts RESTART IDENTITY CASCADE"))
+    monkeypatch.setattr(core.sessions.store, "ANALYZE_IN_IMPORT_FLOOR", 0)
+    before = _statistics_runs(engine)["sessions"][1]
+    # 3,000 sessions in batches of 500: fewer than ANALYZE_AFTER_SESSIONS, so no refresh after the commit.
+    import_sessions(engine, numbered([make_session(n, steps=1) for n in range(3000)]), "first", batch_size=500)
+    with engine.connect() as connection:
+        described = connection.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'sessions'::regclass"))
+    # Refreshed in the import's transaction each time the table had doubled: after 500 and 1,500
+    # sessions, counting the transaction's own new rows; not after every batch.
+    assert described == 1500
+    assert _statistics_runs(engine)["sessions"][1] - before == 2
