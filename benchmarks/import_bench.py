@@ -90,11 +90,12 @@ def plain_load(url: str, sessions_path: Path) -> int:
     from psycopg.types.json import Jsonb
     from sqlalchemy.engine import make_url
 
-    from core.sessions.store import SESSION_COLUMNS, STEP_COLUMNS, PostgresCopyWriter
+    from core.sessions.store import SESSION_COLUMNS, STEP_COLUMNS, pg_type_names
 
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     # The project's own column types, so both loaders send the same binary values.
-    session_types, step_types = PostgresCopyWriter.SESSIONS[1], PostgresCopyWriter.STEPS[1]
+    session_types = pg_type_names("sessions", ("id", *SESSION_COLUMNS, "imported_at"))
+    step_types = pg_type_names("steps", ("session_id", *STEP_COLUMNS))
     session_sql = f"COPY plain_sessions (id, {', '.join(SESSION_COLUMNS)}, imported_at) FROM STDIN (FORMAT BINARY)"
     step_sql = f"COPY plain_steps (session_id, {', '.join(STEP_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
     now = datetime.now(timezone.utc)

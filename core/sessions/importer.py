@@ -26,8 +26,11 @@ from core.sessions import versions as session_versions
 from core.sessions.collector import fewer_collections
 from core.sessions.formats import FieldError, flow_errors, session_errors
 from core.sessions.prefetch import prefetch
+from core.sessions import reading_process
+from core.sessions.copy_rows import BatchFormatter, CopyBatch
+from core.sessions.copy_writer import PostgresCopyWriter
 from core.sessions.store import (
-    ANALYZE_AFTER_SESSIONS, BatchCounts, SessionRecord, ensure_accounts, refresh_statistics, writer_for,
+    ANALYZE_AFTER_SESSIONS, BatchCounts, GenericWriter, SessionRecord, ensure_accounts, refresh_statistics,
 )
 from core.storable import needs_walk
 from core.types import utcnow
@@ -254,6 +257,7 @@ class _Batch:
     records: list[SessionRecord]  # the account still a slug
     lines: int  # lines read so far
     valid: int  # valid records read so far
+    last: bool  # nothing follows it
     accounts: set[str] = field(init=False)  # the records' account slugs
 
     def __post_init__(self) -> None:
@@ -290,11 +294,39 @@ def _session_batches(
             continue
         batch[row.key] = row
         if len(batch) >= batch_size:
-            yield _Batch(list(batch.values()), line_no, valid)
+            yield _Batch(list(batch.values()), line_no, valid, last=False)
             batch = {}
-    if batch and not checker.failed:
-        yield _Batch(list(batch.values()), line_no, valid)
     checker.lines_read, checker.valid = line_no, valid
+    if batch and not checker.failed:
+        yield _Batch(list(batch.values()), line_no, valid, last=True)
+
+
+def _formatted_batches(batches: Iterator[_Batch], checker: _Checker, accounts: set[str]) -> Iterator[CopyBatch]:
+    """The batches formatted for PostgreSQL's COPY. After the first, read, checked and formatted in a
+    child process (``core.sessions.reading_process``) while the caller writes, when there is more."""
+    formatter = BatchFormatter()
+    first = next(batches, None)
+    if first is None:
+        return
+    if first.last:  # a small file: no second process for it
+        yield formatter.format(first.records, first.lines, first.valid)
+        return
+    rest = (formatter.format(b.records, b.lines, b.valid) for b in batches)
+    if not reading_process.available():
+        yield formatter.format(first.records, first.lines, first.valid)
+        yield from prefetch(rest)
+        return
+    # The child carries on with the same checker and accounts; their final state comes back.
+    reader = reading_process.ChildReader(
+        rest, lambda: (checker.errors, checker.truncated, checker.lines_read, checker.valid, accounts))
+    try:
+        yield formatter.format(first.records, first.lines, first.valid)
+        yield from reader
+    finally:
+        reader.close()
+    if reader.finished is not None:
+        checker.errors, checker.truncated, checker.lines_read, checker.valid, read_accounts = reader.finished
+        accounts.update(read_accounts)
 
 
 def import_sessions(
@@ -315,15 +347,23 @@ def import_sessions(
     counts = BatchCounts()
     with engine.begin() as connection, fewer_collections():
         _take_import_lock(connection, "sessions")
-        writer = writer_for(connection)
         timelines = session_versions.Timelines(connection)
-        for batch in prefetch(_session_batches(lines, checker, batch_size, result.accounts)):
-            ensure_accounts(connection, batch.accounts, account_ids, now)
-            # Each session's account id and flow version (core.sessions.versions).
-            records = timelines.complete(batch.records, account_ids)
-            counts.add(writer.write(records, now))
-            if progress:
-                progress(Progress(source, batch.lines, batch.valid, time.perf_counter() - started))
+        batches = _session_batches(lines, checker, batch_size, result.accounts)
+        if connection.dialect.name == "postgresql":
+            writer = PostgresCopyWriter(connection, timelines, now)
+            for copy_batch in _formatted_batches(batches, checker, result.accounts):
+                ensure_accounts(connection, copy_batch.accounts, account_ids, now)
+                counts.add(writer.write(copy_batch, account_ids))
+                if progress:
+                    progress(Progress(source, copy_batch.lines, copy_batch.valid, time.perf_counter() - started))
+        else:
+            generic = GenericWriter(connection)
+            for batch in prefetch(batches):
+                ensure_accounts(connection, batch.accounts, account_ids, now)
+                # Each session's account id and flow version (core.sessions.versions).
+                counts.add(generic.write(timelines.complete(batch.records, account_ids), now))
+                if progress:
+                    progress(Progress(source, batch.lines, batch.valid, time.perf_counter() - started))
         if checker.failed:
             raise ImportRejected(source, checker.errors, checker.lines_read, checker.truncated)
         # In the same transaction: the counts commit with the rows they count. (Counted after the

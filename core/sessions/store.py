@@ -1,4 +1,5 @@
-"""Bulk writes of imported sessions and their steps: COPY on PostgreSQL, executemany elsewhere.
+"""Bulk writes of imported sessions and their steps: what both databases' writers share, and the
+embedded database's writer (SQLAlchemy executemany; PostgreSQL's is ``core.sessions.copy_writer``).
 
 A batch is upserted by (account, session id): a re-imported session is updated in place and
 its steps replaced, never duplicated. Resolved sessions enter the analysis queue once.
@@ -11,18 +12,16 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
-import orjson
-from psycopg.types.json import set_json_dumps
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Connection, DateTime, Engine, Integer, Numeric, String, Table,
+    BigInteger, Boolean, Column, Connection, DateTime, Engine, Integer, Numeric, String,
     Text, bindparam, delete, insert, select, text,
 )
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.models import Account, AnalysisQueueItem, Session, Step
+from core.models import Account, AnalysisQueueItem, Base, Session, Step
 from core.sessions.day_counts import day_of
 
 SESSION_COLUMNS = (
@@ -87,9 +86,6 @@ def touched_days(records: list[SessionRecord], previous_starts: Iterable[tuple[i
 
 # A bulk import of this many sessions refreshes the planner's statistics straight away.
 ANALYZE_AFTER_SESSIONS = 10_000
-# During an import, the statistics of ``sessions`` are refreshed once the table holds more than
-# twice the sessions they describe plus this many (PostgresCopyWriter._keep_statistics_current).
-ANALYZE_IN_IMPORT_FLOOR = 10_000
 
 
 def refresh_statistics(engine: Engine) -> None:
@@ -116,16 +112,6 @@ def refresh_statistics(engine: Engine) -> None:
 def _autocommit(engine: Engine, statement: str) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(statement))
-
-
-class SessionWriter(Protocol):
-    def write(self, records: list[SessionRecord], now: datetime) -> BatchCounts: ...
-
-
-def writer_for(connection: Connection) -> SessionWriter:
-    if connection.dialect.name == "postgresql":
-        return PostgresCopyWriter(connection)
-    return GenericWriter(connection)
 
 
 def ensure_accounts(connection: Connection, slugs: set[str], known: dict[str, int], now: datetime) -> dict[str, int]:
@@ -160,170 +146,9 @@ _PG_TYPE_NAMES = (
 )
 
 
-def _copy_statement(table: Table, columns: tuple[str, ...]) -> tuple[str, list[str]]:
-    types = [_pg_type(table.c[name]) for name in columns]
-    return f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)", types
-
-
-class PostgresCopyWriter:
-    """COPY straight into the tables for new sessions; upsert through a staging table otherwise.
-
-    Most imports bring new sessions: their ids are drawn from the sequence up front, so
-    sessions, steps and queue rows all go in by binary COPY (no text formatting or parsing of
-    timestamps on either side) with no second pass.
-    """
-
-    SESSIONS = _copy_statement(Session.__table__, ("id", *SESSION_COLUMNS, "imported_at"))
-    STEPS = _copy_statement(Step.__table__, ("session_id", *STEP_COLUMNS))
-    QUEUE = _copy_statement(
-        AnalysisQueueItem.__table__,
-        ("session_id", "account_id", "status", "attempts", "enqueued_at", "available_at"),
-    )
-
-    def __init__(self, connection: Connection):
-        self.connection = connection
-        self.raw = connection.connection.driver_connection  # psycopg, same transaction
-        self._staged = False
-        # Sessions the planner's statistics describe, and sessions stored now (estimated).
-        self._described: int | None = None
-        self._rows = 0
-
-    def write(self, records: list[SessionRecord], now: datetime) -> BatchCounts:
-        with self.raw.cursor() as cur:
-            # Steps' options go to COPY as plain lists, serialised by orjson: no wrapper object and
-            # no rebuilt row per step.
-            set_json_dumps(orjson.dumps, context=cur)
-            keys = [r.key for r in records]
-            existing, previous_starts = self._existing_ids(cur, keys)
-            if existing:
-                fresh = [r for r, k in zip(records, keys) if k not in existing]
-                stale = [r for r, k in zip(records, keys) if k in existing]
-            else:
-                fresh, stale = records, []
-            ids = dict(existing)
-            if fresh:
-                ids.update(self._copy_new_sessions(cur, fresh, now))
-                self._keep_statistics_current(cur, len(fresh))
-            if stale:
-                self._upsert_sessions(cur, stale, now)
-                cur.execute("DELETE FROM steps WHERE session_id = ANY(%s)", (list(existing.values()),))
-            session_ids = [ids[k] for k in keys]
-            step_count = self._copy_steps(cur, records, session_ids)
-            queued = self._queue_resolved(cur, records, session_ids, set(existing.values()), now)
-        return BatchCounts(len(fresh), len(stale), queued, step_count, touched_days(records, previous_starts))
-
-    @staticmethod
-    def _existing_ids(cur, keys: list[tuple[int, str]]) -> tuple[dict[tuple[int, str], int], list[tuple[int, datetime]]]:
-        """The ids of the sessions already stored, and (account, start) of each as stored."""
-        by_account: dict[int, list[str]] = defaultdict(list)
-        for account_id, external_id in keys:
-            by_account[account_id].append(external_id)
-        ids: dict[tuple[int, str], int] = {}
-        starts: list[tuple[int, datetime]] = []
-        # One scan of the unique (account, external id) index per account (with statistics that
-        # describe the table: see _keep_statistics_current). A join on unnest() was planned as a
-        # hash join over the whole table, a cost that grew with every batch: 100 ms a batch at
-        # 200,000 stored sessions, against 15 ms for this.
-        for account_id, external_ids in by_account.items():
-            cur.execute("SELECT external_id, id, created_at FROM sessions "
-                        "WHERE account_id = %s AND external_id = ANY(%s::text[])", (account_id, external_ids))
-            for external_id, session_id, started in cur:
-                ids[(account_id, external_id)] = session_id
-                starts.append((account_id, started))
-        return ids, starts
-
-    def _keep_statistics_current(self, cur, new_sessions: int) -> None:
-        """Refresh the planner's statistics of ``sessions`` in the import's transaction each time
-        the table has more than doubled since they were taken.
-
-        Without them (a first import into an empty table) the planner takes the table for nearly
-        empty and answers each batch's lookup of existing sessions by reading every session of
-        the account: 98 s of a 200,000-session import, against 0.4 s with the statistics. ANALYZE
-        counts the transaction's own new rows; doubling keeps it to a handful of runs (about
-        0.1 s each at 200,000 sessions), and a table that already has statistics rarely needs one.
-        """
-        if self._described is None:
-            cur.execute("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'sessions'::regclass")
-            self._described = self._rows = cur.fetchone()[0]
-        self._rows += new_sessions
-        if self._rows > 2 * self._described + ANALYZE_IN_IMPORT_FLOOR:
-            cur.execute("ANALYZE sessions")
-            self._described = self._rows
-
-    @staticmethod
-    def _copy_new_sessions(cur, fresh: list[SessionRecord], now: datetime) -> dict[tuple[int, str], int]:
-        # The sequence looked up once, not once per id (five times the server's time).
-        cur.execute(
-            "SELECT nextval(s) FROM CAST(pg_get_serial_sequence('sessions', 'id') AS regclass) AS s, "
-            "generate_series(1, %s)",
-            (len(fresh),),
-        )
-        new_ids = [row[0] for row in cur.fetchall()]
-        statement, types = PostgresCopyWriter.SESSIONS
-        with cur.copy(statement) as copy:
-            copy.set_types(types)
-            write_row = copy.write_row
-            for session_id, record in zip(new_ids, fresh):
-                write_row((session_id, *record.values, now))
-        return {r.key: i for r, i in zip(fresh, new_ids)}
-
-    def _upsert_sessions(self, cur, records: list[SessionRecord], now: datetime) -> None:
-        columns = ", ".join(SESSION_COLUMNS)
-        if not self._staged:
-            # Same column types as sessions, none of its constraints; gone at commit.
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS import_sessions_stage ON COMMIT DROP AS "
-                f"SELECT {columns} FROM sessions WITH NO DATA"
-            )
-            self._staged = True
-        cur.execute("TRUNCATE import_sessions_stage")
-        with cur.copy(f"COPY import_sessions_stage ({columns}) FROM STDIN") as copy:
-            for record in records:
-                copy.write_row(record.values)
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED_ON_CONFLICT)
-        cur.execute(
-            f"INSERT INTO sessions ({columns}, imported_at) SELECT {columns}, %s FROM import_sessions_stage "
-            f"ON CONFLICT (account_id, external_id) DO UPDATE SET {updates}, imported_at = EXCLUDED.imported_at",
-            (now,),
-        )
-
-    @staticmethod
-    def _copy_steps(cur, records: list[SessionRecord], session_ids: list[int]) -> int:
-        """COPY the records' steps (``session_ids``: each record's session id, in order)."""
-        count = 0
-        statement, types = PostgresCopyWriter.STEPS
-        with cur.copy(statement) as copy:
-            copy.set_types(types)
-            write_row = copy.write_row
-            for session_id, record in zip(session_ids, records):
-                for step in record.steps:
-                    write_row((session_id, *step))
-                count += len(record.steps)
-        return count
-
-    @staticmethod
-    def _queue_resolved(cur, records: list[SessionRecord], session_ids: list[int],
-                        replaced: set[int], now: datetime) -> int:
-        resolved = [(i, r.values[0]) for r, i in zip(records, session_ids) if r.status == "resolved"]
-        new = [(s, a) for s, a in resolved if s not in replaced]
-        if new:
-            # New sessions cannot be queued yet: COPY needs no conflict handling.
-            statement, types = PostgresCopyWriter.QUEUE
-            with cur.copy(statement) as copy:
-                copy.set_types(types)
-                for session_id, account_id in new:
-                    copy.write_row((session_id, account_id, "pending", 0, now, now))
-        queued = len(new)
-        again = [s for s, _ in resolved if s in replaced]
-        if again:
-            cur.execute(
-                "INSERT INTO analysis_queue (session_id, account_id, status, attempts, enqueued_at, available_at) "
-                "SELECT id, account_id, 'pending', 0, %s, %s FROM sessions WHERE id = ANY(%s) "
-                "ON CONFLICT (session_id) DO NOTHING",
-                (now, now, again),
-            )
-            queued += cur.rowcount
-        return queued
+def pg_type_names(table: str, columns: tuple[str, ...]) -> list[str]:
+    """The PostgreSQL type names binary COPY needs for these columns of a table."""
+    return [_pg_type(Base.metadata.tables[table].c[name]) for name in columns]
 
 
 class GenericWriter:

@@ -260,12 +260,12 @@ def test_a_first_import_keeps_the_planner_statistics_of_sessions_current_as_the_
         _postgresql_engine, monkeypatch):
     # Without statistics the planner took the growing table for empty and looked up each batch's
     # existing sessions by reading every session of the account: 98 s of a 200,000-session import.
-    import core.sessions.store
+    import core.sessions.copy_writer
 
     engine = _postgresql_engine
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE sessions, steps, analysis_queue, accounts RESTART IDENTITY CASCADE"))
-    monkeypatch.setattr(core.sessions.store, "ANALYZE_IN_IMPORT_FLOOR", 0)
+    monkeypatch.setattr(core.sessions.copy_writer, "ANALYZE_IN_IMPORT_FLOOR", 0)
     before = _statistics_runs(engine)["sessions"][1]
     # 3,000 sessions in batches of 500: fewer than ANALYZE_AFTER_SESSIONS, so no refresh after the commit.
     import_sessions(engine, numbered([make_session(n, steps=1) for n in range(3000)]), "first", batch_size=500)
@@ -275,3 +275,71 @@ def test_a_first_import_keeps_the_planner_statistics_of_sessions_current_as_the_
     # sessions, counting the transaction's own new rows; not after every batch.
     assert described == 1500
     assert _statistics_runs(engine)["sessions"][1] - before == 2
+
+
+def _stored(engine) -> dict[str, list]:
+    """Everything an import writes, keyed by what the file says rather than by generated ids."""
+    with engine.connect() as connection:
+        def rows(sql: str) -> list:
+            return sorted(tuple(row) for row in connection.execute(text(sql)))
+        return {
+            "sessions": rows("SELECT a.slug, s.external_id, s.engineer, s.created_at, s.status, s.problem_summary, "
+                             "s.matched_flow, s.flow_version, s.psa_time_spent_minutes, s.step_count, s.failed_steps, "
+                             "s.stopped_at_node FROM sessions s JOIN accounts a ON a.id = s.account_id"),
+            "steps": rows("SELECT s.external_id, t.seq, t.step_type, t.context_message, t.outcome, t.created_at, "
+                          "t.repeats_previous FROM steps t JOIN sessions s ON s.id = t.session_id"),
+            "queue": rows("SELECT s.external_id, q.status FROM analysis_queue q JOIN sessions s ON s.id = q.session_id"),
+            "counts": rows("SELECT day, flow_id, node_id, step_type, steps, failed FROM step_day_counts"),
+        }
+
+
+def _many_batches_of_sessions() -> list[dict]:
+    records = [make_session(n, account=("acme", "globex")[n % 2], status=("resolved", "escalated")[n % 3 == 0],
+                            steps=1 + n % 4) for n in range(1200)]
+    later = make_session(7, account="globex", steps=2)  # s-7 again, in a later batch: the later record wins
+    later["problem_summary"] = "Printer 7 offline again"
+    return [*records, later]
+
+
+def test_a_file_of_many_batches_stores_exactly_what_one_batch_of_it_would(engine):
+    # On PostgreSQL the batches after the first are read in a separate process
+    # (core.sessions.reading_process); the rows must not depend on it.
+    records = _many_batches_of_sessions()
+    many = import_sessions(engine, numbered(records), "many", batch_size=100)
+    stored_in_many = _stored(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM analysis_queue"))
+        connection.execute(text("DELETE FROM steps"))
+        connection.execute(text("DELETE FROM step_day_counts"))
+        connection.execute(text("DELETE FROM step_day_stamps"))
+        connection.execute(text("DELETE FROM sessions"))
+    one = import_sessions(engine, numbered(records), "one", batch_size=10_000)
+    assert _stored(engine) == stored_in_many
+    # Read in batches, s-7 is written twice (4 steps, then the 2 that replace them); in one, once.
+    assert (many.records, many.inserted, many.updated, many.queued, many.steps, many.accounts) == (
+        one.records, one.inserted, one.updated + 1, one.queued, one.steps + 4, one.accounts)
+    assert ("globex", "s-7") in {(row[0], row[1]) for row in stored_in_many["sessions"]}
+    assert any(row[5] == "Printer 7 offline again" for row in stored_in_many["sessions"])
+
+
+def test_an_invalid_record_after_the_first_batch_is_reported_by_its_line_and_nothing_is_written(engine):
+    records = _many_batches_of_sessions()
+    records[349]["steps"][0]["seq"] = 2_147_483_648
+    records[1000]["created_at"] = "yesterday"
+    with pytest.raises(ImportRejected) as rejected:
+        import_sessions(engine, numbered(records), "bad", batch_size=100)
+    assert [(e.line, e.field) for e in rejected.value.errors] == [(350, "steps[0].seq"), (1001, "created_at")]
+    assert rejected.value.lines_checked == len(records)
+    assert counts(engine) == (0, 0, 0)
+
+
+def test_a_file_that_fails_to_read_after_the_first_batch_rolls_back_everything_and_says_why(engine):
+    def lines():
+        for number, record in numbered(_many_batches_of_sessions()):
+            if number == 450:
+                raise OSError("Input/output error")
+            yield number, record
+
+    with pytest.raises(OSError, match="Input/output error"):
+        import_sessions(engine, lines(), "broken", batch_size=100)
+    assert counts(engine) == (0, 0, 0)
