@@ -54,8 +54,8 @@ def card_value(page, label: str):
 
 CHARTS, TABLES = ".js-plotly-plot", '[data-testid="stDataFrame"]'
 TABS = [  # label, its name in the link, the Plotly charts and tables it shows
-    ("Tiers and domains", "tiers", 2, 0), ("Time to resolution", "time-to-resolution", 1, 0), ("Flows", "flows", 1, 1),
-    ("Clients", "clients", 0, 1),
+    ("Tiers and domains", "tiers", 2, 0), ("Time to resolution", "time-to-resolution", 1, 0),
+    ("Flows", "flows", 1, 1), ("Clients", "clients", 0, 1),
 ]
 
 
