@@ -1,9 +1,10 @@
-"""The Analytics page's sections: the headline cards and the charts, each with its data as a CSV
-download. Widgets only: every figure comes from ``core.metrics`` and the shaping in core."""
+"""The Analytics page's sections: the headline cards, the tabs below them and the charts, each with
+its data as a CSV download. Widgets only: every figure comes from ``core.metrics`` and the shaping
+in core."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
@@ -13,11 +14,17 @@ from core.metrics import MetricsReport
 from core.metrics.figures import percent
 from core.metrics.series import TierDay, TtrBucket, tier_mix_rows
 from core.metrics.tiers import TIER_ORDER
-from dashboard import charts
+from dashboard import charts, url_params
 from dashboard.analytics_tables import card_change, download, shown_change, signed
 from dashboard.text import trusted
 
 _CHARTS_LOADED = "_an_charts_loaded"
+
+# The tabs below the cards, by their name in the link (``?view=tiers``); the first is the default,
+# left out of the link.
+VIEWS = {"over-time": "Over time", "tiers": "Tiers and domains", "time-to-resolution": "Time to resolution",
+         "flows": "Flows", "clients": "Clients"}
+VIEW_KEY = "an_view"
 
 
 def start_loading_charts():
@@ -165,3 +172,26 @@ def time_to_resolution(report: MetricsReport, buckets: Sequence[TtrBucket]) -> N
 def section(render: Callable[[], None]) -> None:
     with st.container(border=True):  # each chart carries its own title
         render()
+
+
+def view_tabs(views: Mapping[str, Sequence[Callable[[], None]]]) -> None:
+    """Each view's sections (``VIEWS``, by name) in a tab of its own, two side by side. Only the open
+    tab's sections run: a hidden tab builds and sends nothing, so a first visit draws two Plotly
+    charts, not six (drawing six was 0.6 to 0.9 s of it, docs/benchmarks.md). Opening another tab
+    reruns the page on its cached reads. The open tab lives in the link like the period and filters."""
+    first = next(iter(VIEWS))
+    if VIEW_KEY not in st.session_state:  # a new browser session, or no tabs on the last run
+        raw = st.query_params.get("view") or None
+        if raw is not None and raw not in VIEWS:
+            url_params.ignored("view", raw, f"not one of {', '.join(VIEWS)}")
+        st.session_state[VIEW_KEY] = VIEWS.get(raw, VIEWS[first])
+    tabs = st.tabs(list(VIEWS.values()), key=VIEW_KEY, on_change="rerun")
+    for name, tab in zip(VIEWS, tabs):
+        if tab.open:
+            with tab:
+                renders = views[name]
+                for column, render in zip(st.columns(len(renders)) if len(renders) > 1 else [st.container()],
+                                          renders):
+                    with column:
+                        section(render)
+            url_params.sync({"view": "" if name == first else name})

@@ -26,8 +26,9 @@ def _warm() -> None:
 
 
 def _build_each_figure() -> None:
-    """Plotly imports the checks for each figure attribute on first use: about 0.3 s for the six that
-    the first Analytics page of a new server would otherwise wait for."""
+    """Plotly imports the checks for each figure attribute on first use: about 0.3 s for the six of
+    the Analytics page that a new server's first visit (two charts) and the first opening of each of
+    its other tabs would otherwise wait for."""
     from dashboard import charts
 
     day = {"key": "2026-01-05", "sessions": 1, "resolved": 1, "escalated": 0, "abandoned": 0, "active": 0}

@@ -1,8 +1,8 @@
-"""Analytics: the account's figures for a period against the one before, as KPI cards and charts,
-each with its data as a formula-safe CSV download.
+"""Analytics: the account's figures for a period against the one before, as KPI cards and, in tabs
+below them, charts and tables, each with its data as a formula-safe CSV download.
 
-The period and the domain, board, engineer and client filters live in the URL query string, so a link
-reopens the same view. Every number comes from ``core.metrics`` (SQL aggregates); the page only
+The period, the domain, board, engineer and client filters and the open tab live in the URL query
+string, so a link reopens the same view. Every number comes from ``core.metrics`` (SQL aggregates); the page only
 arranges them.
 """
 
@@ -133,12 +133,10 @@ def analytics_page() -> None:
 
     sections.kpis(report)
     weekly = charted_by_week(report.days)
-    rows = [lambda: sections.over_time(report, weekly), lambda: sections.tiers(data.tier_days, weekly),
-            lambda: sections.calibration(report), lambda: sections.domains(report)]
-    for pair_start in range(0, len(rows), 2):
-        for column, render in zip(st.columns(2), rows[pair_start:pair_start + 2]):
-            with column:
-                sections.section(render)
-    sections.section(lambda: sections.time_to_resolution(report, data.ttr))
-    sections.section(lambda: flows_table(report, data.flow_names))
-    sections.section(lambda: clients_table(report))
+    sections.view_tabs({
+        "over-time": [lambda: sections.over_time(report, weekly), lambda: sections.tiers(data.tier_days, weekly)],
+        "tiers": [lambda: sections.calibration(report), lambda: sections.domains(report)],
+        "time-to-resolution": [lambda: sections.time_to_resolution(report, data.ttr)],
+        "flows": [lambda: flows_table(report, data.flow_names)],
+        "clients": [lambda: clients_table(report)],
+    })

@@ -1,5 +1,6 @@
-"""Analytics and exports in a real browser: a manager opens Analytics, changes the period and
-downloads a chart's CSV; an analyst downloads the sessions export. Both files are checked."""
+"""Analytics and exports in a real browser: a manager opens Analytics, goes through its tabs,
+changes the period and downloads a chart's CSV; an analyst downloads the sessions export. Both files
+are checked."""
 
 from __future__ import annotations
 
@@ -51,6 +52,31 @@ def card_value(page, label: str):
     return page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
 
 
+CHARTS, TABLES = ".js-plotly-plot", '[data-testid="stDataFrame"]'
+TABS = [  # label, its name in the link, the Plotly charts and tables it shows
+    ("Tiers and domains", "tiers", 2, 0), ("Time to resolution", "time-to-resolution", 1, 0),
+    ("Flows", "flows", 1, 1), ("Clients", "clients", 0, 1),
+]
+
+
+def tab(page, label: str):
+    return page.get_by_role("tab", name=label, exact=True)
+
+
+def open_tab(page, label: str, view: str) -> None:
+    wait_until_idle(page)
+    tab(page, label).click()
+    expect(page).to_have_url(re.compile(rf"[?&]view={view}(&|$)"), timeout=15_000)
+    expect(tab(page, label)).to_have_attribute("aria-selected", "true")
+
+
+def shows(page, charts: int, tables: int) -> None:
+    """The open tab's charts and tables are drawn, and no other tab's."""
+    expect(page.locator(CHARTS)).to_have_count(charts, timeout=30_000)
+    expect(page.locator(TABLES)).to_have_count(tables, timeout=30_000)
+    expect(page.locator(EXCEPTION)).to_have_count(0)
+
+
 def test_a_manager_changes_the_period_and_downloads_a_chart_csv(page, streamlit_server, analytics_url, screenshots,
                                                                 tmp_path):
     base = streamlit_server(analytics_url)
@@ -62,16 +88,26 @@ def test_a_manager_changes_the_period_and_downloads_a_chart_csv(page, streamlit_
     expect(nav.get_by_text("Analytics")).to_have_count(1)
     expect(nav.get_by_text("Exports")).to_have_count(0)
     expect(card_value(page, "Sessions")).to_have_text("5", timeout=30_000)
-    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
-    expect(page.locator(".js-plotly-plot")).to_have_count(6, timeout=30_000)
-    expect(page.locator(EXCEPTION)).to_have_count(0)
+    # On arrival the first tab is open and only its two charts are drawn.
+    expect(tab(page, "Over time")).to_have_attribute("aria-selected", "true")
+    expect(page.locator(CHARTS).first).to_be_visible(timeout=30_000)
+    shows(page, charts=2, tables=0)
+    assert "view=" not in page.url
     page.screenshot(path=screenshots / "analytics-30-days.png", full_page=True)
 
+    for label, view, charts, tables in TABS:
+        open_tab(page, label, view)
+        shows(page, charts, tables)
+        page.screenshot(path=screenshots / f"analytics-tab-{view}.png", full_page=True)
+
+    # The open tab stays open through a period switch.
+    open_tab(page, "Flows", "flows")
     page.get_by_text("7 days", exact=True).click()
     expect(page).to_have_url(re.compile(r"[?&]period=7"), timeout=15_000)
     expect(card_value(page, "Sessions")).to_have_text("3", timeout=30_000)
-    expect(page.locator(".js-plotly-plot")).to_have_count(6, timeout=30_000)
-    expect(page.locator(EXCEPTION)).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"[?&]view=flows(&|$)"))
+    expect(tab(page, "Flows")).to_have_attribute("aria-selected", "true")
+    shows(page, charts=1, tables=1)
     page.screenshot(path=screenshots / "analytics-7-days.png", full_page=True)
 
     with page.expect_download(timeout=30_000) as info:
@@ -89,15 +125,22 @@ def test_a_manager_changes_the_period_and_downloads_a_chart_csv(page, streamlit_
     assert any(line.startswith('"\'=HYPERLINK(""http://evil.example"",""click me"")",1,0,1,0.0,1.0,') for line in rows)
     assert not any(line.startswith(("=", '"=')) for line in rows)
 
-    # A client narrows every figure, and the link keeps it.
+    # A client narrows every figure, and the link keeps it and the open tab.
+    open_tab(page, "Clients", "clients")
     pick_option(page, "Client", "Bay Logistics")
     expect(page).to_have_url(re.compile(r"[?&]company=Bay\+Logistics"), timeout=15_000)
     expect(card_value(page, "Sessions")).to_have_text("1", timeout=30_000)
     expect(page.get_by_role("button", name="Clients (CSV)")).to_be_visible(timeout=30_000)
-    expect(page.locator(EXCEPTION)).to_have_count(0)
+    expect(tab(page, "Clients")).to_have_attribute("aria-selected", "true")
+    shows(page, charts=0, tables=1)
     page.screenshot(path=screenshots / "analytics-one-client.png", full_page=True)
 
-    # The link keeps the period: a new browser session opens the same view after signing in.
+    # The link keeps the period and the tab: a new browser session opens the same view after signing in.
+    page.goto(f"{base}/analytics?period=7&view=tiers")
+    sign_in(page, "manager@alpha.example")
+    expect(tab(page, "Tiers and domains")).to_have_attribute("aria-selected", "true", timeout=30_000)
+    expect(card_value(page, "Sessions")).to_have_text("3", timeout=30_000)
+    shows(page, charts=2, tables=0)
     page.goto(f"{base}/analytics?period=custom&start=2020-01-01&end=2020-01-31")
     sign_in(page, "manager@alpha.example")
     expect(page.get_by_text("No sessions in this period")).to_be_visible(timeout=30_000)

@@ -257,14 +257,19 @@ def walk_page(page, hostile_db: Hostile, base: str, role: str, path: str, screen
                 toggle.click()
             settle(page)
     if path == "analytics":
-        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=15_000)
-        for chart in page.locator(".js-plotly-plot").all():
-            chart.scroll_into_view_if_needed()
-            box = chart.bounding_box()
-            if box:  # hover the middle, where the bars are, for the hover labels
-                page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.6)
-                page.wait_for_timeout(150)
-                check_page(page, hostile_db, f"{role} analytics hover")
+        # Each tab draws only its own charts and tables: open them all (Clients has no chart).
+        for label in ("Over time", "Tiers and domains", "Time to resolution", "Flows", "Clients"):
+            page.get_by_role("tab", name=label, exact=True).click()
+            settle(page)
+            check_page(page, hostile_db, f"{role} analytics {label}")
+            for chart in page.locator(".js-plotly-plot").all():
+                chart.scroll_into_view_if_needed()
+                box = chart.bounding_box()
+                if box:  # hover the middle, where the bars are, for the hover labels
+                    page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.6)
+                    page.wait_for_timeout(150)
+                    check_page(page, hostile_db, f"{role} analytics {label} hover")
+        expect(page.get_by_role("button", name="Clients (CSV)")).to_be_visible()  # the last tab ran
     check_page(page, hostile_db, f"{role} {path} (opened)")
     page.screenshot(path=screenshots / f"hostile-{role}-{path}.png", full_page=True)
 

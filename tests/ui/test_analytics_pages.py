@@ -1,5 +1,6 @@
-"""The Analytics and Exports pages (AppTest): role gating, figures against core's, the period and
-filters in the URL, the empty state, and formula-safe downloads."""
+"""The Analytics and Exports pages (AppTest): role gating, figures against core's, the period,
+filters and open tab in the URL, the tabs that build only what they show, the empty state, and
+formula-safe downloads."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from core.db import make_engine, unit_of_work, upgrade
 from core.exports.catalog import ExportRequest, export_bytes
 from core.metrics import build_metrics
 from core.models import Account, Session, User
+from dashboard.analytics_sections import VIEW_KEY, VIEWS
 from tests import factories as make
 from tests.ui.conftest import go_to, navigation_titles, no_exception, signed_in_app, use_database
 from tests.ui.streamlit_internals import record_downloads, spec_of
@@ -93,6 +95,21 @@ def analytics(email: str = "manager@alpha.example", **query: str):
     return go_to(signed_in_app(email, **query), "analytics")
 
 
+def open_tab(app, label: str):
+    """What a click on a tab does: the tabs' value becomes its label, and the page runs again."""
+    app.session_state[VIEW_KEY] = label
+    app.run()
+    no_exception(app)
+    return app
+
+
+def built(app) -> dict[str, set[str]]:
+    """Per tab label, the charts (by key) and tables (by first column) the run built in it."""
+    return {tab.label: {*(c.key for c in tab.get("plotly_chart")), *(f"table of {t.value.columns[0]}"
+                                                                       for t in tab.dataframe)}
+            for tab in app.tabs}
+
+
 # --- roles -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("email, has_analytics, has_exports", [
@@ -139,7 +156,6 @@ def test_the_kpi_cards_show_cores_figures(seeded):
     assert cards["Median time to resolution"][0] == "16.0 h"  # 2, 2, 30, 100 hours
     assert psa["median_time_to_resolution_hours"].value == pytest.approx(16)
     assert cards["SLA breach rate"][0] == "50.0%"  # 30 h and 100 h breach a 4 h SLA
-    assert len(app.get("plotly_chart")) == 6
     assert app.query_params["period"] == "7"
 
 
@@ -155,9 +171,9 @@ def test_no_change_is_shown_against_a_previous_period_the_data_does_not_reach(se
 
 
 def test_the_clients_table_has_each_clients_figures_and_those_without_one_last(seeded, downloads):
-    app = analytics("manager@alpha.example", period="7")
+    app = analytics("manager@alpha.example", period="7", view="clients")
 
-    clients = app.dataframe[1].value
+    clients = app.dataframe[0].value
     assert list(clients["client"]) == ["Harbor Dental", "Bay Logistics", "(no client recorded)"]
     bay = clients[clients["client"] == "Bay Logistics"].iloc[0]
     assert (bay["sessions"], bay["resolution_rate"], bay["escalation_rate"], bay["sla_breaches"]) == (2, 50.0, 50.0, 1)
@@ -167,24 +183,86 @@ def test_the_clients_table_has_each_clients_figures_and_those_without_one_last(s
 
 
 def test_a_client_from_the_link_narrows_every_figure(seeded):
-    app = analytics(period="7", company="Bay Logistics")
+    app = analytics(period="7", company="Bay Logistics", view="clients")
 
     assert app.selectbox(key="an_company").value == "Bay Logistics"
     assert metrics(app)["Sessions"][0] == "2"
-    assert list(app.dataframe[1].value["client"]) == ["Bay Logistics"]
+    assert list(app.dataframe[0].value["client"]) == ["Bay Logistics"]
     app.selectbox(key="an_company").set_value(None).run()
     no_exception(app)
     assert metrics(app)["Sessions"][0] == "8" and "company" not in app.query_params
 
 
-def test_the_page_renders_every_chart_and_download(seeded):
+TABS = {  # label: the charts and tables built in it, and its downloads (the headline's is above the tabs)
+    "Over time": ({"an_chart_volume", "an_chart_tier_mix"}, {"Sessions and outcomes (CSV)", "Tier mix (CSV)"}),
+    "Tiers and domains": ({"an_chart_calibration", "an_chart_domains"},
+                          {"Tier calibration (CSV)", "Escalation by domain (CSV)"}),
+    "Time to resolution": ({"an_chart_ttr"}, {"Time to resolution (CSV)"}),
+    "Flows": ({"an_chart_flows", "table of flow"}, {"Flows (CSV)"}),
+    "Clients": ({"table of client"}, {"Clients (CSV)"}),
+}
+
+
+def test_on_arrival_only_the_first_tabs_two_charts_are_built(seeded):
     app = analytics("admin@alpha.example")
+    assert [tab.label for tab in app.tabs] == list(TABS)
+    assert built(app) == {"Over time": {"an_chart_volume", "an_chart_tier_mix"}, **{label: set() for label in
+                                                                                    list(TABS)[1:]}}
+    assert {b.label for b in app.get("download_button")} == {"Headline figures (CSV)", *TABS["Over time"][1]}
+    assert "view" not in app.query_params  # the default tab keeps the link short
+
+
+@pytest.mark.parametrize("label", list(TABS)[1:])
+def test_opening_a_tab_builds_its_charts_and_tables_and_no_others(seeded, label):
+    app = open_tab(analytics("admin@alpha.example"), label)
+    elements, downloads = TABS[label]
+    assert built(app) == {other: elements if other == label else set() for other in TABS}
+    assert {b.label for b in app.get("download_button")} == {"Headline figures (CSV)", *downloads}
     assert not app.info  # data in every section: no empty notes
-    labels = {b.label for b in app.get("download_button")}
-    assert {"Headline figures (CSV)", "Sessions and outcomes (CSV)", "Tier mix (CSV)", "Tier calibration (CSV)",
-            "Escalation by domain (CSV)", "Time to resolution (CSV)", "Flows (CSV)", "Clients (CSV)"} <= labels
+    assert app.query_params["view"] == {v: k for k, v in VIEWS.items()}[label]
+
+
+def test_the_flows_tab_shows_a_planted_flow_name_as_data(seeded):
+    app = analytics("admin@alpha.example", view="flows")
     flows = app.dataframe[0].value
     assert EVIL in set(flows["flow"])  # shown as data, and the CSV below escapes it
+
+
+@pytest.mark.parametrize("view, label", [(slug, label) for slug, label in VIEWS.items()])
+def test_a_view_in_the_link_opens_its_tab(seeded, view, label):
+    app = analytics("admin@alpha.example", view=view)
+    assert app.session_state[VIEW_KEY] == label
+    assert {name for name, keys in built(app).items() if keys} == {label}
+
+
+@pytest.mark.parametrize("view", ["no-such-tab", "Flows", "<b>tiers</b>"])
+def test_an_unknown_view_in_the_link_opens_the_first_tab_with_a_notice(seeded, view):
+    app = analytics("admin@alpha.example", view=view)
+    no_exception(app)
+    assert not app.error
+    assert {name for name, keys in built(app).items() if keys} == {"Over time"}
+    assert any("was ignored" in c.value for c in app.caption)
+    assert "view" not in app.query_params  # a copied link no longer carries it
+
+
+def test_the_open_tab_stays_open_across_a_period_a_filter_and_an_empty_period(seeded):
+    app = open_tab(analytics("admin@alpha.example"), "Time to resolution")
+    app.get("button_group")[0].set_value("7").run()
+    no_exception(app)
+    assert app.session_state[VIEW_KEY] == "Time to resolution" and app.get("plotly_chart")[0].key == "an_chart_ttr"
+    app.selectbox(key="an_domain").set_value("network").run()
+    no_exception(app)
+    assert metrics(app)["Sessions"][0] == "3"
+    assert [c.key for c in app.get("plotly_chart")] == ["an_chart_ttr"]
+    assert (app.query_params["view"], app.query_params["period"]) == ("time-to-resolution", "7")
+    app.selectbox(key="an_domain").set_value("email")
+    app.selectbox(key="an_company").set_value("Bay Logistics").run()  # no such session: no tabs at all
+    assert not app.tabs and "No sessions" in app.info[0].value
+    app.selectbox(key="an_domain").set_value(None).run()
+    no_exception(app)
+    assert metrics(app)["Sessions"][0] == "2"
+    assert [c.key for c in app.get("plotly_chart")] == ["an_chart_ttr"]
+    assert app.query_params["view"] == "time-to-resolution"
 
 
 def test_flows_are_named_by_their_flow_records_and_by_id_without_one(seeded):
@@ -193,11 +271,11 @@ def test_flows_are_named_by_their_flow_records_and_by_id_without_one(seeded):
         alpha = db.query(Account).filter_by(slug="alpha-it").one()
         make.flow(db, alpha, "f-net", name="Network <b>down</b>")
     engine.dispose()
-    app = analytics("admin@alpha.example")
+    app = analytics("admin@alpha.example", view="flows")
     names = set(app.dataframe[0].value["flow"])
     assert "Network <b>down</b>" in names and "f-net" not in names
     assert {"f-mail", EVIL} <= names  # no flow record: the id
-    bars = json.loads(spec_of(app.get("plotly_chart")[-1]))["data"][0]
+    bars = json.loads(spec_of(app.get("plotly_chart")[0]))["data"][0]
     assert "Network &lt;b&gt;down&lt;/b&gt;" in bars["y"]  # Plotly shows it as text, not bold
 
 
@@ -235,7 +313,7 @@ def downloads(monkeypatch) -> dict[str, bytes]:
 
 
 def test_the_chart_downloads_are_cores_formula_safe_csv(seeded, downloads):
-    analytics("manager@alpha.example", period="7")
+    open_tab(analytics("manager@alpha.example", period="7", view="flows"), "Over time")
     flows = downloads["alpha-it-last-7-days-flows.csv"].decode("utf-8")
     assert flows.splitlines()[0] == ("flow,sessions,resolved,with_outcome,resolution_rate,escalation_rate,"
                                      "mean_handle_minutes,previous_sessions,previous_resolution_rate")
@@ -251,7 +329,7 @@ def test_the_chart_downloads_are_cores_formula_safe_csv(seeded, downloads):
 def test_an_empty_period_shows_a_clear_empty_state(seeded):
     app = analytics(period="custom", start="2020-01-01", end="2020-01-31")
     assert "No sessions in this period" in app.info[0].value
-    assert not app.metric and not app.get("plotly_chart") and not app.error
+    assert not app.metric and not app.get("plotly_chart") and not app.tabs and not app.error
 
 
 def test_a_filter_that_matches_nothing_says_so(seeded):
@@ -285,5 +363,5 @@ def test_the_sessions_export_is_formula_safe_and_only_this_account(seeded):
 
 
 def test_a_filtered_download_says_so_in_its_name(seeded, downloads):
-    analytics(period="7", domain="network", engineer="bob")
+    analytics(period="7", domain="network", engineer="bob", view="flows")
     assert "alpha-it-last-7-days-domain-network-engineer-bob-flows.csv" in downloads
