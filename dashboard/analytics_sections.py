@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
-import plotly.graph_objects as go
 
 from core.metrics import MetricsReport
 from core.metrics.figures import percent
@@ -18,28 +17,11 @@ from dashboard import charts, url_params
 from dashboard.analytics_tables import card_change, download, shown_change, signed
 from dashboard.text import trusted
 
-_CHARTS_LOADED = "_an_charts_loaded"
-
 # The tabs below the cards, by their name in the link (``?view=tiers``); the first is the default,
 # left out of the link.
 VIEWS = {"over-time": "Over time", "tiers": "Tiers and domains", "time-to-resolution": "Time to resolution",
          "flows": "Flows", "clients": "Clients"}
 VIEW_KEY = "an_view"
-
-
-def start_loading_charts():
-    """A slot to clear once the figures are read, holding on the browser session's first Analytics run
-    a blank chart 10 pixels high: the browser fetches and starts Plotly (about 4.7 MB of JavaScript,
-    one to two seconds of work on a busy machine) while the server reads, instead of after. The
-    slot is there on every run so that the widgets below keep their place in the page."""
-    slot = st.empty()
-    if not st.session_state.get(_CHARTS_LOADED):
-        st.session_state[_CHARTS_LOADED] = True
-        blank = go.Figure(layout=dict(height=10, margin=dict(l=0, r=0, t=0, b=0), xaxis=dict(visible=False),
-                                      yaxis=dict(visible=False)))
-        slot.plotly_chart(blank, width="stretch", config={"displayModeBar": False, "staticPlot": True},
-                          key="an_chart_loading")
-    return slot
 
 
 def card(column, label: str, value: str, change: float | None, change_text: str, colour: str, help_text: str) -> None:

@@ -20,7 +20,7 @@ from core.metrics.series import TierDay, TtrBucket, filter_choices, tier_mix_by_
 from core.metrics.weeks import charted_by_week
 from core.settings import get_settings
 from core.types import utcnow
-from dashboard import analytics_sections as sections, resources
+from dashboard import analytics_sections as sections, chart_loading, resources
 from dashboard.analytics_tables import clients_table, flows_table
 from dashboard.periods import Period, period_picker, to_url
 from dashboard.text import md_escape, trusted
@@ -98,7 +98,7 @@ def analytics_page() -> None:
             st.query_params.pop(name, None)
     st.session_state["_an_account"] = account.id
 
-    loading = sections.start_loading_charts()
+    loading = chart_loading.start_loading()
     with st.container():
         period_column, *filter_columns = st.columns([2.2, 1, 1, 1, 1], vertical_alignment="bottom")
         period = period_picker("an", period_column)

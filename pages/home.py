@@ -10,7 +10,7 @@ from core.impact.report import ImpactChange, published_changes
 from core.metrics.figures import percent
 from core.metrics.headline import Headline, headline_numbers
 from core.settings import get_settings
-from dashboard import home_lists, page_links, resources
+from dashboard import chart_loading, home_lists, page_links, resources
 from dashboard.text import md_escape, trusted
 
 PERIOD_DAYS = 30
@@ -138,3 +138,4 @@ def home() -> None:
     home_lists.day_lists(actor, account)
     if actor.may(account.id, "analytics"):
         _published_changes(_changes(resources.database_url(), actor, account.id), account.slug)
+        chart_loading.load_ahead()  # Analytics is likely next: its charts then draw sooner

@@ -3,6 +3,7 @@ signed in as a user who is admin of every seeded account."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +17,7 @@ from dashboard.text import md_escape
 from tests import factories as make
 from tests.gap_data import GapSeed, seed_gaps
 from tests.ui.conftest import go_to, no_exception, open_app, plain, sign_in, signed_in_app, use_database
-from tests.ui.streamlit_internals import link_of
+from tests.ui.streamlit_internals import link_of, spec_of
 
 ADMIN = "admin@test.example"
 
@@ -305,3 +306,16 @@ def test_an_account_without_sessions_still_shows_what_waits_for_review(seeded):
     assert "Waiting for review" in subheaders(app)
     assert "Top knowledge gaps" not in subheaders(app)  # the message on loading data says what to do
     assert "No proposals waiting." in infos(app)
+
+
+def test_home_has_the_browser_load_the_charting_library_once_after_its_content(seeded):
+    # Analytics is likely next; its first charts then need not wait for Plotly's JavaScript.
+    app = run_app()
+    blank = app.get("plotly_chart")
+    assert len(blank) == 1
+    assert json.loads(spec_of(blank[0]))["layout"]["height"] == 10
+    assert not json.loads(spec_of(blank[0])).get("data")
+    assert not app.run().get("plotly_chart")  # once per browser session
+
+    analytics = go_to(app, "analytics")
+    assert len(analytics.get("plotly_chart")) == 2  # the open tab's two charts
