@@ -36,6 +36,8 @@ _TAIL_FROM = SESSION_COLUMNS.index(SESSION_TAIL[0])
 if SESSION_COLUMNS[:_TAIL_FROM] != ("account_id",) or SESSION_COLUMNS[-1] != "flow_version":
     raise RuntimeError("copy_rows expects SESSION_COLUMNS to start with account_id and end with flow_version")
 
+_FLOW, _GIVEN, _CREATED = (SESSION_COLUMNS.index(c) for c in ("matched_flow", "matched_flow_version", "created_at"))
+
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" * 2  # header, flags, no extension
 TRAILER = b"\xff\xff"
 NULL = b"\xff\xff\xff\xff"
@@ -101,7 +103,7 @@ class BatchFormatter:
                 formatted.append(bytes(row[2:]))
             step_rows.append(formatted)
             step_count += len(formatted)
-        flow, given, created = (SESSION_COLUMNS.index(c) for c in ("matched_flow", "matched_flow_version", "created_at"))
+        flow, given, created = _FLOW, _GIVEN, _CREATED
         return CopyBatch(
             keys=[r.key for r in records],
             flows=[(v[flow], v[given], v[created]) for v in (r.values for r in records)],

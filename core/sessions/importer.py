@@ -21,14 +21,13 @@ from core.db import session_factory
 from core.flows import walk as flow_walk
 from core.flows.versions import NoVersionLeft, upsert_imported_flow
 from core.models import TRIED_STEP_TYPES
-from core.sessions import day_counts
+from core.sessions import day_counts, reading_process
 from core.sessions import versions as session_versions
 from core.sessions.collector import fewer_collections
-from core.sessions.formats import FieldError, flow_errors, session_errors
-from core.sessions.prefetch import prefetch
-from core.sessions import reading_process
 from core.sessions.copy_rows import BatchFormatter, CopyBatch
 from core.sessions.copy_writer import PostgresCopyWriter
+from core.sessions.formats import FieldError, flow_errors, session_errors
+from core.sessions.prefetch import prefetch
 from core.sessions.store import (
     ANALYZE_AFTER_SESSIONS, BatchCounts, GenericWriter, SessionRecord, ensure_accounts, refresh_statistics,
 )
@@ -305,22 +304,23 @@ def _formatted_batches(batches: Iterator[_Batch], checker: _Checker, accounts: s
     """The batches formatted for PostgreSQL's COPY. After the first, read, checked and formatted in a
     child process (``core.sessions.reading_process``) while the caller writes, when there is more."""
     formatter = BatchFormatter()
+
+    def formatted(batch: _Batch) -> CopyBatch:
+        return formatter.format(batch.records, batch.lines, batch.valid)
+
     first = next(batches, None)
     if first is None:
         return
-    if first.last:  # a small file: no second process for it
-        yield formatter.format(first.records, first.lines, first.valid)
-        return
-    rest = (formatter.format(b.records, b.lines, b.valid) for b in batches)
-    if not reading_process.available():
-        yield formatter.format(first.records, first.lines, first.valid)
+    rest = map(formatted, batches)
+    if first.last or not reading_process.available():  # a small file needs no second process
+        yield formatted(first)
         yield from prefetch(rest)
         return
     # The child carries on with the same checker and accounts; their final state comes back.
     reader = reading_process.ChildReader(
         rest, lambda: (checker.errors, checker.truncated, checker.lines_read, checker.valid, accounts))
     try:
-        yield formatter.format(first.records, first.lines, first.valid)
+        yield formatted(first)
         yield from reader
     finally:
         reader.close()
