@@ -132,25 +132,26 @@ class RowHeads:
         self._imported_at = bytes(stamp[2:])
         self._session_count = struct.pack(">h", len(SESSION_HEAD) + len(SESSION_TAIL))
         self._stage_count = struct.pack(">h", len(SESSION_HEAD) - 1 + len(SESSION_TAIL))
-        step_id_type = pg_type_names("steps", STEP_HEAD)[0]
-        self._step_prefix = struct.Struct(">h" + _INT_FIELDS[step_id_type][1:])
-        self._step_prefix_args = (len(STEP_HEAD) + len(STEP_COLUMNS), _INT_SIZES[step_id_type])
+        self._step_count = struct.pack(">h", len(STEP_HEAD) + len(STEP_COLUMNS))
+        self._session_id = _int_packer(pg_type_names("steps", STEP_HEAD)[0])
 
     def session(self, session_id: int, account_id: int, version: int | None) -> bytes:
         """The head of a session's row: field count, id, account, flow version, import time."""
-        return (self._session_count + self._id(session_id) + self._account(account_id)
-                + (NULL if version is None else self._version(version)) + self._imported_at)
+        return self._session_count + self._id(session_id) + self._after_id(account_id, version)
 
     def staged(self, account_id: int, version: int | None) -> bytes:
         """The head of a row for the staging table of updated sessions (no id)."""
-        return (self._stage_count + self._account(account_id)
-                + (NULL if version is None else self._version(version)) + self._imported_at)
+        return self._stage_count + self._after_id(account_id, version)
+
+    def _after_id(self, account_id: int, version: int | None) -> bytes:
+        return (self._account(account_id) + (NULL if version is None else self._version(version))
+                + self._imported_at)
 
     def steps(self, session_id: int, rows: list[bytes]) -> bytes:
         """A session's step rows, each headed by the field count and the session's id."""
         if not rows:
             return b""
-        prefix = self._step_prefix.pack(self._step_prefix_args[0], self._step_prefix_args[1], session_id)
+        prefix = self._step_count + self._session_id(session_id)
         return prefix + prefix.join(rows)
 
 

@@ -9,15 +9,14 @@ writer adds each row's head (ids, account, flow version) and sends the bytes.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection
 
 from core.sessions.copy_rows import (
     SIGNATURE, TRAILER, CopyBatch, RowHeads, session_copy_columns, stage_copy_columns,
 )
-from core.sessions.day_counts import day_of
-from core.sessions.store import STEP_COLUMNS, BatchCounts, pg_type_names
+from core.sessions.store import STEP_COLUMNS, UPDATED_ON_CONFLICT, BatchCounts, pg_type_names, touched_days
 from core.sessions.versions import Timelines
 
 # During an import, the statistics of ``sessions`` are refreshed once the table holds more than
@@ -70,12 +69,8 @@ class PostgresCopyWriter:
                 copy.write(b"".join([SIGNATURE, *(steps(i, rows) for i, rows in zip(ids, batch.step_rows)), TRAILER]))
             resolved = [(i, a) for i, a, done in zip(ids, accounts, batch.resolved) if done]
             queued = self._queue_resolved(cur, resolved, set(existing.values()))
-        days: dict[int, set[date]] = defaultdict(set)
-        for account, day in zip(accounts, batch.days):
-            days[account].add(day)
-        for account, started in previous_starts:
-            days[account].add(day_of(started))
-        return BatchCounts(len(fresh), len(stale), queued, batch.step_count, dict(days))
+        return BatchCounts(len(fresh), len(stale), queued, batch.step_count,
+                           touched_days(zip(accounts, batch.days), previous_starts))
 
     @staticmethod
     def _existing_ids(cur, keys: list[tuple[int, str]]) -> tuple[dict[tuple[int, str], int], list[tuple[int, datetime]]]:
@@ -147,7 +142,7 @@ class PostgresCopyWriter:
         head, rows = self.heads.staged, batch.session_rows
         with cur.copy(self.STAGE) as copy:
             copy.write(b"".join([SIGNATURE, *(head(accounts[n], versions[n]) + rows[n] for n in stale), TRAILER]))
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in ("account_id", "external_id"))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*UPDATED_ON_CONFLICT, "imported_at"))
         cur.execute(
             f"INSERT INTO sessions ({', '.join(columns)}) SELECT {', '.join(columns)} FROM import_sessions_stage "
             f"ON CONFLICT (account_id, external_id) DO UPDATE SET {updates}"

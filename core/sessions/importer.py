@@ -257,10 +257,10 @@ class _Batch:
     lines: int  # lines read so far
     valid: int  # valid records read so far
     last: bool  # nothing follows it
-    accounts: set[str] = field(init=False)  # the records' account slugs
 
-    def __post_init__(self) -> None:
-        self.accounts = {key[0] for key in (r.key for r in self.records)}
+    @property
+    def accounts(self) -> set[str]:
+        return {r.key[0] for r in self.records}
 
 
 def _session_batches(

@@ -37,7 +37,8 @@ STEP_COLUMNS = (
     "seq", "step_type", "node_id", "context_message", "options", "response",
     "was_free_text", "outcome", "created_at", "responded_at", "repeats_previous",
 )
-_UPDATED_ON_CONFLICT = [c for c in SESSION_COLUMNS if c not in ("account_id", "external_id")]
+# What a re-imported session updates: every column but its key (and imported_at, set by each writer).
+UPDATED_ON_CONFLICT = tuple(c for c in SESSION_COLUMNS if c not in ("account_id", "external_id"))
 
 
 @dataclass(slots=True)
@@ -76,10 +77,14 @@ class BatchCounts:
             self.days.setdefault(account_id, set()).update(days)
 
 
-def touched_days(records: list[SessionRecord], previous_starts: Iterable[tuple[int, datetime]]) -> dict[int, set[date]]:
-    """The days of the records' starts and of the replaced sessions' former starts, per account."""
+def touched_days(start_days: Iterable[tuple[int, date]],
+                 previous_starts: Iterable[tuple[int, datetime]]) -> dict[int, set[date]]:
+    """Per account, the days the batch's sessions start on and the days the sessions it replaced
+    started on as stored."""
     days: dict[int, set[date]] = defaultdict(set)
-    for account_id, started in (*((r.key[0], r.values[3]) for r in records), *previous_starts):
+    for account_id, day in start_days:
+        days[account_id].add(day)
+    for account_id, started in previous_starts:
         days[account_id].add(day_of(started))
     return dict(days)
 
@@ -180,7 +185,7 @@ class GenericWriter:
         statement = sqlite.insert(Session)
         statement = statement.on_conflict_do_update(
             index_elements=["account_id", "external_id"],
-            set_={c: statement.excluded[c] for c in (*_UPDATED_ON_CONFLICT, "imported_at")},
+            set_={c: statement.excluded[c] for c in (*UPDATED_ON_CONFLICT, "imported_at")},
         )
         self.connection.execute(
             statement,
@@ -212,5 +217,5 @@ class GenericWriter:
             )
             queued = result.rowcount
         return BatchCounts(len(records) - len(existing), len(existing), queued, len(step_rows),
-                           touched_days(records, previous_starts))
+                           touched_days(((r.key[0], day_of(r.values[3])) for r in records), previous_starts))
 
