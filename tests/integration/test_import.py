@@ -343,3 +343,15 @@ def test_a_file_that_fails_to_read_after_the_first_batch_rolls_back_everything_a
     with pytest.raises(OSError, match="Input/output error"):
         import_sessions(engine, lines(), "broken", batch_size=100)
     assert counts(engine) == (0, 0, 0)
+
+
+def test_an_escaped_surrogate_pair_in_a_file_is_stored_as_the_one_character_it_encodes(engine, tmp_path):
+    # json.dumps writes U+10000 held as two surrogates as "\ud800\udc00": JSON's way to write that
+    # character, so it is stored. (A lone surrogate is refused: test_import_hostile.py.)
+    record = make_session(1)
+    record["problem_summary"] = "\ud800\udc00 printer"
+    source = tmp_path / "sessions.jsonl"
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8", errors="surrogatepass")
+    import_sessions(engine, read_lines(source), "pair")
+    with unit_of_work(engine) as db:
+        assert db.scalars(select(Session.problem_summary)).one() == "\U00010000 printer"
